@@ -1,0 +1,1 @@
+"""Pure analysis logic: plain data in, plain data out; no Dagster, no boto3."""

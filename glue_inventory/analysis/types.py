@@ -1,0 +1,46 @@
+"""The plain records the analysis works on, parsed from Glue API responses or read from our tables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """A Glue job definition (GetJobs / GetJob `Job`)."""
+
+    name: str
+    job_type: str | None = None  # Command.Name: glueetl, pythonshell, gluestreaming, glueray
+    worker_type: str | None = None
+    number_of_workers: int | None = None
+    max_capacity: float | None = None
+    glue_version: str | None = None
+    execution_class: str | None = None
+    script_location: str | None = None
+    python_version: str | None = None
+    created_on: datetime | None = None
+    last_modified_on: datetime | None = None
+    default_arguments: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    role: str | None = None
+    timeout_minutes: int | None = None
+
+
+@dataclass(frozen=True)
+class JobRun:
+    """One run of a job (GetJobRuns `JobRuns[]`); capacity fields are the run's own when Glue reports them."""
+
+    run_id: str
+    state: str
+    started_on: datetime | None = None
+    completed_on: datetime | None = None
+    execution_time_s: int | None = None
+    dpu_seconds: float | None = None
+    worker_type: str | None = None
+    number_of_workers: int | None = None
+    max_capacity: float | None = None
+    glue_version: str | None = None
+    execution_class: str | None = None
+    error_message: str | None = None
+    attempt: int = 0

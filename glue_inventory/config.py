@@ -1,0 +1,143 @@
+"""Settings from `GLUE_INVENTORY_CONFIG` (YAML) and the environment, validated by pydantic."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+DEFAULT_DATABASE_URL = "sqlite:///.glue_inventory/inventory.db"
+DEFAULT_REPORTS_DIR = ".glue_inventory/reports"
+
+# Keys in a platform's credentials that would hold a secret rather than a reference to one.
+_SECRET_KEY = re.compile(r"secret|password|passwd|token|session|access_key|private", re.IGNORECASE)
+
+
+class ConfigError(ValueError):
+    """A configuration problem a user has to fix; the message names the file, key and fix."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PlatformConfig(_Strict):
+    """One AWS account, reached with the current credentials or by assuming a role, in some regions."""
+
+    name: str
+    account_id: str | None = None
+    regions: list[str] = Field(min_length=1)
+    role_arn: str | None = None
+    external_id: str | None = None
+    profile: str | None = None
+    endpoint_url: str | None = None
+
+    @field_validator("account_id")
+    @classmethod
+    def _account_id_digits(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"\d{12}", value):
+            raise ValueError("an AWS account id is 12 digits")
+        return value
+
+    def credentials_reference(self) -> dict[str, str]:
+        """What `platforms.credentials` stores: references to credentials, never a secret."""
+        refs = {"role_arn": self.role_arn, "profile": self.profile, "external_id": self.external_id}
+        return {key: value for key, value in refs.items() if value}
+
+
+class Thresholds(_Strict):
+    """Day and money limits of the analysis rules (DESIGN.md, "Rules of the analysis")."""
+
+    active_days: int = 30
+    idle_days: int = 90
+    stale_days: int = 180
+    new_job_days: int = 14
+    window_days: int = 30
+    high_cost_monthly_usd: float = 100.0
+    high_cost_top_fraction: float = 0.1
+    failing_rate: float = 0.5
+    failing_min_runs: int = 3
+
+
+class Pricing(_Strict):
+    """USD per DPU-hour by region; `default` applies to regions not listed.
+
+    AWS Glue pricing page: 0.44 (STANDARD) and 0.29 (FLEX) per DPU-hour in us-east-1.
+    """
+
+    standard: dict[str, float] = Field(default_factory=lambda: {"default": 0.44})
+    flex: dict[str, float] = Field(default_factory=lambda: {"default": 0.29})
+
+    def per_dpu_hour(self, region: str, execution_class: str | None) -> float:
+        table = self.flex if (execution_class or "").upper() == "FLEX" else self.standard
+        return table.get(region, table.get("default", 0.44))
+
+
+class LLMSettings(_Strict):
+    model: str = "gpt-4o-mini"
+    token_budget: int = 12000
+    timeout_s: float = 60.0
+    max_retries: int = 2
+
+
+class DeepAnalysisSettings(_Strict):
+    top_k: int = 25
+    script_max_bytes: int = 2 * 1024 * 1024
+    tool_timeout_s: float = 60.0
+    max_runs: int = 10
+
+
+class Settings(_Strict):
+    platforms: list[PlatformConfig] = Field(default_factory=list)
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+    pricing: Pricing = Field(default_factory=Pricing)
+    required_tags: list[str] = Field(default_factory=lambda: ["owner", "cost-center"])
+    eol_versions: list[str] = Field(default_factory=lambda: ["0.9", "1.0", "2.0"])
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    deep_analysis: DeepAnalysisSettings = Field(default_factory=DeepAnalysisSettings)
+    max_workers: int = 16
+
+    def effective_platforms(self) -> list[PlatformConfig]:
+        """Configured platforms, or one for the current credentials in `AWS_REGION`."""
+        if self.platforms:
+            return self.platforms
+        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+        return [PlatformConfig(name="default", regions=[region],
+                               endpoint_url=os.environ.get("AWS_ENDPOINT_URL"))]
+
+
+def _error_location(error: dict) -> str:
+    return ".".join(str(part) for part in error["loc"]) or "(top level)"
+
+
+def load_settings(path: str | os.PathLike | None = None) -> Settings:
+    """Read `path` (default `GLUE_INVENTORY_CONFIG`); built-in defaults when neither is set."""
+    path = path or os.environ.get("GLUE_INVENTORY_CONFIG")
+    if not path:
+        return Settings()
+    file = Path(path)
+    try:
+        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{file}: config file not found — fix GLUE_INVENTORY_CONFIG or create the file") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{file}: not valid YAML ({exc}) — fix the syntax at the line shown") from None
+    if raw is None:
+        return Settings()
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{file}: expected a mapping of settings at the top level, got {type(raw).__name__}")
+    for index, platform in enumerate(raw.get("platforms") or []):
+        for key in platform if isinstance(platform, dict) else ():
+            if _SECRET_KEY.search(str(key)) and key != "external_id":
+                raise ConfigError(
+                    f"{file}: platforms.{index}.{key}: secrets are not accepted in the config — "
+                    "use a role_arn or profile and let boto3 find the credentials")
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ConfigError(f"{file}: {_error_location(first)}: {first['msg']} "
+                          f"({len(exc.errors())} problem(s); see README 'Configuration')") from None

@@ -1,0 +1,1 @@
+"""Database fixtures: a throwaway SQLite file and a throwaway Postgres database."""

@@ -1,0 +1,1 @@
+"""Simulated AWS fleet fixtures (moto behind a ThreadedMotoServer)."""
