@@ -1,0 +1,221 @@
+"""The work behind `job_preliminary_metrics`: fetch new runs per job, store them, compute metrics.
+
+Runs are written job by job as they arrive (one transaction per job, together with the flag that
+says the job's stored history is complete), so memory stays flat however long the histories are.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from botocore.exceptions import BotoCoreError, ClientError
+
+from glue_inventory.analysis.billing import run_cost_usd, run_dpu_hours
+from glue_inventory.analysis.metrics import preliminary_metrics
+from glue_inventory.analysis.secrets import redact_text
+from glue_inventory.analysis.types import JobRun, JobSpec
+from glue_inventory.aws.clients import PlatformSession
+from glue_inventory.aws.glue import describe_error, fetch_new_runs
+from glue_inventory.aws.parse import parse_job_run
+from glue_inventory.config import Settings
+from glue_inventory.partitions import decode_partition_key
+from glue_inventory.storage import repository
+from glue_inventory.storage.tables import data_jobs, platforms
+
+# Jobs whose stored runs are read back together to compute metrics: bounds memory per chunk.
+CHUNK = 250
+PROGRESS_EVERY_S = 10.0
+
+
+@dataclass
+class JobRecord:
+    key: str
+    id: int
+    region: str
+    account_id: str
+    spec: JobSpec
+    status: str | None
+    history_complete: bool
+    secret_argument_names: list[str]
+
+
+@dataclass
+class RefreshStats:
+    jobs_total: int = 0
+    jobs_done: int = 0
+    jobs_failed: int = 0
+    runs_changed: int = 0
+    pages: int = 0
+
+
+def load_job_records(engine: sa.Engine, keys: list[str]) -> dict[str, JobRecord]:
+    records: dict[str, JobRecord] = {}
+    query = (sa.select(data_jobs, platforms.c.region, platforms.c.account_id)
+             .join(platforms, platforms.c.id == data_jobs.c.platform_id))
+    with engine.connect() as conn:
+        for start in range(0, len(keys), 1000):
+            batch = keys[start:start + 1000]
+            for row in conn.execute(query.where(data_jobs.c.partition_key.in_(batch))).mappings():
+                spec = JobSpec(
+                    name=row["name"], job_type=row["job_type"], worker_type=row["worker_type"],
+                    number_of_workers=row["number_of_workers"], max_capacity=row["max_capacity"],
+                    glue_version=row["glue_version"], execution_class=row["execution_class"],
+                    script_location=row["script_location"], created_on=row["created_on"],
+                    default_arguments=dict.fromkeys(row["default_argument_names"] or [], ""),
+                    tags=row["tags"] or {},
+                )
+                records[row["partition_key"]] = JobRecord(
+                    key=row["partition_key"], id=row["id"], region=row["region"], account_id=row["account_id"],
+                    spec=spec, status=row["status"], history_complete=bool(row["runs_history_complete"]),
+                    secret_argument_names=list(row["secret_argument_names"] or []))
+    return records
+
+
+def run_row(record: JobRecord, run: JobRun, settings: Settings, fetched_at: datetime) -> dict:
+    return {
+        "data_job_id": record.id, "run_id": run.run_id, "attempt": run.attempt, "state": run.state,
+        "started_on": run.started_on, "completed_on": run.completed_on,
+        "execution_time_s": run.execution_time_s, "dpu_seconds": run.dpu_seconds,
+        "dpu_hours": run_dpu_hours(run, record.spec),
+        "estimated_cost_usd": run_cost_usd(run, record.spec, record.region, settings.pricing),
+        "worker_type": run.worker_type, "number_of_workers": run.number_of_workers,
+        "max_capacity": run.max_capacity, "glue_version": run.glue_version,
+        "execution_class": run.execution_class,
+        "error_message": redact_text(run.error_message) if run.error_message else None,
+        "fetched_at": fetched_at,
+    }
+
+
+def stored_run(row) -> JobRun:
+    return JobRun(
+        run_id=row["run_id"], state=row["state"], started_on=row["started_on"], completed_on=row["completed_on"],
+        execution_time_s=row["execution_time_s"], dpu_seconds=row["dpu_seconds"],
+        worker_type=row["worker_type"], number_of_workers=row["number_of_workers"],
+        max_capacity=row["max_capacity"], glue_version=row["glue_version"],
+        execution_class=row["execution_class"], attempt=row["attempt"] or 0)
+
+
+class PreliminaryRunner:
+    def __init__(self, *, aws, settings: Settings, engine: sa.Engine, log, now: datetime | None = None):
+        self.aws = aws
+        self.settings = settings
+        self.engine = engine
+        self.log = log
+        self.now = now or datetime.now(UTC)
+        self.stats = RefreshStats()
+        self._last_progress = 0.0
+        self._started = 0.0
+
+    def _sessions_by_target(self, records: Iterable[JobRecord]) -> dict[tuple[str, str], PlatformSession]:
+        wanted = {(r.account_id, r.region) for r in records}
+        found: dict[tuple[str, str], PlatformSession] = {}
+        for session in self.aws.sessions():
+            if session.region not in {region for _, region in wanted}:
+                continue
+            try:
+                found.setdefault((session.resolve_account_id(), session.region), session)
+            except (ClientError, BotoCoreError) as exc:
+                self.log.warning(f"platform {session.name}: cannot resolve its account: {exc}")
+        return found
+
+    def run(self, keys: list[str]) -> dict[str, dict]:
+        self._started = time.monotonic()
+        records = load_job_records(self.engine, keys)
+        results: dict[str, dict] = {}
+        for key in keys:
+            if key not in records:
+                decode_partition_key(key)  # a malformed key fails here with a clear message
+                results[key] = {"status": None, "metrics": None,
+                                "last_error": "job not in the inventory: materialize glue_jobs first"}
+        live = [r for r in records.values() if r.status != "deleted"]
+        sessions = self._sessions_by_target(live)
+        self.stats.jobs_total = len(records)
+        for start in range(0, len(live), CHUNK):
+            chunk = live[start:start + CHUNK]
+            errors = self._refresh_runs(chunk, sessions)
+            results.update(self._metrics(chunk, errors))
+        for record in records.values():
+            if record.status == "deleted":
+                results[record.key] = self._deleted_row(record)
+        self._progress(force=True)
+        return results
+
+    def _refresh_runs(self, chunk: list[JobRecord], sessions) -> dict[str, str]:
+        with self.engine.connect() as conn:
+            known = repository.existing_runs_for_jobs(conn, [r.id for r in chunk])
+        errors: dict[str, str] = {}
+
+        def refresh(record: JobRecord) -> None:
+            session = sessions.get((record.account_id, record.region))
+            if session is None:
+                errors[record.key] = f"no configured platform reaches account {record.account_id} in {record.region}"
+                return
+            try:
+                stored = {run_id: state for run_id, (state, _) in known.get(record.id, {}).items()}
+                self._refresh_job(session, record, stored)
+            except ClientError as exc:
+                errors[record.key] = redact_text(describe_error(exc))
+            except (BotoCoreError, OSError, ValueError) as exc:
+                errors[record.key] = redact_text(f"{type(exc).__name__}: {exc}")
+            finally:
+                self.stats.jobs_done += 1
+                self._progress()
+
+        with ThreadPoolExecutor(max_workers=self.settings.max_workers) as pool:
+            list(pool.map(refresh, chunk))
+        self.stats.jobs_failed += len(errors)
+        return errors
+
+    def _refresh_job(self, session: PlatformSession, record: JobRecord, known: dict[str, str]) -> None:
+        fetch = fetch_new_runs(session.client("glue"), record.spec.name, known, record.history_complete)
+        fetched_at = datetime.now(UTC)
+        rows = [run_row(record, parse_job_run(raw), self.settings, fetched_at) for raw in fetch.changed]
+        with self.engine.begin() as conn:
+            repository.upsert_runs(conn, rows)
+            if not record.history_complete:
+                conn.execute(sa.update(data_jobs).where(data_jobs.c.id == record.id)
+                             .values(runs_history_complete=True))
+        self.stats.pages += fetch.pages
+        self.stats.runs_changed += len(rows)
+
+    def _metrics(self, chunk: list[JobRecord], errors: dict[str, str]) -> dict[str, dict]:
+        runs_by_job: dict[int, list[JobRun]] = defaultdict(list)
+        with self.engine.connect() as conn:
+            for row in repository.runs_for_jobs(conn, [r.id for r in chunk]):
+                runs_by_job[row.data_job_id].append(stored_run(row._mapping))
+        results = {}
+        for record in chunk:
+            metrics = preliminary_metrics(record.spec, runs_by_job.pop(record.id, []), region=record.region,
+                                          settings=self.settings, now=self.now, created_on=record.spec.created_on)
+            metrics["secret_arguments"] = record.secret_argument_names
+            results[record.key] = {
+                "data_job_id": record.id,
+                "status": metrics["status"],
+                "metrics": metrics,
+                "last_run_at": metrics.get("last_run_at"),
+                "last_run_state": metrics.get("last_run_state"),
+                "last_error": errors.get(record.key),
+            }
+        return results
+
+    def _deleted_row(self, record: JobRecord) -> dict:
+        return {"data_job_id": record.id, "status": "deleted", "metrics": None, "last_error": None}
+
+    def _progress(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last_progress < PROGRESS_EVERY_S:
+            return
+        self._last_progress = now
+        elapsed = max(now - self._started, 1e-6)
+        counter = self.aws.counter
+        self.log.info(
+            f"preliminary metrics: {self.stats.jobs_done}/{self.stats.jobs_total} jobs "
+            f"({self.stats.jobs_done / elapsed:.1f} jobs/s), {counter.total_calls} API calls "
+            f"({counter.total_calls / elapsed:.1f}/s), {counter.total_retries} retries, "
+            f"{self.stats.runs_changed} runs stored, {self.stats.jobs_failed} jobs failed")

@@ -1,0 +1,90 @@
+"""Report rows built from the stored inventory: one per job and one per candidate."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from glue_inventory.analysis.candidates import Candidate
+from glue_inventory.analysis.tags import tag_value
+
+METRIC_FIELDS = (
+    "runs_30d", "finished_runs_30d", "failed_runs_30d", "failure_rate_30d", "dpu_hours_30d",
+    "cost_30d_usd", "monthly_projection_usd", "capacity_dpu", "eol_version", "missing_tags",
+    "secret_arguments", "last_run_at", "last_run_state",
+)
+
+
+def _days_since(iso: str | None, now: datetime) -> int | None:
+    if not iso:
+        return None
+    return (now - datetime.fromisoformat(iso)).days
+
+
+def job_report_rows(jobs: Mapping[str, Mapping[str, Any]], candidates: list[Candidate],
+                    now: datetime) -> list[dict]:
+    """One flat row per job (live and deleted) for the inventory files and the dashboard."""
+    by_key = {c.key: c for c in candidates}
+    rows = []
+    for key, job in sorted(jobs.items()):
+        metrics = job.get("metrics") or {}
+        tags = job.get("tags") or {}
+        candidate = by_key.get(key)
+        row = {
+            "key": key, "account_id": job["account_id"], "region": job["region"], "platform": job["platform"],
+            "name": job["name"], "status": job["status"], "priority": candidate.priority if candidate else None,
+            "job_type": job["job_type"], "worker_type": job["worker_type"],
+            "number_of_workers": job["number_of_workers"], "max_capacity": job["max_capacity"],
+            "glue_version": job["glue_version"], "execution_class": job["execution_class"], "tags": tags,
+            "owner": tag_value(tags, "owner") or None, "team": tag_value(tags, "cost-center") or None,
+            "days_since_last_run": _days_since(metrics.get("last_run_at"), now),
+            "candidate_reasons": candidate.reasons if candidate else [],
+            "estimated_monthly_savings_usd": candidate.estimated_monthly_savings_usd if candidate else 0.0,
+            "savings_by_reason": candidate.savings_by_reason if candidate else {},
+            "last_error": job.get("last_error"),
+            "deep": job.get("deep"),
+        }
+        for field in METRIC_FIELDS:
+            row[field] = metrics.get(field)
+        row["cost_30d_usd"] = row["cost_30d_usd"] or 0.0
+        row["monthly_projection_usd"] = row["monthly_projection_usd"] or 0.0
+        rows.append(row)
+    return rows
+
+
+def _evidence(metrics: Mapping[str, Any], reasons: list[str]) -> str:
+    parts = []
+    if "high_cost" in reasons:
+        parts.append(f"${metrics.get('monthly_projection_usd', 0):,.2f}/month")
+    if "failing" in reasons:
+        parts.append(f"{metrics.get('failed_runs_30d')}/{metrics.get('finished_runs_30d')} runs failed in 30 days")
+    if "inactive" in reasons:
+        parts.append(f"status {metrics.get('status')}, last run {metrics.get('last_run_at') or 'never'}")
+    if "eol_version" in reasons:
+        parts.append(f"Glue {metrics.get('glue_version_effective')} is end-of-life")
+    if "missing_tags" in reasons:
+        parts.append("missing tags: " + ", ".join(metrics.get("missing_tags") or []))
+    if "secrets_in_arguments" in reasons:
+        parts.append("secret-looking arguments: " + ", ".join(metrics.get("secret_arguments") or []))
+    if "flex_eligible" in reasons:
+        parts.append("could run on FLEX")
+    return "; ".join(parts)
+
+
+def candidate_rows(candidates: list[Candidate], jobs: Mapping[str, Mapping[str, Any]]) -> list[dict]:
+    rows = []
+    for candidate in candidates:
+        job = jobs[candidate.key]
+        metrics = job.get("metrics") or {}
+        rows.append({
+            "key": candidate.key, "data_job_id": job["data_job_id"], "name": job["name"],
+            "account_id": job["account_id"], "region": job["region"],
+            "owner": tag_value(job.get("tags") or {}, "owner") or None,
+            "score": candidate.score, "priority": candidate.priority, "reasons": list(candidate.reasons),
+            "savings_by_reason": dict(candidate.savings_by_reason),
+            "estimated_monthly_savings_usd": candidate.estimated_monthly_savings_usd,
+            "monthly_projection_usd": metrics.get("monthly_projection_usd", 0.0),
+            "evidence": _evidence(metrics, candidate.reasons),
+        })
+    return rows

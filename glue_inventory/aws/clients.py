@@ -1,0 +1,127 @@
+"""boto3 sessions and clients per platform: role assumption, endpoint override, adaptive retries."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+
+import boto3
+from botocore.config import Config
+
+from glue_inventory.config import PlatformConfig
+
+# botocore's adaptive mode rate-limits the client itself after ThrottlingException;
+# 10 attempts ride out a throttling storm without failing the run.
+RETRY_ATTEMPTS = 10
+
+
+class CallCounter:
+    """Counts API calls and retries made by every client it is attached to (botocore events)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.calls: Counter[str] = Counter()
+        self.retries: Counter[str] = Counter()
+
+    def attach(self, client) -> None:
+        events = client.meta.events
+        events.register("before-call.*.*", self._on_call)
+        events.register("needs-retry.*.*", self._on_needs_retry)
+
+    def _on_call(self, model, **_kwargs) -> None:
+        with self._lock:
+            self.calls[f"{model.service_model.service_name}:{model.name}"] += 1
+
+    def _on_needs_retry(self, response, attempts, operation, **_kwargs) -> None:
+        if response is None:
+            return
+        http, parsed = response
+        code = (parsed or {}).get("Error", {}).get("Code")
+        if code or (http is not None and http.status_code >= 500):
+            with self._lock:
+                self.retries[f"{operation.service_model.service_name}:{operation.name}"] += 1
+
+    @property
+    def total_calls(self) -> int:
+        return sum(self.calls.values())
+
+    @property
+    def total_retries(self) -> int:
+        return sum(self.retries.values())
+
+    def snapshot(self) -> dict:
+        with self._lock:
+            return {"calls": dict(self.calls), "retries": dict(self.retries)}
+
+
+@dataclass
+class PlatformSession:
+    """One platform (account) in one region, with the clients the pipeline needs."""
+
+    platform: PlatformConfig
+    region: str
+    max_pool: int = 16
+    counter: CallCounter = field(default_factory=CallCounter)
+    _session: boto3.Session | None = None
+    _clients: dict[str, object] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    account_id: str | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.platform.name}/{self.region}"
+
+    def session(self) -> boto3.Session:
+        if self._session is None:
+            base = boto3.Session(profile_name=self.platform.profile, region_name=self.region)
+            if self.platform.role_arn:
+                base = _assume_role(base, self.platform, self.region, self._config())
+            self._session = base
+        return self._session
+
+    def _config(self) -> Config:
+        return Config(
+            retries={"mode": "adaptive", "max_attempts": RETRY_ATTEMPTS},
+            max_pool_connections=self.max_pool,
+            connect_timeout=10,
+            read_timeout=60,
+        )
+
+    def client(self, service: str):
+        with self._lock:
+            if service not in self._clients:
+                kwargs = {"region_name": self.region, "config": self._config()}
+                if self.platform.endpoint_url:
+                    kwargs["endpoint_url"] = self.platform.endpoint_url
+                client = self.session().client(service, **kwargs)
+                self.counter.attach(client)
+                self._clients[service] = client
+            return self._clients[service]
+
+    def resolve_account_id(self) -> str:
+        if self.account_id is None:
+            self.account_id = self.platform.account_id or self.client("sts").get_caller_identity()["Account"]
+        return self.account_id
+
+
+def _assume_role(base: boto3.Session, platform: PlatformConfig, region: str, config: Config) -> boto3.Session:
+    kwargs = {"endpoint_url": platform.endpoint_url} if platform.endpoint_url else {}
+    sts = base.client("sts", region_name=region, config=config, **kwargs)
+    params = {"RoleArn": platform.role_arn, "RoleSessionName": "glue-inventory"}
+    if platform.external_id:
+        params["ExternalId"] = platform.external_id
+    creds = sts.assume_role(**params)["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+        region_name=region,
+    )
+
+
+def platform_sessions(platforms: list[PlatformConfig], max_pool: int = 16,
+                      counter: CallCounter | None = None) -> list[PlatformSession]:
+    counter = counter or CallCounter()
+    return [PlatformSession(p, region, max_pool=max_pool, counter=counter)
+            for p in platforms for region in p.regions]

@@ -1,0 +1,128 @@
+"""Glue reads: the job list, tags in bulk, and run history fetched incrementally."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+
+from botocore.exceptions import ClientError
+
+# Largest pages the APIs accept (AWS Glue API reference: GetJobs MaxResults ≤ 1000,
+# GetJobRuns MaxResults ≤ 200; Resource Groups Tagging API: ResourcesPerPage ≤ 100).
+GET_JOBS_PAGE = 1000
+GET_JOB_RUNS_PAGE = 200
+TAG_PAGE = 100
+
+FINISHED_STATES = frozenset({"SUCCEEDED", "FAILED", "TIMEOUT", "ERROR", "STOPPED", "EXPIRED"})
+ACCESS_DENIED = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
+
+
+def error_code(exc: ClientError) -> str:
+    return exc.response.get("Error", {}).get("Code", "")
+
+
+def describe_error(exc: ClientError) -> str:
+    return f"{error_code(exc) or 'ClientError'}: {exc.response.get('Error', {}).get('Message', exc)}"
+
+
+def iter_jobs(glue) -> Iterator[dict]:
+    """Every job definition in the region, 1000 per call."""
+    token = None
+    while True:
+        params = {"MaxResults": GET_JOBS_PAGE}
+        if token:
+            params["NextToken"] = token
+        page = glue.get_jobs(**params)
+        yield from page.get("Jobs", [])
+        token = page.get("NextToken")
+        if not token:
+            return
+
+
+def job_name_from_arn(arn: str) -> str | None:
+    _, sep, name = arn.partition(":job/")
+    return name if sep else None
+
+
+def job_arn(account_id: str, region: str, name: str, partition: str = "aws") -> str:
+    return f"arn:{partition}:glue:{region}:{account_id}:job/{name}"
+
+
+def fetch_job_tags(tagging, glue, account_id: str, region: str, names: list[str]) -> dict[str, dict[str, str]]:
+    """Tags of every job: 100 jobs per GetResources call; per-job GetTags only when that API is denied.
+
+    GetResources lists only resources that carry (or once carried) tags; a job it does not list has none.
+    """
+    wanted = set(names)
+    tags: dict[str, dict[str, str]] = {name: {} for name in names}
+    try:
+        token = ""
+        while True:
+            page = tagging.get_resources(ResourceTypeFilters=["glue:job"], ResourcesPerPage=TAG_PAGE,
+                                         PaginationToken=token)
+            for resource in page.get("ResourceTagMappingList", []):
+                name = job_name_from_arn(resource["ResourceARN"])
+                if name in wanted:
+                    tags[name] = {t["Key"]: t["Value"] for t in resource.get("Tags", [])}
+            token = page.get("PaginationToken") or ""
+            if not token:
+                return tags
+    except ClientError as exc:
+        if error_code(exc) not in ACCESS_DENIED:
+            raise
+    for name in names:
+        tags[name] = glue.get_tags(ResourceArn=job_arn(account_id, region, name)).get("Tags", {})
+    return tags
+
+
+@dataclass
+class RunFetch:
+    """What one job's incremental fetch saw: the pages read and whether the whole history was read."""
+
+    pages: int = 0
+    complete: bool = False
+    newest_first: bool = True
+    seen: int = 0
+    changed: list[dict] = field(default_factory=list)
+
+
+def fetch_new_runs(glue, job_name: str, known: Mapping[str, str], history_complete: bool) -> RunFetch:
+    """Runs that are new or changed state since we stored them.
+
+    Glue lists runs newest first, so once a page holds a run we stored as finished, every older run
+    is stored too — provided the earlier fetch of this job read its whole history
+    (`history_complete`) and every run we hold as unfinished has been seen again. The order is
+    checked page by page, never assumed: a listing that is not newest first is read to the end.
+    """
+    unfinished = {run_id for run_id, state in known.items() if state not in FINISHED_STATES}
+    result = RunFetch()
+    token = None
+    last_started = None
+    while True:
+        params = {"JobName": job_name, "MaxResults": GET_JOB_RUNS_PAGE}
+        if token:
+            params["NextToken"] = token
+        page = glue.get_job_runs(**params)
+        result.pages += 1
+        runs = page.get("JobRuns", [])
+        reached_stored = False
+        for run in runs:
+            run_id, state = run.get("Id"), run.get("JobRunState")
+            started = run.get("StartedOn")
+            if started is not None:
+                if last_started is not None and started > last_started:
+                    result.newest_first = False
+                last_started = started
+            unfinished.discard(run_id)
+            stored = known.get(run_id)
+            if stored != state or state not in FINISHED_STATES:
+                result.changed.append(run)
+            elif stored in FINISHED_STATES:
+                reached_stored = True
+        result.seen += len(runs)
+        token = page.get("NextToken")
+        if not token or not runs:
+            result.complete = True
+            return result
+        if history_complete and result.newest_first and reached_stored and not unfinished:
+            return result

@@ -1,0 +1,99 @@
+"""One platform's job list: definitions and tags, or the reason it could not be read."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from glue_inventory.analysis.secrets import redact_text, secret_argument_names
+from glue_inventory.aws.clients import PlatformSession
+from glue_inventory.aws.glue import describe_error, fetch_job_tags, iter_jobs
+from glue_inventory.aws.parse import parse_job
+from glue_inventory.partitions import encode_partition_key
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PlatformListing:
+    """The jobs found on one platform (account + region), or the error that stopped the listing."""
+
+    name: str
+    platform_name: str
+    region: str
+    account_id: str | None
+    credentials: dict[str, str]
+    jobs: list[dict] = field(default_factory=list)
+    error: str | None = None
+    skipped_jobs: list[str] = field(default_factory=list)
+
+
+def job_row(spec, account_id: str, region: str) -> dict:
+    """A `data_jobs` row from a parsed job; argument values never leave this function."""
+    return {
+        "name": spec.name,
+        "partition_key": encode_partition_key(account_id, region, spec.name),
+        "job_type": spec.job_type,
+        "worker_type": spec.worker_type,
+        "number_of_workers": spec.number_of_workers,
+        "max_capacity": spec.max_capacity,
+        "glue_version": spec.glue_version,
+        "execution_class": spec.execution_class,
+        "script_location": spec.script_location,
+        "tags": dict(spec.tags),
+        "created_on": spec.created_on,
+        "default_argument_names": sorted(spec.default_arguments),
+        "secret_argument_names": secret_argument_names(spec.default_arguments),
+    }
+
+
+def list_platform(session: PlatformSession) -> PlatformListing:
+    listing = PlatformListing(name=session.name, platform_name=session.platform.name, region=session.region,
+                              account_id=session.platform.account_id,
+                              credentials=session.platform.credentials_reference())
+    try:
+        listing.account_id = session.resolve_account_id()
+        glue = session.client("glue")
+        specs = []
+        for raw in iter_jobs(glue):
+            try:
+                specs.append(parse_job(raw))
+            except ValueError as exc:
+                listing.skipped_jobs.append(f"{raw.get('Name')!r}: {exc}")
+        tags = fetch_job_tags(session.client("resourcegroupstaggingapi"), glue, listing.account_id,
+                              session.region, [s.name for s in specs])
+        listing.jobs = [job_row(spec, listing.account_id, session.region) | {"tags": tags.get(spec.name, {})}
+                        for spec in specs]
+    except ClientError as exc:
+        listing.error = redact_text(describe_error(exc))
+    except (BotoCoreError, OSError) as exc:
+        listing.error = f"{type(exc).__name__}: {exc}"
+    return listing
+
+
+@dataclass
+class InventorySnapshot:
+    """The output of `glue_jobs`: every platform's listing at one moment."""
+
+    listings: list[PlatformListing]
+    seen_at: datetime
+
+    def live_partition_keys(self) -> set[str]:
+        return {job["partition_key"] for listing in self.listings for job in listing.jobs}
+
+    def covers(self, partition_key: str) -> bool:
+        """True when the key's platform was listed successfully, so its absence means the job vanished."""
+        account_id, region, _ = partition_key.split("/", 2)
+        return any(not listing.error and listing.account_id == account_id and listing.region == region
+                   for listing in self.listings)
+
+    def platforms_markdown(self) -> str:
+        lines = ["| platform | account | region | jobs | status |", "|---|---|---|---|---|"]
+        for listing in self.listings:
+            status = f"failed: {listing.error}" if listing.error else "ok"
+            lines.append(f"| {listing.platform_name} | {listing.account_id or '?'} | {listing.region} "
+                         f"| {len(listing.jobs)} | {status} |")
+        return "\n".join(lines)

@@ -1,0 +1,78 @@
+"""`glue-inventory`: what Dagster's own CLI does not cover — demo, simulate, db upgrade, ui."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+
+EXIT_USAGE = 2
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from glue_inventory.storage.db import DatabaseError, mask_url, upgrade
+
+    try:
+        upgrade(args.url)
+    except DatabaseError as exc:
+        print(f"glue-inventory db upgrade: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"database at {mask_url(args.url or os.environ.get('GLUE_INVENTORY_DATABASE_URL', 'default'))} is up to date")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from glue_inventory.demo import DemoError, run_demo
+
+    try:
+        return run_demo(jobs=args.jobs, seed=args.seed, home=args.home)
+    except DemoError as exc:
+        print(f"glue-inventory demo: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _ui(args: argparse.Namespace) -> int:
+    from glue_inventory.demo import demo_environment
+
+    env = demo_environment(args.home) | dict(os.environ)
+    command = [os.path.join(os.path.dirname(sys.executable), "dagster"), "dev", "-m",
+               "glue_inventory.definitions", "-h", args.host, "-p", str(args.port)]
+    return subprocess.call(command, env=env)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from glue_inventory.simulate.cli import add_simulate_parser
+
+    parser = argparse.ArgumentParser(prog="glue-inventory", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo", help="run the whole pipeline on a simulated fleet, no AWS account needed")
+    demo.add_argument("--jobs", type=int, default=200)
+    demo.add_argument("--seed", type=int, default=42)
+    demo.add_argument("--home", default=".glue_inventory", help="where the demo writes everything")
+    demo.set_defaults(func=_demo)
+
+    add_simulate_parser(commands)
+
+    db = commands.add_parser("db", help="database schema")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_upgrade = db_commands.add_parser("upgrade", help="apply Alembic migrations (GLUE_INVENTORY_DATABASE_URL)")
+    db_upgrade.add_argument("--url", default=None)
+    db_upgrade.set_defaults(func=_db_upgrade)
+
+    ui = commands.add_parser("ui", help="the Dagster webserver on the demo data")
+    ui.add_argument("--home", default=".glue_inventory")
+    ui.add_argument("--host", default="127.0.0.1", help="bind address (default loopback: put a proxy in front)")
+    ui.add_argument("--port", type=int, default=3000)
+    ui.set_defaults(func=_ui)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

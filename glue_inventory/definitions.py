@@ -1,0 +1,34 @@
+"""The Dagster definitions of glue_inventory: assets, checks, jobs, sensors, schedules and resources."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from glue_inventory.assets.inventory import deep_analysis_candidates, glue_jobs, job_preliminary_metrics
+from glue_inventory.checks import inventory_checks
+from glue_inventory.resources import AwsPlatforms, GlueInventoryConfig, InventoryDatabase, ReportsLocation
+from glue_inventory.sensors import glue_job_sync_sensor
+from glue_inventory.storage.io_managers import InventoryTablesIOManager
+
+config = GlueInventoryConfig()
+database = InventoryDatabase()
+
+inventory_job = dg.define_asset_job(
+    "inventory_job_list",
+    selection=dg.AssetSelection.assets(glue_jobs),
+    description="Lists every Glue job and registers its partition.",
+)
+
+defs = dg.Definitions(
+    assets=[glue_jobs, job_preliminary_metrics, deep_analysis_candidates],
+    asset_checks=inventory_checks,
+    jobs=[inventory_job],
+    sensors=[glue_job_sync_sensor],
+    resources={
+        "config": config,
+        "aws": AwsPlatforms(config=config),
+        "inventory_db": database,
+        "reports": ReportsLocation(),
+        "inventory_tables": InventoryTablesIOManager(database=database),
+    },
+)

@@ -1,0 +1,40 @@
+"""Dynamic partitions: one per Glue job, keyed `<account_id>/<region>/<job_name>`."""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+from urllib.parse import unquote
+
+import dagster as dg
+
+glue_jobs_partitions = dg.DynamicPartitionsDefinition(name="glue_jobs")
+
+# Dagster rejects partition keys holding "..." or control characters (INVALID_PARTITION_SUBSTRINGS);
+# Glue allows both in job names, so they are percent-encoded, as is "%" itself to stay reversible.
+_CONTROL = re.compile(r"[%\x00-\x1f\x7f]")
+_DOT_RUN = re.compile(r"\.{3,}")
+
+
+class JobKey(NamedTuple):
+    account_id: str
+    region: str
+    name: str
+
+    @property
+    def partition_key(self) -> str:
+        return encode_partition_key(self.account_id, self.region, self.name)
+
+
+def encode_partition_key(account_id: str, region: str, job_name: str) -> str:
+    name = _CONTROL.sub(lambda m: f"%{ord(m.group()):02X}", job_name)
+    name = _DOT_RUN.sub(lambda m: "%2E" * len(m.group()), name)
+    return f"{account_id}/{region}/{name}"
+
+
+def decode_partition_key(key: str) -> JobKey:
+    """The inverse of `encode_partition_key`; job names may contain "/" so split only twice."""
+    parts = key.split("/", 2)
+    if len(parts) != 3 or not all(parts):
+        raise ValueError(f"partition key {key!r} is not <account_id>/<region>/<job_name>")
+    return JobKey(parts[0], parts[1], unquote(parts[2]))

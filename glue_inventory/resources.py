@@ -1,0 +1,66 @@
+"""Dagster resources: AWS platforms from the config, the inventory database, the reports location."""
+
+
+import os
+from functools import cached_property
+
+import dagster as dg
+from pydantic import PrivateAttr
+
+from glue_inventory.aws.clients import CallCounter, PlatformSession, platform_sessions
+from glue_inventory.config import DEFAULT_REPORTS_DIR, Settings, load_settings
+
+
+class GlueInventoryConfig(dg.ConfigurableResource):
+    """The tool's settings: `GLUE_INVENTORY_CONFIG` YAML, or built-in defaults."""
+
+    config_path: str | None = None
+
+    @cached_property
+    def settings(self) -> Settings:
+        return load_settings(self.config_path or os.environ.get("GLUE_INVENTORY_CONFIG"))
+
+
+class AwsPlatforms(dg.ConfigurableResource):
+    """boto3 sessions for every configured platform and region, sharing one call counter."""
+
+    config: dg.ResourceDependency[GlueInventoryConfig]
+    _counter: CallCounter = PrivateAttr(default_factory=CallCounter)
+    _sessions: list[PlatformSession] | None = PrivateAttr(default=None)
+
+    def sessions(self) -> list[PlatformSession]:
+        if self._sessions is None:
+            settings = self.config.settings
+            self._sessions = platform_sessions(settings.effective_platforms(), max_pool=settings.max_workers,
+                                               counter=self._counter)
+        return self._sessions
+
+    @property
+    def counter(self) -> CallCounter:
+        return self._counter
+
+
+class InventoryDatabase(dg.ConfigurableResource):
+    """The inventory tables (`GLUE_INVENTORY_DATABASE_URL`); migrated to the latest schema on first use."""
+
+    url: str | None = None
+
+    def engine(self):
+        from glue_inventory.storage.db import database_url, engine_for
+
+        return engine_for(self.url or database_url())
+
+
+class ReportsLocation(dg.ConfigurableResource):
+    """Where report files go: a local directory or `s3://bucket/prefix` (`GLUE_INVENTORY_REPORTS_DIR`)."""
+
+    base: str | None = None
+
+    @property
+    def root(self) -> str:
+        return self.base or os.environ.get("GLUE_INVENTORY_REPORTS_DIR") or DEFAULT_REPORTS_DIR
+
+    def write(self, files: dict[str, str | bytes]) -> list[str]:
+        from glue_inventory.reports.store import write_reports
+
+        return write_reports(self.root, files)

@@ -1,0 +1,32 @@
+import pytest
+from dagster._core.definitions.partitions.utils.base import INVALID_PARTITION_SUBSTRINGS
+from hypothesis import given
+from hypothesis import strategies as st
+
+from glue_inventory.partitions import JobKey, decode_partition_key, encode_partition_key
+
+
+@pytest.mark.parametrize(("name", "encoded"), [
+    ("daily_sales", "daily_sales"),
+    ("daily sales.eu", "daily sales.eu"),
+    ("ingest...raw", "ingest%2E%2E%2Eraw"),
+    ("a....b", "a%2E%2E%2E%2Eb"),
+    ("100%", "100%25"),
+    ("tab\there", "tab%09here"),
+    ("données/clients", "données/clients"),
+])
+def test_encode_known_names(name, encoded):
+    assert encode_partition_key("123456789012", "us-east-1", name) == f"123456789012/us-east-1/{encoded}"
+    assert decode_partition_key(f"123456789012/us-east-1/{encoded}") == JobKey("123456789012", "us-east-1", name)
+
+
+@given(st.text(min_size=1, max_size=80))
+def test_round_trip_and_dagster_accepts_every_name(name):
+    key = encode_partition_key("123456789012", "eu-west-1", name)
+    assert not any(bad in key for bad in INVALID_PARTITION_SUBSTRINGS)
+    assert decode_partition_key(key).name == name
+
+
+def test_malformed_key_names_the_shape():
+    with pytest.raises(ValueError, match="<account_id>/<region>/<job_name>"):
+        decode_partition_key("just-a-name")
