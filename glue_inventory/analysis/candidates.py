@@ -1,0 +1,124 @@
+"""Deep-analysis candidates: the reasons each job holds, its estimated savings, score and priority.
+
+Monthly savings per reason (P = monthly_projection_usd, the cost of the last 30 days):
+- high_cost: 0.30 × P — an estimate of right-sizing until deep analysis measures the job.
+- failing: cost of the last 30 days' FAILED, TIMEOUT and ERROR runs — spend that produced nothing.
+- inactive: 1.00 × P — the job is deleted or disabled.
+- flex_eligible: P × (1 − FLEX price ÷ STANDARD price) in the job's region (1 − 0.29/0.44 ≈ 34 %).
+- eol_version, missing_tags, secrets_in_arguments: 0 — risk, not spend.
+A job's estimated savings is the largest of its reasons' savings (they overlap, so never summed), at most P.
+Score = estimated savings (USD/month) + risk points of its reasons: secrets_in_arguments 1000,
+eol_version 250, failing 250, inactive 50, missing_tags 10. Priority by score: critical ≥ 1000,
+high ≥ 250, medium ≥ 50, low below; so any secret is critical and EOL or failing at least high.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from glue_inventory.config import Settings, Thresholds
+
+REASONS = (
+    "high_cost",
+    "failing",
+    "inactive",
+    "eol_version",
+    "missing_tags",
+    "secrets_in_arguments",
+    "flex_eligible",
+)
+INACTIVE_STATUSES = frozenset({"stale", "abandoned", "never_run"})
+RIGHT_SIZING_ESTIMATE = 0.30
+RISK_POINTS = {
+    "secrets_in_arguments": 1000.0,
+    "eol_version": 250.0,
+    "failing": 250.0,
+    "inactive": 50.0,
+    "missing_tags": 10.0,
+}
+PRIORITY_FLOORS = (("critical", 1000.0), ("high", 250.0), ("medium", 50.0))
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One job chosen for deep analysis and why."""
+
+    key: str
+    reasons: list[str]
+    savings_by_reason: dict[str, float]
+    estimated_monthly_savings_usd: float
+    score: float
+    priority: str
+
+
+def _projection(metrics: Mapping[str, Any]) -> float:
+    return float(metrics.get("monthly_projection_usd") or 0.0)
+
+
+def high_cost_keys(jobs: Mapping[str, Mapping[str, Any]], thresholds: Thresholds) -> set[str]:
+    """Jobs at or over the monthly limit or among the ceil(fraction × n) costliest (ties at the cut count)."""
+    # round() first: 0.1 × 30 is 3.0000000000000004 in floating point, and ceil would make it 4.
+    top_n = math.ceil(round(thresholds.high_cost_top_fraction * len(jobs), 9))
+    costs = sorted((cost for cost in map(_projection, jobs.values()) if cost > 0), reverse=True)
+    cut = costs[min(top_n, len(costs)) - 1] if costs and top_n > 0 else math.inf
+    # A job costing 0 never counts, even when the monthly limit is configured as 0.
+    limit = max(min(cut, thresholds.high_cost_monthly_usd), math.ulp(0.0))
+    return {key for key, metrics in jobs.items() if _projection(metrics) >= limit}
+
+
+def job_reasons(metrics: Mapping[str, Any], high_cost: bool, thresholds: Thresholds) -> list[str]:
+    """The reasons that hold for one job, in the order of REASONS."""
+    holds = {
+        "high_cost": high_cost,
+        "failing": float(metrics.get("failure_rate_30d") or 0.0) >= thresholds.failing_rate
+        and int(metrics.get("finished_runs_30d") or 0) >= thresholds.failing_min_runs,
+        "inactive": metrics.get("status") in INACTIVE_STATUSES,
+        "eol_version": bool(metrics.get("eol_version")),
+        "missing_tags": bool(metrics.get("missing_tags")),
+        "secrets_in_arguments": bool(metrics.get("secret_arguments")),
+        "flex_eligible": bool(metrics.get("flex_eligible")),
+    }
+    return [reason for reason in REASONS if holds[reason]]
+
+
+def reason_savings(reason: str, metrics: Mapping[str, Any], settings: Settings) -> float:
+    """Estimated USD per month that acting on `reason` saves (formulas in the module docstring)."""
+    projection = _projection(metrics)
+    if reason == "high_cost":
+        return RIGHT_SIZING_ESTIMATE * projection
+    if reason == "failing":
+        return float(metrics.get("failed_cost_30d_usd") or 0.0)
+    if reason == "inactive":
+        return projection
+    if reason == "flex_eligible":
+        region = str(metrics.get("region") or "default")
+        standard = settings.pricing.per_dpu_hour(region, "STANDARD")
+        flex = settings.pricing.per_dpu_hour(region, "FLEX")
+        return projection * (1 - flex / standard) if standard > 0 else 0.0
+    return 0.0
+
+
+def priority_of(score: float) -> str:
+    for priority, floor in PRIORITY_FLOORS:
+        if score >= floor:
+            return priority
+    return "low"
+
+
+def select_candidates(jobs: Mapping[str, Mapping[str, Any]], settings: Settings) -> list[Candidate]:
+    """Candidates among live jobs (key → preliminary metrics), by score descending then key."""
+    thresholds = settings.thresholds
+    costly = high_cost_keys(jobs, thresholds)
+    candidates = []
+    for key, metrics in jobs.items():
+        reasons = job_reasons(metrics, key in costly, thresholds)
+        if not reasons:
+            continue
+        savings = {reason: reason_savings(reason, metrics, settings) for reason in reasons}
+        estimate = min(max(savings.values()), _projection(metrics))
+        score = estimate + sum(RISK_POINTS.get(reason, 0.0) for reason in reasons)
+        candidates.append(Candidate(key, reasons, savings, estimate, score, priority_of(score)))
+    return sorted(candidates, key=lambda candidate: (-candidate.score, candidate.key))

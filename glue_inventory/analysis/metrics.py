@@ -1,0 +1,103 @@
+"""The preliminary metrics of one job: status, run counts, failure rate, cost, versions, tags, secrets."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from glue_inventory.analysis.billing import job_capacity_dpu, job_execution_class, run_cost_usd, run_dpu_hours
+from glue_inventory.analysis.secrets import secret_argument_names
+from glue_inventory.analysis.status import (
+    FAILED_STATES,
+    FINISHED_STATES,
+    effective_glue_version,
+    in_window,
+    is_eol,
+    job_status,
+    version_tuple,
+    window_start,
+)
+from glue_inventory.analysis.tags import missing_tags, tag_value
+from glue_inventory.analysis.types import JobRun, JobSpec
+from glue_inventory.config import Settings
+
+# AWS Glue developer guide "Using job execution class": Flex is for glueetl on Glue 3.0 and later.
+FLEX_JOB_TYPE = "glueetl"
+FLEX_MIN_GLUE_VERSION = (3, 0)
+PRODUCTION_ENV_VALUES = frozenset({"prod", "production"})
+
+
+def flex_eligible(job: JobSpec) -> bool:
+    """A STANDARD glueetl job on Glue ≥ 3.0 whose `env` tag does not say production."""
+    version = version_tuple(job.glue_version)
+    return (
+        job.job_type == FLEX_JOB_TYPE
+        and version is not None
+        and version >= FLEX_MIN_GLUE_VERSION
+        and job_execution_class(job) == "STANDARD"
+        and tag_value(job.tags, "env").casefold() not in PRODUCTION_ENV_VALUES
+    )
+
+
+def preliminary_metrics(
+    job: JobSpec,
+    runs: Iterable[JobRun],
+    *,
+    region: str,
+    settings: Settings,
+    now: datetime,
+    created_on: datetime | None = None,
+) -> dict[str, Any]:
+    """A flat JSON-able dict of the job's preliminary metrics; runs are read once, in any order.
+
+    Money stays unrounded here: rounding to cents belongs to presentation.
+    """
+    thresholds = settings.thresholds
+    start = window_start(now, thresholds.window_days)
+    # Retries can share a StartedOn; attempt and id break the tie so "latest" does not depend on order.
+    latest: tuple[datetime, int, str, str] | None = None
+    runs_total = runs_window = finished = failed = 0
+    dpu_hours = cost = failed_cost = 0.0
+    for run in runs:
+        runs_total += 1
+        if run.started_on is None:
+            continue
+        order = (run.started_on, run.attempt, run.run_id, run.state)
+        if latest is None or order > latest:
+            latest = order
+        if not in_window(run, start):
+            continue
+        runs_window += 1
+        run_cost = run_cost_usd(run, job, region, settings.pricing)
+        dpu_hours += run_dpu_hours(run, job)
+        cost += run_cost
+        if run.state in FINISHED_STATES:
+            finished += 1
+        if run.state in FAILED_STATES:
+            failed += 1
+            failed_cost += run_cost
+    glue_version = effective_glue_version(job.glue_version)
+    return {
+        "status": job_status(latest[0] if latest else None, created_on or job.created_on, now, thresholds),
+        "region": region,
+        "job_type": job.job_type,
+        "execution_class": job_execution_class(job),
+        "last_run_at": latest[0].isoformat() if latest else None,
+        "last_run_state": latest[3] if latest else None,
+        "runs_total": runs_total,
+        "runs_30d": runs_window,
+        "finished_runs_30d": finished,
+        "failed_runs_30d": failed,
+        "failure_rate_30d": failed / finished if finished else 0.0,
+        "dpu_hours_30d": dpu_hours,
+        "cost_30d_usd": cost,
+        "failed_cost_30d_usd": failed_cost,
+        "monthly_projection_usd": cost,
+        "capacity_dpu": job_capacity_dpu(job),
+        "glue_version_effective": glue_version,
+        "eol_version": is_eol(glue_version, settings.eol_versions),
+        "missing_tags": missing_tags(job.tags, settings.required_tags),
+        "secret_arguments": secret_argument_names(job.default_arguments),
+        "flex_eligible": flex_eligible(job),
+    }

@@ -1,0 +1,35 @@
+"""Required tags: case-insensitive keys, blank values count as missing, order of the requirement."""
+
+from __future__ import annotations
+
+import pytest
+
+from glue_inventory.analysis.tags import missing_tags
+
+REQUIRED = ["owner", "cost-center"]
+
+
+@pytest.mark.parametrize(
+    ("tags", "expected"),
+    [
+        ({}, ["owner", "cost-center"]),
+        ({"owner": "data-team", "cost-center": "cc-42"}, []),
+        ({"Owner": "data-team", "COST-CENTER": "cc-42"}, []),
+        ({"owner": "data-team", "cost-center": ""}, ["cost-center"]),
+        ({"owner": "   ", "cost-center": "cc-42"}, ["owner"]),
+        ({"cost-center": "cc-42"}, ["owner"]),
+        ({"owner ": "data-team", "cost-center": "cc-42"}, []),
+        ({"costcenter": "cc-42", "owner": "x"}, ["cost-center"]),
+        ({"env": "prod"}, ["owner", "cost-center"]),
+    ],
+)
+def test_missing_tags(tags, expected):
+    assert missing_tags(tags, REQUIRED) == expected
+
+
+def test_missing_tags_keeps_the_order_of_the_requirement():
+    assert missing_tags({}, ["cost-center", "owner", "team"]) == ["cost-center", "owner", "team"]
+
+
+def test_nothing_required_nothing_missing():
+    assert missing_tags({}, []) == []
