@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import dagster as dg
 
+from glue_inventory.assets.deep import deep_assets
 from glue_inventory.assets.inventory import deep_analysis_candidates, glue_jobs, job_preliminary_metrics
+from glue_inventory.assets.reporting import executive_report
 from glue_inventory.checks import inventory_checks
 from glue_inventory.resources import AwsPlatforms, GlueInventoryConfig, InventoryDatabase, ReportsLocation
 from glue_inventory.sensors import glue_job_sync_sensor
+from glue_inventory.storage.artifacts import JobArtifactsIOManager
 from glue_inventory.storage.io_managers import InventoryTablesIOManager
 
 config = GlueInventoryConfig()
@@ -20,7 +23,7 @@ inventory_job = dg.define_asset_job(
 )
 
 defs = dg.Definitions(
-    assets=[glue_jobs, job_preliminary_metrics, deep_analysis_candidates],
+    assets=[glue_jobs, job_preliminary_metrics, deep_analysis_candidates, *deep_assets, executive_report],
     asset_checks=inventory_checks,
     jobs=[inventory_job],
     sensors=[glue_job_sync_sensor],
@@ -30,5 +33,6 @@ defs = dg.Definitions(
         "inventory_db": database,
         "reports": ReportsLocation(),
         "inventory_tables": InventoryTablesIOManager(database=database),
+        "job_artifacts": JobArtifactsIOManager(database=database),
     },
 )

@@ -60,6 +60,15 @@ class ReportsLocation(dg.ConfigurableResource):
     def root(self) -> str:
         return self.base or os.environ.get("GLUE_INVENTORY_REPORTS_DIR") or DEFAULT_REPORTS_DIR
 
+    def read_json(self, relpath: str):
+        """A JSON file written earlier (e.g. the inventory history), or None when there is none yet."""
+        import json
+
+        from upath import UPath
+
+        path = UPath(self.root) / relpath
+        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
     def write(self, files: dict[str, str | bytes]) -> list[str]:
         from glue_inventory.reports.store import write_reports
 

@@ -1,0 +1,96 @@
+"""Compile a job's deep-analysis inputs into recommendations with savings, an `analysis_runs` row and a report."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+from glue_inventory.analysis.candidates import reason_savings
+from glue_inventory.assets.rows import job_report_rows
+from glue_inventory.config import Settings
+from glue_inventory.reports.job_report import job_report_md
+from glue_inventory.reports.paths import job_report_relpath
+
+SEVERE = ("critical", "high")
+
+# What to do about each candidate reason, in the words an engineering manager reads.
+REASON_ACTIONS = {
+    "inactive": ("Delete or disable the job: it has not run for months", "cost", "medium", "low"),
+    "failing": ("Fix or stop the failing job: most recent runs fail", "reliability", "high", "medium"),
+    "eol_version": ("Upgrade to a supported Glue version (4.0 or 5.0)", "maintainability", "high", "medium"),
+    "missing_tags": ("Add the required owner / cost-center tags", "maintainability", "low", "low"),
+    "secrets_in_arguments": ("Move secrets from DefaultArguments to AWS Secrets Manager", "security", "critical",
+                             "low"),
+    "flex_eligible": ("Run on the FLEX execution class (non-urgent job)", "cost", "medium", "low"),
+}
+
+
+def _recommendation(title, category, severity, savings, effort, source) -> dict:
+    return {"title": title, "category": category, "severity": severity, "est_monthly_savings_usd": savings,
+            "effort": effort, "source": source}
+
+
+def recommendations_for(job: Mapping, cloudwatch: Mapping, code: Mapping, ai: Mapping, settings: Settings) -> list:
+    metrics = job.get("metrics") or {}
+    recs = []
+    for reason in job.get("candidate_reasons") or []:
+        if reason in REASON_ACTIONS:
+            title, category, severity, effort = REASON_ACTIONS[reason]
+            recs.append(_recommendation(title, category, severity, reason_savings(reason, metrics, settings),
+                                        effort, "inventory"))
+    sizing = cloudwatch.get("rightsizing") or {}
+    if sizing.get("status") == "over_provisioned" and sizing.get("recommended"):
+        target = sizing["recommended"]
+        recs.append(_recommendation(
+            f"Right-size to {target.get('number_of_workers')} × {target.get('worker_type')}", "cost", "high",
+            sizing.get("estimated_monthly_savings_usd", 0.0), "low", "cloudwatch"))
+    for finding in sizing.get("findings") or []:
+        if finding.get("rule_id") in {"metrics-disabled", "enable-auto-scaling"}:
+            recs.append(_recommendation(finding["message"], "performance", finding.get("severity", "low"), 0.0,
+                                        "low", "cloudwatch"))
+    by_rule: dict[str, list] = defaultdict(list)
+    for finding in code.get("findings") or []:
+        if finding.get("severity") in SEVERE:
+            by_rule[finding["rule_id"]].append(finding)
+    for rule_id, findings in sorted(by_rule.items()):
+        lines = [f["line"] for f in findings if f.get("line")]
+        where = f" (lines {', '.join(map(str, lines[:5]))})" if lines else ""
+        recs.append(_recommendation(f"{findings[0]['message']}{where}", "security" if "secret" in rule_id
+                                    or "credential" in rule_id else "reliability",
+                                    findings[0]["severity"], 0.0, "medium", findings[0].get("source", "code")))
+    if ai.get("status") == "ok":
+        for rec in ai.get("recommendations") or []:
+            recs.append({**rec, "source": "ai"})
+    return recs
+
+
+def compile_deep_analysis(jobs: Mapping[str, Mapping], scripts: Mapping, code: Mapping, cloudwatch: Mapping,
+                          ai: Mapping, settings: Settings) -> tuple[dict[str, dict], dict[str, str]]:
+    """analysis_runs rows (deep) per job and the Markdown report files they reference."""
+    now = datetime.now(UTC)
+    rows = {row["key"]: row for row in job_report_rows(jobs, [], now)}
+    compiled, files = {}, {}
+    for key, job in jobs.items():
+        row = rows[key] | {"candidate_reasons": job.get("candidate_reasons") or [], "priority": job.get("priority")}
+        row["savings_by_reason"] = {r: reason_savings(r, job.get("metrics") or {}, settings)
+                                    for r in row["candidate_reasons"]}
+        watch, findings, review = cloudwatch.get(key) or {}, code.get(key) or {}, ai.get(key) or {}
+        recs = recommendations_for(job | {"candidate_reasons": row["candidate_reasons"]}, watch, findings, review,
+                                   settings)
+        script = scripts.get(key) or {}
+        cost = {"monthly_projection_usd": (job.get("metrics") or {}).get("monthly_projection_usd", 0.0),
+                "estimated_monthly_savings_usd": max([r["est_monthly_savings_usd"] or 0 for r in recs] or [0.0]),
+                "rightsizing": watch.get("rightsizing")}
+        deep = {"metrics": watch.get("rightsizing"), "code_analysis": findings, "ai_analysis": review,
+                "cost_analysis": cost, "recommendations": recs}
+        path = job_report_relpath(key)
+        files[path] = job_report_md(row, deep)
+        compiled[key] = {
+            "data_job_id": job["data_job_id"], "analysis_type": "deep", "status": "succeeded",
+            "completed_at": now, "metrics": {"cloudwatch": watch, "script": {k: script.get(k) for k in
+                                             ("location", "sha256", "size_bytes", "kind")}},
+            "code_analysis": findings, "ai_analysis": review, "cost_analysis": cost, "recommendations": recs,
+            "report_path": path,
+        }
+    return compiled, files

@@ -1,0 +1,37 @@
+"""The latest output of each per-job deep-analysis asset.
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-26
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def upgrade() -> None:
+    op.create_table(
+        "job_artifacts",
+        sa.Column("id", ID, primary_key=True, autoincrement=True),
+        sa.Column("data_job_id", ID, sa.ForeignKey("data_jobs.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("asset", sa.Text, nullable=False),
+        sa.Column("dagster_run_id", sa.Text, nullable=False),
+        sa.Column("content", JSON, nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.UniqueConstraint("data_job_id", "asset"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("job_artifacts")

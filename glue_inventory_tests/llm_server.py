@@ -1,0 +1,119 @@
+"""A local OpenAI-compatible server for tests: the real `openai` client talks HTTP to it.
+
+It records every request body, answers POST /v1/chat/completions with queued or default
+content, and can be told to fail the next N requests or to stall.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+
+CHAT_PATH = "/v1/chat/completions"
+
+
+class LLMServer:
+    """Threaded HTTP server on 127.0.0.1:<free port>; use as a context manager."""
+
+    def __init__(self, answer: str = "{}") -> None:
+        self.default_answer = answer
+        self.requests: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []  # names lower-cased
+        self._answers: deque[str] = deque()
+        self._failures: deque[tuple[int, str]] = deque()
+        self._stall_s = 0.0
+        self._lock = threading.Lock()
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._httpd.daemon_threads = True
+        # A short poll interval makes shutdown, once per test, take milliseconds instead of half a second.
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02},
+                                        daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    def __enter__(self) -> LLMServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(timeout=5)
+
+    def answer_with(self, *contents: str) -> None:
+        """Queue assistant contents for the next requests; the default answer follows."""
+        with self._lock:
+            self._answers.extend(contents)
+
+    def fail(self, times: int, status: int = 500, message: str = "upstream exploded") -> None:
+        """Answer the next `times` requests with `status` and an OpenAI-style error body."""
+        with self._lock:
+            self._failures.extend([(status, message)] * times)
+
+    def stall(self, seconds: float) -> None:
+        """Sleep this long before answering, to make the client time out."""
+        self._stall_s = seconds
+
+    def _next(self, body: dict[str, Any], headers: dict[str, str]) -> tuple[int, str, float]:
+        with self._lock:
+            self.requests.append(body)
+            self.headers.append(headers)
+            if self._failures:
+                status, message = self._failures.popleft()
+                return status, json.dumps({"error": {"message": message, "type": "server_error"}}), 0.0
+            content = self._answers.popleft() if self._answers else self.default_answer
+            return 200, content, self._stall_s
+
+
+def _chat_completion(model: str, content: str) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-local", "object": "chat.completion", "created": int(time.time()), "model": model,
+        "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
+                     "message": {"role": "assistant", "content": content, "refusal": None}}],
+        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+    }
+
+
+def _handler_for(server: LLMServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            if self.path != CHAT_PATH:
+                self._send(404, json.dumps({"error": {"message": f"no route {self.path}"}}))
+                return
+            length = int(self.headers.get("Content-Length") or 0)
+            body = json.loads(self.rfile.read(length) or b"{}")
+            headers = {name.lower(): value for name, value in self.headers.items()}
+            status, content, stall_s = server._next(body, headers)
+            if stall_s:
+                time.sleep(stall_s)
+            if status != 200:
+                self._send(status, content)
+                return
+            self._send(200, json.dumps(_chat_completion(body.get("model", ""), content)))
+
+        def _send(self, status: int, payload: str) -> None:
+            data = payload.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            # The openai client honours retry-after-ms, so retries in tests take milliseconds.
+            self.send_header("retry-after-ms", "10")
+            self.end_headers()
+            try:
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up (timeout); nothing left to tell it
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    return Handler
