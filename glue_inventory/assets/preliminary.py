@@ -148,7 +148,7 @@ class PreliminaryRunner:
 
     def _refresh_runs(self, chunk: list[JobRecord], sessions) -> dict[str, str]:
         with self.engine.connect() as conn:
-            known = repository.existing_runs_for_jobs(conn, [r.id for r in chunk])
+            known = repository.existing_runs_bulk(conn, [r.id for r in chunk])
         errors: dict[str, str] = {}
 
         def refresh(record: JobRecord) -> None:
@@ -188,7 +188,7 @@ class PreliminaryRunner:
         runs_by_job: dict[int, list[JobRun]] = defaultdict(list)
         with self.engine.connect() as conn:
             for row in repository.runs_for_jobs(conn, [r.id for r in chunk]):
-                runs_by_job[row.data_job_id].append(stored_run(row._mapping))
+                runs_by_job[row["data_job_id"]].append(stored_run(row))
         results = {}
         for record in chunk:
             metrics = preliminary_metrics(record.spec, runs_by_job.pop(record.id, []), region=record.region,

@@ -24,7 +24,7 @@ def write_snapshot(conn: sa.Connection, snapshot: InventorySnapshot) -> None:
             conn, name=listing.platform_name, platform_type=PLATFORM_TYPE,
             account_id=listing.account_id or "unknown", region=listing.region,
             credentials=listing.credentials, status="failed" if listing.error else "ok",
-            last_error=listing.error, now=snapshot.seen_at)
+            last_error=listing.error, synced_at=snapshot.seen_at)
         if listing.error:
             continue  # a failed listing says nothing about which jobs vanished
         repository.upsert_jobs(conn, platform_id, listing.jobs, snapshot.seen_at)
