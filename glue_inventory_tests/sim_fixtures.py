@@ -1,1 +1,35 @@
-"""Simulated AWS fleet fixtures (moto behind a ThreadedMotoServer)."""
+"""Simulated AWS fleet fixtures (moto behind a local server); nothing global is set at session scope."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+
+from glue_inventory.simulate import Simulator, build_fleet, start_simulator
+
+SESSION_JOBS = 60
+SESSION_SEED = 7
+
+
+def aws_env(sim: Simulator) -> dict[str, str]:
+    """Environment variables that point boto3 at `sim` with dummy credentials."""
+    return sim.env()
+
+
+@pytest.fixture(scope="session")
+def simulator() -> Iterator[Simulator]:
+    """A 60-job fleet (seed 7) served for the whole session; tests must not mutate it."""
+    with start_simulator(build_fleet(SESSION_JOBS, SESSION_SEED, datetime.now(UTC))) as sim:
+        yield sim
+
+
+@pytest.fixture
+def sim_env(simulator: Simulator, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The session simulator's env vars, also set in os.environ for this test only."""
+    env = aws_env(simulator)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    return env

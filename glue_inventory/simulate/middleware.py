@@ -1,0 +1,116 @@
+"""WSGI wrapper around moto: names each call, adds latency and throttles like AWS does."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qs
+
+_SERVICE_IN_AUTH = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/")
+_FORM = "application/x-www-form-urlencoded"
+
+
+class TokenBucket:
+    """`rate` requests per second on average, bursts up to one second's worth."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self.capacity = max(1.0, rate)
+        self.tokens = self.capacity
+        self.updated = time.monotonic()
+        self.lock = threading.Lock()
+
+    def take(self) -> bool:
+        with self.lock:
+            now = time.monotonic()
+            self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+            self.updated = now
+            if self.tokens >= 1:
+                self.tokens -= 1
+                return True
+            return False
+
+
+def operation_name(environ: dict[str, Any]) -> tuple[str, str]:
+    """(operation, protocol) of a request: e.g. ("GetJobRuns", "json"), ("GetMetricData", "cbor")."""
+    target = environ.get("HTTP_X_AMZ_TARGET")
+    if target:
+        return target.rsplit(".", 1)[-1], "json"
+    path = environ.get("PATH_INFO", "")
+    if "/operation/" in path:  # smithy rpc-v2-cbor, CloudWatch's default protocol in botocore >= 1.38
+        return path.rsplit("/", 1)[-1], "cbor"
+    action = parse_qs(environ.get("QUERY_STRING", "")).get("Action")
+    if not action and environ.get("CONTENT_TYPE", "").startswith(_FORM):
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length)
+        environ["wsgi.input"] = io.BytesIO(body)  # put it back for moto
+        action = parse_qs(body.decode("utf-8", "replace")).get("Action")
+    if action:
+        return action[0], "query"
+    service = _SERVICE_IN_AUTH.search(environ.get("HTTP_AUTHORIZATION", ""))
+    if service and service.group(1) == "s3" or not service:
+        has_key = len([part for part in path.split("/") if part]) > 1
+        verb = {"GET": "Get", "HEAD": "Head", "PUT": "Put", "DELETE": "Delete", "POST": "Post"}.get(
+            environ.get("REQUEST_METHOD", ""), environ.get("REQUEST_METHOD", ""))
+        if verb == "Get" and not has_key:
+            return "ListObjects", "s3"
+        return f"{verb}{'Object' if has_key else 'Bucket'}", "s3"
+    return f"{environ.get('REQUEST_METHOD')} {path}", "rest"
+
+
+def _cbor_text(value: str) -> bytes:
+    data = value.encode("utf-8")
+    assert len(data) < 256
+    return (bytes([0x60 + len(data)]) if len(data) < 24 else bytes([0x78, len(data)])) + data
+
+
+def throttle_response(protocol: str) -> tuple[str, list[tuple[str, str]], bytes]:
+    """What AWS answers when a caller exceeds its request rate, per wire protocol."""
+    if protocol == "json":
+        body = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"}).encode()
+        return "400 Bad Request", [("Content-Type", "application/x-amz-json-1.1")], body
+    if protocol == "cbor":
+        body = bytes([0xA2]) + _cbor_text("__type") + _cbor_text("ThrottlingException") + \
+            _cbor_text("message") + _cbor_text("Rate exceeded")
+        return "400 Bad Request", [("Content-Type", "application/cbor"), ("smithy-protocol", "rpc-v2-cbor")], body
+    if protocol == "s3":
+        body = (b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code>'
+                b"<Message>Please reduce your request rate.</Message></Error>")
+        return "503 Slow Down", [("Content-Type", "application/xml")], body
+    body = (b'<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message>'
+            b"</Error><RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>")
+    return "400 Bad Request", [("Content-Type", "text/xml")], body
+
+
+class CallGate:
+    """The WSGI app the simulator serves: counts, delays and rate-limits calls before moto sees them."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], latency_s: float, rate: float | None) -> None:
+        self.app = app
+        self.latency_s = latency_s
+        self.bucket = TokenBucket(rate) if rate else None
+        self.counts: Counter[str] = Counter()
+        self.lock = threading.Lock()
+        self.before_call: Callable[[], None] = lambda: None
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/moto-api"):
+            return self.app(environ, start_response)
+        operation, protocol = operation_name(environ)
+        with self.lock:
+            self.counts[operation] += 1
+        if self.latency_s:
+            time.sleep(self.latency_s)
+        if self.bucket and not self.bucket.take():
+            status, headers, body = throttle_response(protocol)
+            start_response(status, [*headers, ("Content-Length", str(len(body)))])
+            return [body]
+        self.before_call()
+        return self.app(environ, start_response)

@@ -1,0 +1,140 @@
+"""Writes a `Fleet` into moto's in-process backends: Glue jobs, runs, triggers, tags, S3 scripts,
+CloudWatch metrics and Cost Explorer answers."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from datetime import timedelta
+from typing import Any
+
+from moto.ce.models import ce_backends
+from moto.cloudwatch.models import cloudwatch_backends
+from moto.glue.models import FakeJob, glue_backends
+from moto.glue.utils import Action, Predicate
+from moto.resourcegroupstaggingapi.models import resourcegroupstaggingapi_backends
+from moto.s3.models import s3_backends
+
+from glue_inventory.simulate.fleet import Fleet, SimJob, schedule_expression
+from glue_inventory.simulate.metrics import NAMESPACE, metric_data
+from glue_inventory.simulate.truth import run_cost_usd
+
+ROLE = "arn:aws:iam::{account}:role/service-role/AWSGlueServiceRole-etl"
+# moto answers each distinct GetCostAndUsage request body with the next queued result; queue plenty.
+CE_QUEUED_RESULTS = 200
+
+
+def reset_account(account_id: str) -> None:
+    """Forget everything a previous fleet left in this account (other accounts are untouched)."""
+    for backends in (glue_backends, s3_backends, cloudwatch_backends, ce_backends,
+                     resourcegroupstaggingapi_backends):
+        if account_id in backends:
+            backends[account_id].reset()
+
+
+def seed_fleet(fleet: Fleet) -> None:
+    reset_account(fleet.account_id)
+    s3 = s3_backends[fleet.account_id]["aws"]
+    for region in fleet.regions:
+        bucket = f"aws-glue-assets-{fleet.account_id}-{region}"
+        s3.create_bucket(bucket, region)
+    for job in fleet.jobs:
+        add_job_to_backend(job)
+    _seed_triggers(fleet)
+    _seed_metrics(fleet)
+    _seed_cost_explorer(fleet)
+
+
+def add_job_to_backend(job: SimJob) -> None:
+    glue = glue_backends[job.account_id][job.region]
+    cfg = job.config
+    fake = FakeJob(
+        job.name, ROLE.format(account=job.account_id), dict(job.command), f"{job.profile.schedule} job",
+        "", {"MaxConcurrentRuns": 1}, dict(job.default_arguments), {}, {}, job.max_retries,
+        None, cfg.timeout_minutes, cfg.max_capacity, None, dict(job.tags), {}, cfg.glue_version,
+        cfg.number_of_workers, cfg.worker_type, {}, cfg.execution_class, {}, backend=glue,
+    )
+    fake.created_on = job.created_on
+    fake.last_modified_on = job.created_on + timedelta(hours=1)
+    fake.job_runs = job.runs  # shared, not copied: a million runs must not exist twice
+    glue.jobs[job.name] = fake
+    if not job.profile.script_missing:
+        s3_backends[job.account_id]["aws"].put_object(job.bucket, job.script_location.split("/", 3)[3],
+                                                      job.script.text.encode("utf-8"))
+
+
+def remove_job_from_backend(job: SimJob) -> None:
+    glue = glue_backends[job.account_id][job.region]
+    fake = glue.jobs.pop(job.name, None)
+    if fake is not None:
+        # moto keeps a deleted job's tags, so the tagging API would still list it; Glue does not.
+        glue.tagger.delete_all_tags_for_resource(fake.arn)
+    for name in [name for name, trigger in glue.triggers.items()
+                 if any(action.job_name == job.name for action in trigger.actions)]:
+        del glue.triggers[name]
+
+
+def _seed_triggers(fleet: Fleet) -> None:
+    rng = random.Random(fleet.seed)
+    previous_daily: dict[str, str] = {}
+    for job in fleet.jobs:
+        glue = glue_backends[job.account_id][job.region]
+        cron = schedule_expression(job.profile.schedule)
+        action = [Action({"JobName": job.name})]
+        upstream = previous_daily.get(job.region)
+        if job.profile.schedule == "daily" and upstream and rng.random() < 0.2:
+            predicate = Predicate({"Logical": "ANY", "Conditions": [
+                {"LogicalOperator": "EQUALS", "JobName": upstream, "State": "SUCCEEDED"}]})
+            glue.create_trigger(f"after {upstream} -> {job.name}"[:255], None, "CONDITIONAL", None, predicate,
+                                action, "runs when its upstream succeeds", job.profile.status == "active",
+                                {}, {})
+        elif cron:
+            glue.create_trigger(f"{job.name}-schedule"[:255], None, "SCHEDULED", cron, None, action,
+                                f"{job.profile.schedule} schedule", job.profile.status == "active", {}, {})
+        if job.profile.schedule == "daily":
+            previous_daily[job.region] = job.name
+
+
+def _seed_metrics(fleet: Fleet) -> None:
+    rng = random.Random(fleet.seed + 1)
+    per_region: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for job in fleet.jobs:
+        per_region[job.region].extend(metric_data(job, fleet.now, rng))
+    for region, data in per_region.items():
+        backend = cloudwatch_backends[fleet.account_id][region]
+        # put_metric_data validates per call like the API, which caps a request at 1,000 datums.
+        for start in range(0, len(data), 1000):
+            backend.put_metric_data(NAMESPACE, data[start:start + 1000])
+
+
+def cost_explorer_result(fleet: Fleet) -> dict[str, Any]:
+    """Daily unblended cost by service for the last 30 days; the Glue line is the fleet's run cost."""
+    daily: dict[str, float] = defaultdict(float)
+    start = fleet.now - timedelta(days=30)
+    for job in fleet.jobs:
+        for run in job.runs:
+            if run.started >= start.timestamp():
+                day = run.started_on.date().isoformat()
+                daily[day] += run_cost_usd(run, job.command["Name"])
+    results = []
+    for offset in range(31):
+        day = (start + timedelta(days=offset)).date()
+        glue = daily.get(day.isoformat(), 0.0)
+        others = {"Amazon Simple Storage Service": 41.7, "AmazonCloudWatch": 6.3}
+        groups = [{"Keys": ["AWS Glue"], "Metrics": _money(glue)}] + [
+            {"Keys": [service], "Metrics": _money(amount)} for service, amount in others.items()]
+        results.append({"TimePeriod": {"Start": day.isoformat(), "End": (day + timedelta(days=1)).isoformat()},
+                        "Total": _money(glue + sum(others.values())), "Groups": groups, "Estimated": False})
+    return {"ResultsByTime": results, "DimensionValueAttributes": [], "GroupDefinitions": [
+        {"Type": "DIMENSION", "Key": "SERVICE"}]}
+
+
+def _money(amount: float) -> dict[str, dict[str, str]]:
+    value = f"{amount:.10f}"
+    return {"UnblendedCost": {"Amount": value, "Unit": "USD"}, "BlendedCost": {"Amount": value, "Unit": "USD"}}
+
+
+def _seed_cost_explorer(fleet: Fleet) -> None:
+    backend = ce_backends[fleet.account_id]["global"]
+    result = cost_explorer_result(fleet)
+    backend.cost_usage_results_queue = [result] * CE_QUEUED_RESULTS

@@ -1,0 +1,166 @@
+"""`start_simulator`: serves a `Fleet` from moto on 127.0.0.1, counting, slowing and throttling calls."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections import Counter
+from datetime import datetime
+from types import TracebackType
+
+from moto.glue.models import glue_backends
+from moto.iam.models import AccessKey, iam_backends
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from glue_inventory.simulate.catalog import DEFAULT_ACCOUNT_ID, DEFAULT_REGION
+from glue_inventory.simulate.fleet import Fleet, SimJob
+from glue_inventory.simulate.middleware import CallGate
+from glue_inventory.simulate.mutations import add_runs, delete_job, expire_runs
+from glue_inventory.simulate.seed import add_job_to_backend, seed_fleet
+from glue_inventory.simulate.truth import JobTruth
+
+_live_accounts: set[str] = set()
+_live_lock = threading.Lock()
+
+
+class _QuietHandler(MotoRequestHandler):
+    """No access log line per request: benchmarks make hundreds of thousands."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        return None
+
+
+class SimulatorError(RuntimeError):
+    """The simulator cannot start as asked; the message says why and what to change."""
+
+
+class Simulator:
+    """A running simulated estate. Stop it with `stop()` or use it as a context manager."""
+
+    def __init__(self, fleet: Fleet, server: BaseWSGIServer, gate: CallGate) -> None:
+        self.fleet = fleet
+        self._server = server
+        self._gate = gate
+        self._thread = threading.Thread(target=server.serve_forever, name="glue-simulator", daemon=True)
+        self._seed_lock = threading.Lock()
+        self._seed_token = object()
+        self.access_key_id, self.secret_access_key = "testing", "testing"
+        self._reseed()
+        gate.before_call = self._ensure_seeded
+        self._thread.start()
+
+    @property
+    def endpoint_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def call_counts(self) -> Counter[str]:
+        return self._gate.counts
+
+    def reset_call_counts(self) -> None:
+        self._gate.counts.clear()
+
+    def env(self) -> dict[str, str]:
+        """Environment for boto3 clients talking to this simulator."""
+        return {"AWS_ENDPOINT_URL": self.endpoint_url, "AWS_ACCESS_KEY_ID": self.access_key_id,
+                "AWS_SECRET_ACCESS_KEY": self.secret_access_key, "AWS_REGION": DEFAULT_REGION,
+                "AWS_DEFAULT_REGION": DEFAULT_REGION}
+
+    def truth(self, now: datetime | None = None) -> dict[str, JobTruth]:
+        return self.fleet.truth(now)
+
+    def delete_job(self, name: str, region: str = DEFAULT_REGION) -> None:
+        with self._seed_lock:
+            delete_job(self.fleet, name, region)
+
+    def add_runs(self, name: str, n: int, region: str = DEFAULT_REGION, state: str = "SUCCEEDED") -> None:
+        """`n` more finished runs of `name`, the newest a minute ago (it becomes `active`)."""
+        with self._seed_lock:
+            add_runs(self.fleet, name, n, region, state)
+
+    def add_job(self, job: SimJob) -> None:
+        """A job built elsewhere (e.g. from another `build_fleet`), renamed by the caller if needed."""
+        with self._seed_lock:
+            self.fleet.jobs.append(job)
+            add_job_to_backend(job)
+
+    def expire_runs(self, older_than: datetime) -> int:
+        """Drop runs started before `older_than` from Glue, as its retention does; returns how many."""
+        with self._seed_lock:
+            return expire_runs(self.fleet, older_than)
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=10)
+        with _live_lock:
+            _live_accounts.discard(self.fleet.account_id)
+
+    def __enter__(self) -> Simulator:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    def _reseed(self) -> None:
+        seed_fleet(self.fleet)
+        account = self.fleet.account_id
+        if account != DEFAULT_ACCOUNT_ID:
+            # moto maps a request to an account by its access key; any unknown key means 123456789012.
+            self.access_key_id = f"AKIASIM{account}X"
+            self.secret_access_key = "testing"
+            key = AccessKey(None, "AKIA", account)
+            key.access_key_id = self.access_key_id
+            iam_backends[account]["global"].access_keys[self.access_key_id] = key
+        glue_backends[account][DEFAULT_REGION].glue_inventory_seed = self._seed_token
+
+    def _ensure_seeded(self) -> None:
+        """Re-seed if something else in the process (e.g. `mock_aws`) reset moto's backends."""
+        backend = glue_backends[self.fleet.account_id][DEFAULT_REGION]
+        if getattr(backend, "glue_inventory_seed", None) is self._seed_token:
+            return
+        with self._seed_lock:
+            backend = glue_backends[self.fleet.account_id][DEFAULT_REGION]
+            if getattr(backend, "glue_inventory_seed", None) is not self._seed_token:
+                self._reseed()
+
+
+def start_simulator(fleet: Fleet, port: int = 0, latency_ms: int = 0,
+                    rate_limit_per_s: float | None = None) -> Simulator:
+    """Seed moto with `fleet` and serve it on 127.0.0.1:`port` (0 picks a free port)."""
+    if latency_ms < 0:
+        raise SimulatorError(f"latency_ms must be 0 or more, got {latency_ms}")
+    if rate_limit_per_s is not None and rate_limit_per_s <= 0:
+        raise SimulatorError(f"rate_limit_per_s must be positive or None, got {rate_limit_per_s}")
+    with _live_lock:
+        if fleet.account_id in _live_accounts:
+            raise SimulatorError(
+                f"a simulator for account {fleet.account_id} is already running in this process — stop it "
+                "first, or build this fleet with another account_id")
+        _live_accounts.add(fleet.account_id)
+    gate = CallGate(DomainDispatcherApplication(create_backend_app), latency_ms / 1000, rate_limit_per_s)
+    # Bind here: werkzeug's make_server answers a busy port with print() and SystemExit.
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        listener.bind(("127.0.0.1", port))
+        listener.listen(128)
+    except OSError as exc:
+        listener.close()
+        with _live_lock:
+            _live_accounts.discard(fleet.account_id)
+        raise SimulatorError(f"cannot listen on 127.0.0.1:{port} ({exc.strerror or exc}) — "
+                             "choose another port, or 0 for any free one") from None
+    with listener:
+        bound_port = listener.getsockname()[1]
+        server = make_server("127.0.0.1", bound_port, gate, threaded=True, request_handler=_QuietHandler,
+                             fd=listener.fileno())
+    try:
+        return Simulator(fleet, server, gate)
+    except BaseException:
+        server.server_close()
+        with _live_lock:
+            _live_accounts.discard(fleet.account_id)
+        raise

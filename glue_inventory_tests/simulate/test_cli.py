@@ -1,0 +1,47 @@
+"""`run_simulate`: prints how to reach the fleet; bad input is one line on stderr and exit code 2."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+
+from glue_inventory.simulate.cli import run_simulate
+
+
+def test_negative_jobs_exit_2(capsys):
+    assert run_simulate(jobs=-1, seed=7, port=0, latency_ms=0, rate_limit=None) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "jobs must be 0 or more" in err
+
+
+def test_busy_port_exit_2(capsys):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert run_simulate(jobs=1, seed=7, port=port, latency_ms=0, rate_limit=None) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"127.0.0.1:{port}" in err
+
+
+def test_prints_endpoint_and_env_lines_and_stops_on_ctrl_c():
+    # A process of its own, as the console command runs; the session simulator owns this one's account.
+    code = "from glue_inventory.simulate.cli import run_simulate; raise SystemExit(run_simulate(5, 7, 0, 0, None))"
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        lines = []
+        while not lines or "Ctrl-C" not in lines[-1]:
+            line = proc.stdout.readline()
+            assert line, proc.stderr.read()
+            lines.append(line)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=20) == 0
+    finally:
+        proc.kill()
+    output = "".join(lines)
+    assert "export AWS_ENDPOINT_URL=http://127.0.0.1:" in output
+    for line in ("AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing", "AWS_REGION=us-east-1"):
+        assert f"export {line}" in output
