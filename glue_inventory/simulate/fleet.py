@@ -63,6 +63,9 @@ class Fleet:
     account_id: str
     jobs: list[SimJob]
     deleted: dict[str, SimJob] = field(default_factory=dict)
+    # Glue lists a job's runs newest first, moto oldest first; False serves moto's order to prove
+    # that consumers do not depend on it.
+    runs_newest_first: bool = True
 
     def job(self, name: str, region: str = DEFAULT_REGION) -> SimJob:
         for job in self.jobs:

@@ -24,6 +24,16 @@ ROLE = "arn:aws:iam::{account}:role/service-role/AWSGlueServiceRole-etl"
 CE_QUEUED_RESULTS = 200
 
 
+class GlueOrderedJob(FakeJob):
+    """A moto job that lists its runs in Glue's order (newest first) unless told otherwise."""
+
+    runs_newest_first = True
+
+    def get_job_runs(self) -> list:
+        runs = super().get_job_runs()
+        return sorted(runs, key=lambda run: run.started, reverse=True) if self.runs_newest_first else runs
+
+
 def reset_account(account_id: str) -> None:
     """Forget everything a previous fleet left in this account (other accounts are untouched)."""
     for backends in (glue_backends, s3_backends, cloudwatch_backends, ce_backends,
@@ -39,21 +49,22 @@ def seed_fleet(fleet: Fleet) -> None:
         bucket = f"aws-glue-assets-{fleet.account_id}-{region}"
         s3.create_bucket(bucket, region)
     for job in fleet.jobs:
-        add_job_to_backend(job)
+        add_job_to_backend(job, fleet.runs_newest_first)
     _seed_triggers(fleet)
     _seed_metrics(fleet)
     _seed_cost_explorer(fleet)
 
 
-def add_job_to_backend(job: SimJob) -> None:
+def add_job_to_backend(job: SimJob, runs_newest_first: bool = True) -> None:
     glue = glue_backends[job.account_id][job.region]
     cfg = job.config
-    fake = FakeJob(
+    fake = GlueOrderedJob(
         job.name, ROLE.format(account=job.account_id), dict(job.command), f"{job.profile.schedule} job",
         "", {"MaxConcurrentRuns": 1}, dict(job.default_arguments), {}, {}, job.max_retries,
         None, cfg.timeout_minutes, cfg.max_capacity, None, dict(job.tags), {}, cfg.glue_version,
         cfg.number_of_workers, cfg.worker_type, {}, cfg.execution_class, {}, backend=glue,
     )
+    fake.runs_newest_first = runs_newest_first
     fake.created_on = job.created_on
     fake.last_modified_on = job.created_on + timedelta(hours=1)
     fake.job_runs = job.runs  # shared, not copied: a million runs must not exist twice

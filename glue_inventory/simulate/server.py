@@ -84,7 +84,7 @@ class Simulator:
         """A job built elsewhere (e.g. from another `build_fleet`), renamed by the caller if needed."""
         with self._seed_lock:
             self.fleet.jobs.append(job)
-            add_job_to_backend(job)
+            add_job_to_backend(job, self.fleet.runs_newest_first)
 
     def expire_runs(self, older_than: datetime) -> int:
         """Drop runs started before `older_than` from Glue, as its retention does; returns how many."""

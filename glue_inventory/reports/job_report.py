@@ -1,0 +1,117 @@
+"""The per-job Markdown report: what the job is, what it costs, what is wrong and what to do first."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from glue_inventory.reports.formatting import SEVERITY_ORDER, cents, iso, markdown_env, pick, rank
+
+Row = Mapping[str, Any]
+METRICS_DISABLED = "metrics-disabled"
+# Evidence lines shown per finding group; the full list stays in the database.
+MAX_FINDINGS = 50
+JOB_FIELDS = (
+    "key", "account_id", "region", "platform", "name", "status", "priority", "job_type", "worker_type",
+    "number_of_workers", "max_capacity", "capacity_dpu", "glue_version", "execution_class", "owner", "team",
+    "last_run_state", "days_since_last_run", "runs_30d", "finished_runs_30d", "failed_runs_30d",
+    "failure_rate_30d", "dpu_hours_30d", "cost_30d_usd", "monthly_projection_usd", "eol_version", "missing_tags",
+    "secret_arguments", "candidate_reasons", "estimated_monthly_savings_usd",
+)  # fmt: skip
+FINDING_FIELDS = ("rule_id", "severity", "line", "message", "source")
+RECOMMENDATION_FIELDS = ("title", "category", "severity", "est_monthly_savings_usd", "effort", "source")
+
+
+def _rightsizing(metrics: Row | None) -> dict[str, Any] | None:
+    """Accept the rightsizing result flat (`current_worker_type`) or nested (`current: {...}`)."""
+    if not metrics:
+        return None
+    markers = {metrics.get(k) for k in ("rule_id", "finding", "status", "code")}
+    if METRICS_DISABLED in markers:
+        return {"disabled": True, "message": metrics.get("message") or metrics.get("evidence")}
+
+    def side(prefix: str) -> dict[str, Any]:
+        nested = metrics.get(prefix) or {}
+        return {
+            field: nested.get(field, metrics.get(f"{prefix}_{field}"))
+            for field in ("worker_type", "number_of_workers", "dpu")
+        }
+
+    evidence = metrics.get("evidence") or []
+    saving = metrics.get("est_monthly_savings_usd", metrics.get("implied_monthly_savings_usd"))
+    return {
+        "disabled": False,
+        "current": side("current"),
+        "recommended": side("recommended"),
+        "saving": cents(saving),
+        "evidence": [evidence] if isinstance(evidence, str) else list(evidence),
+        "message": metrics.get("message"),
+    }
+
+
+def _by_severity(items: Sequence[Row]) -> list[Row]:
+    return sorted(
+        items,
+        key=lambda item: (
+            rank(SEVERITY_ORDER, item.get("severity")),
+            -(item.get("est_monthly_savings_usd") or 0),
+            item.get("line") or 0,
+        ),
+    )
+
+
+def _scalars(data: Row | None) -> list[tuple[str, Any]]:
+    """The flat part of a free-form analysis dict, for a key/value table."""
+    return [
+        (key, cents(value) if key.endswith("_usd") else value)
+        for key, value in sorted((data or {}).items())
+        if isinstance(value, str | int | float | bool) or value is None
+    ]
+
+
+def _ai(ai: Row | None) -> dict[str, Any]:
+    ai = ai or {}
+    recs = []
+    for rec in ai.get("recommendations") or []:
+        if not isinstance(rec, Mapping):
+            rec = {"title": str(rec)}
+        title = rec.get("title") or rec.get("description") or "Recommendation"
+        detail = rec.get("detail") or (rec.get("description") if rec.get("title") else None)
+        recs.append({"title": title, "severity": rec.get("severity"), "detail": detail})
+    return {
+        "status": ai.get("status") or "skipped",
+        "summary": ai.get("summary"),
+        "overall_risk": ai.get("overall_risk"),
+        "recommendations": recs,
+        "reason": ai.get("reason") or ai.get("error"),
+    }
+
+
+def job_report_md(job_row: Row, deep: Row) -> str:
+    """Markdown for one job from its inventory row and its deep-analysis results."""
+    code = deep.get("code_analysis") or {}
+    findings = _by_severity([pick(f, FINDING_FIELDS) for f in code.get("findings") or []])
+    recommendations = _by_severity([pick(r, RECOMMENDATION_FIELDS) for r in deep.get("recommendations") or []])
+    severity_counts: dict[str, int] = {}
+    for finding in findings:
+        severity = finding.get("severity") or "info"
+        severity_counts[severity] = severity_counts.get(severity, 0) + 1
+    return (
+        markdown_env()
+        .get_template("job_report.md.j2")
+        .render(
+            job=pick(job_row, JOB_FIELDS),
+            last_run_at=iso(job_row.get("last_run_at")),
+            recommendations=recommendations,
+            total_rec_savings=cents(sum(r.get("est_monthly_savings_usd") or 0 for r in recommendations)),
+            rightsizing=_rightsizing(deep.get("metrics")),
+            findings=findings[:MAX_FINDINGS],
+            finding_count=len(findings),
+            evidence=[f for f in findings[:MAX_FINDINGS] if f["source"]],
+            severity_counts=dict(sorted(severity_counts.items(), key=lambda item: rank(SEVERITY_ORDER, item[0]))),
+            code_summary=code.get("summary"),
+            ai=_ai(deep.get("ai_analysis")),
+            cost=_scalars(deep.get("cost_analysis")),
+            savings_by_reason={r: cents(v) for r, v in (job_row.get("savings_by_reason") or {}).items()},
+        )
+    )

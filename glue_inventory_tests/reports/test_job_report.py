@@ -1,0 +1,111 @@
+"""The per-job report: what it is, what it costs, what to do first, evidence with line numbers."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from glue_inventory.reports.job_report import job_report_md
+from glue_inventory_tests.reports.fleet import XSS_NAME, deep_result, fleet
+
+
+@pytest.fixture
+def job() -> dict:
+    return fleet()[0]
+
+
+def section(md: str, title: str) -> str:
+    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", md, re.S | re.M)
+    assert match, f"no section {title!r}"
+    return match.group(1)
+
+
+def test_report_leads_with_cost_and_the_first_actions(job: dict) -> None:
+    md = job_report_md(job, deep_result())
+    assert md.startswith("# Glue job: daily_sales_etl\n")
+    assert "It cost **$312.35** over the last 30 days" in md
+    actions = section(md, "What to do first")
+    lines = [line for line in actions.splitlines() if re.match(r"\d+\. ", line)]
+    # The critical security fix comes before the bigger but medium-severity saving.
+    assert lines[0].startswith("1. **Rotate the leaked AWS key")
+    assert lines[1].startswith("2. **Right-size to 10 × G.1X**") and "saves $234.57/month" in lines[1]
+    assert "Recommendations together: $234.57 per month" in actions
+
+
+def test_findings_carry_line_numbers_and_evidence(job: dict) -> None:
+    findings = section(job_report_md(job, deep_result()), "Code findings")
+    assert "3 findings: 1 critical, 1 high, 1 low." in findings
+    assert "| critical | hardcoded-secret | 12 | AWS secret key in a string literal |" in findings
+    assert "| low | W0611 | 3 | unused import os |" in findings
+    assert "Line 40, collect-to-driver:" in findings
+    # The evidence holds a ``` run, so its fence is longer and cannot be closed early.
+    assert "````\nrows = df.collect()  # ``` | <b>not bold</b>\n````" in findings
+
+
+def test_rightsizing_table_and_saving(job: dict) -> None:
+    part = section(job_report_md(job, deep_result()), "Right-sizing")
+    assert "| Current | G.2X | 20 | 40.0 |" in part
+    assert "| Recommended | G.1X | 10 | 10.0 |" in part
+    assert "Implied saving: $234.57 per month." in part
+    assert "- max executors used 6 of 39 over 14 runs" in part
+
+
+def test_flat_rightsizing_fields_are_accepted(job: dict) -> None:
+    deep = deep_result()
+    deep["metrics"] = {"current_worker_type": "G.4X", "current_number_of_workers": 5, "current_dpu": 20,
+                       "recommended_worker_type": "G.2X", "recommended_number_of_workers": 5, "recommended_dpu": 10,
+                       "implied_monthly_savings_usd": 50, "evidence": "one line"}  # fmt: skip
+    part = section(job_report_md(job, deep), "Right-sizing")
+    assert "| Current | G.4X | 5 | 20 |" in part and "Implied saving: $50.00" in part and "- one line" in part
+
+
+@pytest.mark.parametrize("marker", ["rule_id", "finding", "status"])
+def test_metrics_disabled_says_how_to_enable(job: dict, marker: str) -> None:
+    deep = deep_result()
+    deep["metrics"] = {marker: "metrics-disabled", "message": "no CloudWatch job metrics."}
+    part = section(job_report_md(job, deep), "Right-sizing")
+    assert "`--enable-metrics`" in part and "no CloudWatch job metrics." in part
+
+
+@pytest.mark.parametrize(
+    ("ai", "expected"),
+    [
+        ({"status": "skipped", "reason": "no OPENAI_API_KEY set"}, "The AI review was skipped: no OPENAI_API_KEY set."),
+        ({"status": "error", "error": "HTTP 500 from server"}, "The AI review failed: HTTP 500 from server."),
+        ({"status": "ok", "summary": "Mostly fine.", "overall_risk": "medium",
+          "recommendations": [{"title": "Cache the frame", "severity": "low", "detail": "read twice"}, "Add tests"]},
+         "Overall risk: **medium**.\n\nMostly fine.\n\n- **Cache the frame** (low): read twice\n- **Add tests**\n"),
+    ],
+)  # fmt: skip
+def test_ai_review_states(job: dict, ai: dict, expected: str) -> None:
+    deep = {**deep_result(), "ai_analysis": ai}
+    assert expected in section(job_report_md(job, deep), "AI review")
+
+
+def test_user_text_cannot_inject_markdown_or_html() -> None:
+    job = fleet()[1]
+    deep = deep_result()
+    deep["code_analysis"]["findings"][0]["message"] = "bad | <img src=x onerror=alert(1)> [x](javascript:1)"
+    md = job_report_md(job, deep)
+    # Code spans and fenced blocks show their text literally; everywhere else it must be escaped.
+    outside_code = md.replace(f"`{job['key']}`", "").replace("<b>not bold</b>", "")
+    assert XSS_NAME not in outside_code and not re.search(r"(?<!\\)<", outside_code)
+    assert "# Glue job: \\<script\\>alert(1)\\</script\\>" in md
+    assert "| critical | hardcoded-secret | 12 | bad \\| \\<img src=x onerror=alert(1)\\> \\[x\\](javascript:1) |" in md
+
+
+def test_missing_optional_fields_do_not_break_the_report() -> None:
+    md = job_report_md({"key": "1/r/x", "name": "x", "status": "new"}, {})
+    assert "No recommendation" in md and "No CloudWatch metrics analysed." in md
+    assert "No findings in the job script." in md and "The AI review was skipped" in md
+
+
+def test_findings_are_capped_with_a_note(job: dict) -> None:
+    deep = deep_result()
+    deep["code_analysis"]["findings"] = [
+        {"rule_id": "R1", "severity": "low", "line": i, "message": "m", "source": "x"} for i in range(80)
+    ]
+    part = section(job_report_md(job, deep), "Code findings")
+    assert "Showing the 50 most severe of 80 findings." in part
+    assert part.count("| low | R1 |") == 50
