@@ -8,7 +8,7 @@ from typing import Any
 from glue_inventory.reports.formatting import SEVERITY_ORDER, cents, iso, markdown_env, pick, rank
 
 Row = Mapping[str, Any]
-METRICS_DISABLED = "metrics-disabled"
+METRICS_DISABLED = "metrics_disabled"
 # Evidence lines shown per finding group; the full list stays in the database.
 MAX_FINDINGS = 50
 JOB_FIELDS = (
@@ -22,30 +22,35 @@ FINDING_FIELDS = ("rule_id", "severity", "line", "message", "source")
 RECOMMENDATION_FIELDS = ("title", "category", "severity", "est_monthly_savings_usd", "effort", "source")
 
 
+def _evidence_lines(evidence: Row) -> list[str]:
+    labels = {
+        "peak_needed_executors": "peak executors needed",
+        "available_executors": "executors available",
+        "peak_heap_usage": "peak JVM heap usage",
+        "runs_with_metrics": "runs with metrics",
+        "monthly_dpu_hours": "DPU-hours in the last 30 days",
+    }
+    return [f"{label}: {evidence[key]:g}" for key, label in labels.items()
+            if isinstance(evidence.get(key), int | float)]
+
+
 def _rightsizing(metrics: Row | None) -> dict[str, Any] | None:
-    """Accept the rightsizing result flat (`current_worker_type`) or nested (`current: {...}`)."""
+    """The right-sizing result of `analysis.rightsizing.recommend_capacity`, shaped for the template."""
     if not metrics:
         return None
-    markers = {metrics.get(k) for k in ("rule_id", "finding", "status", "code")}
-    if METRICS_DISABLED in markers:
-        return {"disabled": True, "message": metrics.get("message") or metrics.get("evidence")}
-
-    def side(prefix: str) -> dict[str, Any]:
-        nested = metrics.get(prefix) or {}
-        return {
-            field: nested.get(field, metrics.get(f"{prefix}_{field}"))
-            for field in ("worker_type", "number_of_workers", "dpu")
-        }
-
-    evidence = metrics.get("evidence") or []
-    saving = metrics.get("est_monthly_savings_usd", metrics.get("implied_monthly_savings_usd"))
+    messages = " ".join(f["message"] for f in metrics.get("findings") or [] if f.get("message"))
+    if metrics.get("status") in (METRICS_DISABLED, "insufficient_data", "not_applicable"):
+        return {"disabled": metrics["status"] == METRICS_DISABLED, "unavailable": True, "message": messages}
     return {
         "disabled": False,
-        "current": side("current"),
-        "recommended": side("recommended"),
-        "saving": cents(saving),
-        "evidence": [evidence] if isinstance(evidence, str) else list(evidence),
-        "message": metrics.get("message"),
+        "unavailable": False,
+        "status": metrics.get("status"),
+        "current": metrics.get("current") or {},
+        "recommended": metrics.get("recommended") or {},
+        "saving": cents(metrics.get("estimated_monthly_savings_usd")),
+        "increase": cents(metrics.get("estimated_monthly_increase_usd")),
+        "evidence": _evidence_lines(metrics.get("evidence") or {}),
+        "message": messages,
     }
 
 

@@ -281,10 +281,16 @@ def deep_result() -> dict[str, Any]:
     """What job_deep_analysis hands to job_report_md for one job."""
     return {
         "metrics": {
-            "current": {"worker_type": "G.2X", "number_of_workers": 20, "dpu": 40.0},
-            "recommended": {"worker_type": "G.1X", "number_of_workers": 10, "dpu": 10.0},
-            "est_monthly_savings_usd": 234.5678,
-            "evidence": ["max executors used 6 of 39 over 14 runs", "peak heap 31% of worker memory"],
+            "status": "over_provisioned",
+            "findings": [],
+            "current": {"worker_type": "G.2X", "number_of_workers": 20, "max_capacity": None, "dpu": 40.0},
+            "recommended": {"worker_type": "G.1X", "number_of_workers": 10, "max_capacity": None, "dpu": 10.0},
+            "monthly_cost_usd": 312.76,
+            "estimated_monthly_savings_usd": 234.5678,
+            "estimated_monthly_increase_usd": 0.0,
+            "suggest_auto_scaling": False,
+            "evidence": {"peak_needed_executors": 6, "available_executors": 19, "peak_heap_usage": 0.31,
+                         "runs_with_metrics": 14, "monthly_dpu_hours": 710.8},
         },
         "code_analysis": {
             "findings": [

@@ -6,6 +6,9 @@ import re
 
 import pytest
 
+from glue_inventory.analysis.rightsizing import HEAP_USAGE, NEEDED_EXECUTORS, recommend_capacity
+from glue_inventory.analysis.types import JobSpec
+from glue_inventory.config import Pricing
 from glue_inventory.reports.job_report import job_report_md
 from glue_inventory_tests.reports.fleet import XSS_NAME, deep_result, fleet
 
@@ -48,24 +51,31 @@ def test_rightsizing_table_and_saving(job: dict) -> None:
     assert "| Current | G.2X | 20 | 40.0 |" in part
     assert "| Recommended | G.1X | 10 | 10.0 |" in part
     assert "Implied saving: $234.57 per month." in part
-    assert "- max executors used 6 of 39 over 14 runs" in part
+    assert "- peak executors needed: 6" in part
+    assert "- peak JVM heap usage: 0.31" in part
 
 
-def test_flat_rightsizing_fields_are_accepted(job: dict) -> None:
-    deep = deep_result()
-    deep["metrics"] = {"current_worker_type": "G.4X", "current_number_of_workers": 5, "current_dpu": 20,
-                       "recommended_worker_type": "G.2X", "recommended_number_of_workers": 5, "recommended_dpu": 10,
-                       "implied_monthly_savings_usd": 50, "evidence": "one line"}  # fmt: skip
+def test_report_of_a_real_recommendation(job: dict) -> None:
+    spec = JobSpec(name="etl", job_type="glueetl", worker_type="G.2X", number_of_workers=20, glue_version="4.0",
+                   default_arguments={"--enable-metrics": "true"})
+    runs = {"jr_1": {NEEDED_EXECUTORS: {"max": 3.0, "avg": 2.0, "datapoints": 4},
+                     HEAP_USAGE: {"max": 0.3, "avg": 0.2, "datapoints": 4}}}
+    metrics = recommend_capacity(spec, runs, region="us-east-1", pricing=Pricing(), monthly_dpu_hours=100.0,
+                                 enable_metrics=True)
+    deep = deep_result() | {"metrics": metrics}
     part = section(job_report_md(job, deep), "Right-sizing")
-    assert "| Current | G.4X | 5 | 20 |" in part and "Implied saving: $50.00" in part and "- one line" in part
+    assert f"| Current | G.2X | 20 | {metrics['current']['dpu']} |" in part
+    assert f"| Recommended | {metrics['recommended']['worker_type']} |" in part
+    assert f"Implied saving: ${metrics['estimated_monthly_savings_usd']:,.2f} per month." in part
 
 
-@pytest.mark.parametrize("marker", ["rule_id", "finding", "status"])
-def test_metrics_disabled_says_how_to_enable(job: dict, marker: str) -> None:
-    deep = deep_result()
-    deep["metrics"] = {marker: "metrics-disabled", "message": "no CloudWatch job metrics."}
+def test_metrics_disabled_says_how_to_enable(job: dict) -> None:
+    spec = JobSpec(name="etl", job_type="glueetl", worker_type="G.1X", number_of_workers=10, glue_version="4.0")
+    metrics = recommend_capacity(spec, {}, region="us-east-1", pricing=Pricing(), monthly_dpu_hours=10.0,
+                                 enable_metrics=False)
+    deep = deep_result() | {"metrics": metrics}
     part = section(job_report_md(job, deep), "Right-sizing")
-    assert "`--enable-metrics`" in part and "no CloudWatch job metrics." in part
+    assert "`--enable-metrics`" in part and "Current" not in part
 
 
 @pytest.mark.parametrize(
