@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -93,7 +94,7 @@ def run_demo(jobs: int, seed: int, home: str) -> int:
         raise DemoError(f"--jobs must be at least 1, got {jobs}")
     _prepare_home(home)
     env = demo_environment(home)
-    fleet = build_fleet(jobs=jobs, seed=seed)
+    fleet = build_fleet(jobs=jobs, seed=seed, now=datetime.now(UTC))
     with start_simulator(fleet) as sim, _environment(env | {
         "AWS_ENDPOINT_URL": sim.endpoint_url, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",

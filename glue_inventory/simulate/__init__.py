@@ -1,7 +1,8 @@
 """The simulated AWS fleet (moto) used by the demo, the tests and the benchmarks."""
 
 from glue_inventory.simulate.fleet import Fleet, SimJob, build_fleet
+from glue_inventory.simulate.middleware import Fault
 from glue_inventory.simulate.server import Simulator, SimulatorError, start_simulator
 from glue_inventory.simulate.truth import JobTruth
 
-__all__ = ["Fleet", "JobTruth", "SimJob", "Simulator", "SimulatorError", "build_fleet", "start_simulator"]
+__all__ = ["Fault", "Fleet", "JobTruth", "SimJob", "Simulator", "SimulatorError", "build_fleet", "start_simulator"]

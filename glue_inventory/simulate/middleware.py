@@ -9,10 +9,12 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
 _SERVICE_IN_AUTH = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/")
+_REGION_IN_AUTH = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/")
 _FORM = "application/x-www-form-urlencoded"
 
 
@@ -88,6 +90,37 @@ def throttle_response(protocol: str) -> tuple[str, list[tuple[str, str]], bytes]
     return "400 Bad Request", [("Content-Type", "text/xml")], body
 
 
+@dataclass
+class Fault:
+    """An error the simulator answers instead of moto: for an operation (and optionally a region or a
+    string in the request body), `times` times or forever (None)."""
+
+    operation: str
+    code: str = "AccessDeniedException"
+    status: int = 400
+    message: str = "User is not authorized to perform this action"
+    region: str | None = None
+    body_contains: str | None = None
+    times: int | None = None
+    hits: int = 0
+
+    def matches(self, operation: str, region: str | None, body: bytes) -> bool:
+        if self.operation != operation or (self.region and self.region != region):
+            return False
+        if self.body_contains and self.body_contains.encode() not in body:
+            return False
+        return self.times is None or self.hits < self.times
+
+    def response(self, protocol: str) -> tuple[str, list[tuple[str, str]], bytes]:
+        reason = "Internal Server Error" if self.status >= 500 else "Bad Request"
+        if protocol == "s3":
+            body = (f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{self.code}</Code>'
+                    f"<Message>{self.message}</Message></Error>").encode()
+            return f"{self.status} {reason}", [("Content-Type", "application/xml")], body
+        body = json.dumps({"__type": self.code, "message": self.message}).encode()
+        return f"{self.status} {reason}", [("Content-Type", "application/x-amz-json-1.1")], body
+
+
 class CallGate:
     """The WSGI app the simulator serves: counts, delays and rate-limits calls before moto sees them."""
 
@@ -98,6 +131,23 @@ class CallGate:
         self.counts: Counter[str] = Counter()
         self.lock = threading.Lock()
         self.before_call: Callable[[], None] = lambda: None
+        self.faults: list[Fault] = []
+
+    def _fault(self, environ: dict[str, Any], operation: str) -> Fault | None:
+        candidates = [f for f in self.faults if f.operation == operation]
+        if not candidates:
+            return None
+        region = _REGION_IN_AUTH.search(environ.get("HTTP_AUTHORIZATION", ""))
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        path = environ.get("PATH_INFO", "").encode()
+        with self.lock:
+            for fault in candidates:
+                if fault.matches(operation, region.group(1) if region else None, body + path):
+                    fault.hits += 1
+                    return fault
+        return None
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -108,6 +158,11 @@ class CallGate:
             self.counts[operation] += 1
         if self.latency_s:
             time.sleep(self.latency_s)
+        fault = self._fault(environ, operation)
+        if fault is not None:
+            status, headers, body = fault.response(protocol)
+            start_response(status, [*headers, ("Content-Length", str(len(body)))])
+            return [body]
         if self.bucket and not self.bucket.take():
             status, headers, body = throttle_response(protocol)
             start_response(status, [*headers, ("Content-Length", str(len(body)))])

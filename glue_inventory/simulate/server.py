@@ -15,7 +15,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from glue_inventory.simulate.catalog import DEFAULT_ACCOUNT_ID, DEFAULT_REGION
 from glue_inventory.simulate.fleet import Fleet, SimJob
-from glue_inventory.simulate.middleware import CallGate
+from glue_inventory.simulate.middleware import CallGate, Fault
 from glue_inventory.simulate.mutations import add_runs, delete_job, expire_runs
 from glue_inventory.simulate.seed import add_job_to_backend, seed_fleet
 from glue_inventory.simulate.truth import JobTruth
@@ -90,6 +90,14 @@ class Simulator:
         """Drop runs started before `older_than` from Glue, as its retention does; returns how many."""
         with self._seed_lock:
             return expire_runs(self.fleet, older_than)
+
+    def inject(self, fault: Fault) -> Fault:
+        """Answer matching calls with `fault`'s error (AccessDenied, 5xx, throttling) instead of moto's."""
+        self._gate.faults.append(fault)
+        return fault
+
+    def clear_faults(self) -> None:
+        self._gate.faults.clear()
 
     def stop(self) -> None:
         self._server.shutdown()

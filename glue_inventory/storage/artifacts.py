@@ -6,7 +6,7 @@ import dagster as dg
 import sqlalchemy as sa
 
 from glue_inventory.resources import InventoryDatabase
-from glue_inventory.storage.repository import _insert as dialect_insert
+from glue_inventory.storage.repository import dialect_insert
 from glue_inventory.storage.tables import data_jobs, job_artifacts, utcnow
 
 CHUNK = 500

@@ -23,13 +23,15 @@ ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 def upgrade() -> None:
     op.create_table(
         "job_artifacts",
-        sa.Column("id", ID, primary_key=True, autoincrement=True),
-        sa.Column("data_job_id", ID, sa.ForeignKey("data_jobs.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("id", ID, autoincrement=True),
+        sa.Column("data_job_id", ID, sa.ForeignKey("data_jobs.id", ondelete="CASCADE",
+                                                   name="fk_job_artifacts_data_job_id_data_jobs"), nullable=False),
         sa.Column("asset", sa.Text, nullable=False),
         sa.Column("dagster_run_id", sa.Text, nullable=False),
         sa.Column("content", JSON, nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.UniqueConstraint("data_job_id", "asset"),
+        sa.PrimaryKeyConstraint("id", name="pk_job_artifacts"),
+        sa.UniqueConstraint("data_job_id", "asset", name="uq_job_artifacts_data_job_id_asset"),
     )
 
 

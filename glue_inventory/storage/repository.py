@@ -1,0 +1,279 @@
+"""Writes and reads of the inventory tables: idempotent, batched upserts on Postgres or SQLite.
+
+Every function takes an Engine (it opens and commits its own transaction) or a Connection (it joins the
+transaction in progress, or opens and commits one), so callers can group several writes atomically.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import Connection, Engine, RowMapping, Table, bindparam, case, false, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import Insert
+
+from glue_inventory.storage.tables import (
+    analysis_runs,
+    code_analysis_cache,
+    data_jobs,
+    deep_analysis_candidates,
+    job_runs,
+    llm_cache,
+    platforms,
+    utcnow,
+)
+
+Bind = Engine | Connection
+BATCH_SIZE = 1000
+# SQLite allows 32766 bound parameters per statement; stay far below for IN lists.
+_IN_CHUNK = 500
+_SECRET_KEY = re.compile(r"secret|password|passwd|token|session|access_key|private", re.IGNORECASE)
+_CANDIDATES_LOCK = 0x6769_6361_6E64  # advisory lock key: one candidate replacement at a time on Postgres
+_CACHE_TABLES = {table.name: table for table in (code_analysis_cache, llm_cache)}
+_JOB_MANAGED = {"id", "platform_id", "first_seen_at", "last_seen_at", "deleted_at", "created_at",
+                "updated_at"}
+_JOB_INSERT_ONLY = {"platform_id", "name", "first_seen_at", "created_at"}
+RunState = tuple[str, datetime | None]
+
+
+@contextmanager
+def transaction(bind: Bind) -> Iterator[Connection]:
+    """A connection inside a transaction: the caller's when one is open, else a new one committed on exit."""
+    if isinstance(bind, Engine):
+        with bind.begin() as conn:
+            yield conn
+    elif bind.in_transaction():
+        yield bind
+    else:
+        with bind.begin():
+            yield bind
+
+
+def dialect_insert(conn: Connection, table: Table) -> Insert:
+    dialects = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+    if conn.dialect.name not in dialects:
+        raise NotImplementedError(f"upserts support Postgres and SQLite, not {conn.dialect.name}")
+    return dialects[conn.dialect.name](table)
+
+
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def _by_keys(rows: Iterable[dict[str, Any]]) -> dict[frozenset[str], list[dict[str, Any]]]:
+    """Rows grouped by their key sets: one executemany statement serves one set of columns."""
+    groups: dict[frozenset[str], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(frozenset(row), []).append(row)
+    return groups
+
+
+def _unique(rows: Iterable[dict[str, Any]], *key: str) -> list[dict[str, Any]]:
+    """The last row per key: Postgres refuses an upsert that touches the same row twice in one statement."""
+    return list({tuple(row[k] for k in key): row for row in rows}.values())
+
+
+def _check_columns(table: Table, keys: Iterable[str], forbidden: Collection[str] = ()) -> None:
+    unknown = sorted(set(keys) - set(table.c.keys()))
+    refused = sorted(set(keys) & forbidden)
+    if unknown or refused:
+        raise ValueError(f"{table.name}: unknown columns {unknown}" if unknown
+                         else f"{table.name}: columns {refused} are managed by the repository")
+
+
+def upsert_platform(bind: Bind, name: str, platform_type: str, account_id: str, region: str,
+                    credentials: Mapping[str, str], status: str = "ok", last_error: str | None = None,
+                    synced_at: datetime | None = None) -> int:
+    """Insert or update one platform (unique name, account, region); returns its id."""
+    secrets = sorted(key for key in credentials if key != "external_id" and _SECRET_KEY.search(key))
+    if secrets:
+        raise ValueError(f"platform {name}: credentials {secrets} look like secrets; store a role_arn or "
+                         "profile name and let boto3 find the credentials")
+    now = synced_at or utcnow()
+    values = {"platform_type": platform_type, "credentials": dict(credentials), "status": status,
+              "last_error": last_error, "last_synced_at": now, "updated_at": now}
+    with transaction(bind) as conn:
+        stmt = dialect_insert(conn, platforms).values(name=name, account_id=account_id, region=region,
+                                               created_at=now, **values)
+        stmt = stmt.on_conflict_do_update(index_elements=["name", "account_id", "region"], set_=values)
+        return conn.execute(stmt.returning(platforms.c.id)).scalar_one()
+
+
+def upsert_jobs(bind: Bind, platform_id: int, jobs: list[dict[str, Any]],
+                seen_at: datetime) -> dict[str, int]:
+    """Insert or update job definitions of one platform; returns name → id.
+
+    first_seen_at is set on insert only, last_seen_at every time, deleted_at cleared (a deleted job
+    that reappears loses its "deleted" status). Columns a row does not carry keep their stored value.
+    """
+    for job in jobs:
+        _check_columns(data_jobs, job, _JOB_MANAGED)
+    seen = {"last_seen_at": seen_at, "deleted_at": None, "updated_at": seen_at}
+    rows = [{**job, **seen, "platform_id": platform_id, "first_seen_at": seen_at, "created_at": seen_at}
+            for job in _unique(jobs, "name")]
+    ids: dict[str, int] = {}
+    with transaction(bind) as conn:
+        for keys, group in _by_keys(rows).items():
+            stmt = dialect_insert(conn, data_jobs)
+            set_ = {key: stmt.excluded[key] for key in keys - _JOB_INSERT_ONLY}
+            if "status" not in keys:
+                set_["status"] = case((data_jobs.c.status == "deleted", None), else_=data_jobs.c.status)
+            stmt = stmt.on_conflict_do_update(index_elements=["platform_id", "name"], set_=set_)
+            stmt = stmt.returning(data_jobs.c.name, data_jobs.c.id)
+            for chunk in _chunks(group, BATCH_SIZE):
+                ids.update(conn.execute(stmt, chunk).tuples().all())
+    return ids
+
+
+def mark_deleted(bind: Bind, platform_id: int, live_names: set[str], now: datetime) -> list[str]:
+    """Mark the platform's jobs missing from `live_names` deleted (rows and run history are kept)."""
+    with transaction(bind) as conn:
+        stored = conn.execute(select(data_jobs.c.id, data_jobs.c.name).where(
+            data_jobs.c.platform_id == platform_id, data_jobs.c.deleted_at.is_(None))).all()
+        gone = [(job_id, name) for job_id, name in stored if name not in live_names]
+        stmt = update(data_jobs).values(status="deleted", deleted_at=now, updated_at=now)
+        for chunk in _chunks([job_id for job_id, _ in gone], _IN_CHUNK):
+            conn.execute(stmt.where(data_jobs.c.id.in_(chunk)))
+    return sorted(name for _, name in gone)
+
+
+def existing_runs_bulk(bind: Bind, data_job_ids: Iterable[int]) -> dict[int, dict[str, RunState]]:
+    """Stored runs of many jobs: job id → run id → (state, started_on); every asked id is a key."""
+    found: dict[int, dict[str, RunState]] = {}
+    query = select(job_runs.c.data_job_id, job_runs.c.run_id, job_runs.c.state, job_runs.c.started_on)
+    with transaction(bind) as conn:
+        for chunk in _chunks(data_job_ids, _IN_CHUNK):
+            for job_id in chunk:
+                found.setdefault(job_id, {})
+            rows = conn.execute(query.where(job_runs.c.data_job_id.in_(chunk)))
+            for job_id, run_id, state, started_on in rows:
+                found[job_id][run_id] = (state, started_on)
+    return found
+
+
+def existing_runs(bind: Bind, data_job_id: int) -> dict[str, RunState]:
+    """Stored runs of one job: run id → (state, started_on)."""
+    return existing_runs_bulk(bind, [data_job_id])[data_job_id]
+
+
+def upsert_runs(bind: Bind, rows: Iterable[dict[str, Any]]) -> int:
+    """Insert or update runs (unique job, run id) in batches; an update only writes a run that changed,
+    e.g. RUNNING that became SUCCEEDED. Returns the number of rows sent."""
+    sent = 0
+    with transaction(bind) as conn:
+        for chunk in _chunks(rows, BATCH_SIZE):
+            chunk = _unique(chunk, "data_job_id", "run_id")
+            for keys, group in _by_keys(chunk).items():
+                _check_columns(job_runs, keys, {"id"})
+                stmt = dialect_insert(conn, job_runs)
+                changing = sorted(keys - {"data_job_id", "run_id", "fetched_at"})
+                set_ = {key: stmt.excluded[key] for key in [*changing, "fetched_at"]}
+                changed = or_(false(), *(job_runs.c[key].is_distinct_from(stmt.excluded[key])
+                                         for key in changing))
+                conn.execute(stmt.on_conflict_do_update(index_elements=["data_job_id", "run_id"], set_=set_,
+                                                        where=changed), group)
+            sent += len(chunk)
+    return sent
+
+
+def update_job_metrics(bind: Bind, rows: list[dict[str, Any]]) -> None:
+    """Bulk update of computed columns (status, priority, metrics, last_run_at, …) by job `id`."""
+    now = utcnow()
+    with transaction(bind) as conn:
+        for keys, group in _by_keys(rows).items():
+            columns = sorted(keys - {"id"})
+            _check_columns(data_jobs, columns, _JOB_MANAGED)
+            values: dict[str, Any] = {column: bindparam(f"b_{column}", type_=data_jobs.c[column].type)
+                                      for column in columns}
+            values["updated_at"] = now
+            stmt = update(data_jobs).where(data_jobs.c.id == bindparam("b_id")).values(values)
+            for chunk in _chunks(group, BATCH_SIZE):
+                conn.execute(stmt, [{f"b_{key}": value for key, value in row.items()} for row in chunk])
+
+
+def insert_analysis_runs(bind: Bind, rows: list[dict[str, Any]]) -> int:
+    """Record analyses; a retried step of the same Dagster run replaces its row instead of adding one."""
+    key = ["data_job_id", "analysis_type", "dagster_run_id"]
+    with transaction(bind) as conn:
+        for keys, group in _by_keys(_unique(rows, *key)).items():
+            _check_columns(analysis_runs, keys, {"id"})
+            stmt = dialect_insert(conn, analysis_runs)
+            set_ = {column: stmt.excluded[column] for column in keys - set(key) - {"created_at"}}
+            stmt = stmt.on_conflict_do_update(index_elements=key, set_=set_) if set_ else \
+                stmt.on_conflict_do_nothing(index_elements=key)
+            for chunk in _chunks(group, BATCH_SIZE):
+                conn.execute(stmt, chunk)
+    return len(rows)
+
+
+def replace_candidates(bind: Bind, dagster_run_id: str, rows: list[dict[str, Any]]) -> int:
+    """Make `rows` the current candidate list; earlier lists stay as history with is_current false."""
+    table = deep_analysis_candidates
+    with transaction(bind) as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CANDIDATES_LOCK})
+        conn.execute(update(table).where(table.c.is_current).values(is_current=False))
+        conn.execute(table.delete().where(table.c.dagster_run_id == dagster_run_id))
+        current = [{**row, "dagster_run_id": dagster_run_id, "is_current": True} for row in rows]
+        for group in _by_keys(current).values():
+            for chunk in _chunks(group, BATCH_SIZE):
+                conn.execute(table.insert(), chunk)
+    return len(rows)
+
+
+def jobs_by_partition_key(bind: Bind, partition_keys: Iterable[str]) -> dict[str, RowMapping]:
+    """data_jobs rows of the given partition keys (keys not stored are absent)."""
+    found: dict[str, RowMapping] = {}
+    with transaction(bind) as conn:
+        for chunk in _chunks(partition_keys, _IN_CHUNK):
+            for row in conn.execute(select(data_jobs).where(data_jobs.c.partition_key.in_(chunk))).mappings():
+                found[row["partition_key"]] = row
+    return found
+
+
+def runs_for_jobs(bind: Bind, data_job_ids: Iterable[int]) -> Iterator[RowMapping]:
+    """Every stored run of the jobs, by job then start time, streamed (a server-side cursor on Postgres)."""
+    query = select(job_runs).order_by(job_runs.c.data_job_id, job_runs.c.started_on.asc().nulls_last(),
+                                      job_runs.c.run_id)
+    with transaction(bind) as conn:
+        streaming = conn.execution_options(yield_per=BATCH_SIZE)
+        for chunk in _chunks(data_job_ids, _IN_CHUNK):
+            yield from streaming.execute(query.where(job_runs.c.data_job_id.in_(chunk))).mappings()
+
+
+def _cache_table(table: Table | str) -> Table:
+    name = table if isinstance(table, str) else table.name
+    if name not in _CACHE_TABLES:
+        raise ValueError(f"{name} is not a cache table; use one of {sorted(_CACHE_TABLES)}")
+    return _CACHE_TABLES[name]
+
+
+def cache_get(bind: Bind, table: Table | str, key: str) -> Any | None:
+    """The cached result for `key`, or None."""
+    cache = _cache_table(table)
+    with transaction(bind) as conn:
+        return conn.execute(select(cache.c.result).where(cache.c.cache_key == key)).scalar_one_or_none()
+
+
+def cache_put(bind: Bind, table: Table | str, key: str, value: Any) -> None:
+    """Store `value` (JSON) under `key`, replacing what was there."""
+    cache = _cache_table(table)
+    with transaction(bind) as conn:
+        stmt = dialect_insert(conn, cache).values(cache_key=key, result=value, created_at=utcnow())
+        conn.execute(stmt.on_conflict_do_update(index_elements=["cache_key"],
+                                                set_={"result": stmt.excluded.result,
+                                                      "created_at": stmt.excluded.created_at}))
+
+
+__all__ = [
+    "BATCH_SIZE", "Bind", "RunState", "cache_get", "cache_put", "existing_runs", "existing_runs_bulk",
+    "insert_analysis_runs", "jobs_by_partition_key", "mark_deleted", "replace_candidates", "runs_for_jobs",
+    "transaction", "update_job_metrics", "upsert_jobs", "upsert_platform", "upsert_runs",
+]

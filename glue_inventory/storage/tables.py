@@ -1,0 +1,217 @@
+"""The inventory tables (DESIGN.md "Tables"), as SQLAlchemy Core; Alembic migrations create them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+JSONVariant = JSON().with_variant(JSONB(), "postgresql")
+# SQLite only auto-increments an INTEGER PRIMARY KEY; Postgres gets 64-bit ids (job_runs grows without bound).
+IdType = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware timestamp that reads back in UTC on every database (SQLite stores it naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value.isoformat()}: timestamps must carry a timezone")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+
+def _id() -> Column:
+    return Column("id", IdType, primary_key=True, autoincrement=True)
+
+
+def _job_fk() -> Column:
+    return Column("data_job_id", IdType, ForeignKey("data_jobs.id", ondelete="CASCADE"), nullable=False)
+
+
+def _created_at() -> Column:
+    return Column("created_at", UTCDateTime(), nullable=False, default=utcnow)
+
+
+def _updated_at() -> Column:
+    return Column("updated_at", UTCDateTime(), nullable=False, default=utcnow, onupdate=utcnow)
+
+
+platforms = Table(
+    "platforms", metadata,
+    _id(),
+    Column("name", Text, nullable=False),
+    Column("platform_type", Text, nullable=False),
+    Column("account_id", Text, nullable=False),
+    Column("region", Text, nullable=False),
+    Column("credentials", JSONVariant, nullable=False, default=dict),
+    Column("status", Text, nullable=False, default="ok"),  # ok | failed
+    Column("last_error", Text),
+    Column("last_synced_at", UTCDateTime()),
+    _created_at(),
+    _updated_at(),
+    UniqueConstraint("name", "account_id", "region"),
+)
+
+data_jobs = Table(
+    "data_jobs", metadata,
+    _id(),
+    Column("platform_id", IdType, ForeignKey("platforms.id", ondelete="CASCADE"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("partition_key", Text, nullable=False, unique=True),
+    Column("status", Text),  # NULL until the preliminary metrics ran; "deleted" once gone from Glue
+    Column("priority", Text),
+    Column("job_type", Text),
+    Column("worker_type", Text),
+    Column("number_of_workers", Integer),
+    Column("max_capacity", Float),
+    Column("glue_version", Text),
+    Column("execution_class", Text),
+    Column("python_version", Text),
+    Column("timeout_minutes", Integer),
+    Column("role", Text),
+    Column("script_location", Text),
+    Column("tags", JSONVariant),
+    Column("default_argument_names", JSONVariant),  # names only: argument values may hold secrets
+    Column("secret_argument_names", JSONVariant),
+    Column("created_on", UTCDateTime()),
+    Column("last_modified_on", UTCDateTime()),
+    Column("last_run_at", UTCDateTime()),
+    Column("last_run_state", Text),
+    Column("metrics", JSONVariant),
+    Column("candidate_reasons", JSONVariant),
+    Column("last_error", Text),
+    # True once the whole run history Glue still keeps was fetched; later fetches stop at known runs.
+    Column("runs_history_complete", Boolean, nullable=False, default=False),
+    Column("first_seen_at", UTCDateTime(), nullable=False),
+    Column("last_seen_at", UTCDateTime(), nullable=False),
+    Column("deleted_at", UTCDateTime()),
+    _created_at(),
+    _updated_at(),
+    UniqueConstraint("platform_id", "name"),
+    Index(None, "status"),
+)
+
+job_runs = Table(
+    "job_runs", metadata,
+    _id(),
+    _job_fk(),
+    Column("run_id", Text, nullable=False),
+    Column("attempt", Integer, nullable=False, default=0),
+    Column("state", Text, nullable=False),
+    Column("started_on", UTCDateTime()),
+    Column("completed_on", UTCDateTime()),
+    Column("execution_time_s", Integer),
+    Column("dpu_seconds", Float),
+    Column("dpu_hours", Float),
+    Column("estimated_cost_usd", Float),
+    Column("worker_type", Text),
+    Column("number_of_workers", Integer),
+    Column("max_capacity", Float),
+    Column("glue_version", Text),
+    Column("execution_class", Text),
+    Column("error_message", Text),  # redacted before it is stored
+    Column("fetched_at", UTCDateTime(), nullable=False, default=utcnow),
+    UniqueConstraint("data_job_id", "run_id"),
+    Index(None, "data_job_id", "started_on"),
+)
+
+analysis_runs = Table(
+    "analysis_runs", metadata,
+    _id(),
+    _job_fk(),
+    Column("analysis_type", Text, nullable=False),  # preliminary | deep
+    Column("dagster_run_id", Text, nullable=False),
+    Column("status", Text, nullable=False, default="succeeded"),  # succeeded | failed | skipped
+    Column("error", Text),
+    Column("completed_at", UTCDateTime()),
+    Column("metrics", JSONVariant),
+    Column("recommendations", JSONVariant),
+    Column("ai_analysis", JSONVariant),
+    Column("code_analysis", JSONVariant),
+    Column("cost_analysis", JSONVariant),
+    _created_at(),
+    UniqueConstraint("data_job_id", "analysis_type", "dagster_run_id"),
+)
+
+deep_analysis_candidates = Table(
+    "deep_analysis_candidates", metadata,
+    _id(),
+    _job_fk(),
+    Column("dagster_run_id", Text, nullable=False),
+    Column("score", Float, nullable=False),
+    Column("priority", Text, nullable=False),
+    Column("reasons", JSONVariant, nullable=False),
+    Column("savings_by_reason", JSONVariant),
+    Column("estimated_monthly_savings_usd", Float),
+    Column("is_current", Boolean, nullable=False, default=True),
+    _created_at(),
+    Index(None, "data_job_id"),
+    Index(None, "dagster_run_id"),
+    Index(None, "is_current"),
+)
+
+
+def _cache_table(name: str) -> Table:
+    return Table(
+        name, metadata,
+        Column("cache_key", Text, primary_key=True),
+        Column("result", JSONVariant, nullable=False),
+        _created_at(),
+    )
+
+
+code_analysis_cache = _cache_table("code_analysis_cache")
+llm_cache = _cache_table("llm_cache")
+
+# The latest output of each per-job deep-analysis asset (metrics, script, code analysis, AI review),
+# so downstream assets and reports read the table instead of one pickle per job.
+job_artifacts = Table(
+    "job_artifacts", metadata,
+    _id(),
+    _job_fk(),
+    Column("asset", Text, nullable=False),
+    Column("dagster_run_id", Text, nullable=False),
+    Column("content", JSONVariant, nullable=False),
+    _updated_at(),
+    UniqueConstraint("data_job_id", "asset"),
+)
