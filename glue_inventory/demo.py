@@ -18,6 +18,11 @@ from glue_inventory.sensors import RANGE_END, RANGE_START, contiguous_batches
 DAGSTER_SPEED_ENV = {"DAGSTER_EVENT_BATCH_SIZE": "1000", "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS": "true"}
 
 
+DEEP_ASSETS = ["job_cloudwatch_metrics", "job_script", "job_code_analysis", "job_ai_review", "job_deep_analysis"]
+# The demo analyses the ten highest-scoring candidates in depth; deployments use the sensor's top K.
+DEMO_DEEP_JOBS = 10
+
+
 class DemoError(RuntimeError):
     """The demo cannot start; the message says why and what to do."""
 
@@ -57,20 +62,36 @@ def _environment(values: dict[str, str]):
                 os.environ[key] = value
 
 
-def materialize(instance: dg.DagsterInstance, keys: list[str], tags: dict[str, str] | None = None) -> None:
+def materialize(instance: dg.DagsterInstance, keys: list[str], tags: dict[str, str] | None = None,
+                partition_key: str | None = None) -> None:
     from glue_inventory.definitions import defs
 
     job = defs.resolve_implicit_global_asset_job_def()
     result = job.execute_in_process(instance=instance, asset_selection=[dg.AssetKey(k) for k in keys],
-                                    tags=tags or {}, raise_on_error=False)
+                                    tags=tags or {}, partition_key=partition_key, raise_on_error=False,
+                                    run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}})
     if not result.success:
         raise DemoError(f"materializing {', '.join(keys)} failed: see {instance.root_directory}")
 
 
-def run_pipeline(instance: dg.DagsterInstance, log=print) -> None:
-    """glue_jobs → preliminary metrics over every partition (batched) → candidates → deep → report."""
-    from glue_inventory.definitions import defs
+def top_candidates(limit: int) -> list[str]:
+    """Partition keys of the current candidates with the highest scores."""
+    import sqlalchemy as sa
 
+    from glue_inventory.storage.db import engine_for
+    from glue_inventory.storage.tables import data_jobs, deep_analysis_candidates
+
+    query = (sa.select(data_jobs.c.partition_key)
+             .join(deep_analysis_candidates, deep_analysis_candidates.c.data_job_id == data_jobs.c.id)
+             .where(deep_analysis_candidates.c.is_current)
+             .order_by(deep_analysis_candidates.c.score.desc(), data_jobs.c.partition_key).limit(limit))
+    with engine_for().connect() as conn:
+        return list(conn.execute(query).scalars())
+
+
+def run_pipeline(instance: dg.DagsterInstance, log=print, deep_jobs: int = 0) -> None:
+    """glue_jobs → preliminary metrics over every partition (batched) → candidates → deep analysis of
+    the top `deep_jobs` candidates → executive report."""
     started = time.monotonic()
     materialize(instance, ["glue_jobs"])
     keys = instance.get_dynamic_partitions(glue_jobs_partitions.name)
@@ -80,11 +101,12 @@ def run_pipeline(instance: dg.DagsterInstance, log=print) -> None:
     log(f"job_preliminary_metrics: {len(keys)} partitions ({time.monotonic() - started:.1f}s)")
     materialize(instance, ["deep_analysis_candidates"])
     log(f"deep_analysis_candidates ({time.monotonic() - started:.1f}s)")
-    graph = defs.resolve_asset_graph()
-    later = [key for key in ("executive_report",) if graph.has(dg.AssetKey(key))]
-    if later:
-        materialize(instance, later)
-        log(f"{', '.join(later)} ({time.monotonic() - started:.1f}s)")
+    chosen = top_candidates(deep_jobs)
+    for key in chosen:
+        materialize(instance, DEEP_ASSETS, partition_key=key)
+    log(f"deep analysis of the top {len(chosen)} candidates ({time.monotonic() - started:.1f}s)")
+    materialize(instance, ["executive_report"])
+    log(f"executive_report ({time.monotonic() - started:.1f}s)")
 
 
 def run_demo(jobs: int, seed: int, home: str) -> int:
@@ -102,7 +124,7 @@ def run_demo(jobs: int, seed: int, home: str) -> int:
         print(f"simulated fleet: {jobs} jobs (seed {seed}) at {sim.endpoint_url}")
         os.environ.pop("AWS_PROFILE", None)
         with dg.DagsterInstance.get() as instance:
-            run_pipeline(instance)
+            run_pipeline(instance, deep_jobs=DEMO_DEEP_JOBS)
         print_summary(env)
     return 0
 

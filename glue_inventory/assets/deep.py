@@ -10,7 +10,7 @@ from glue_inventory.analysis import ai_review
 from glue_inventory.analysis.code_analysis import analyse_script
 from glue_inventory.analysis.script import ScriptInfo
 from glue_inventory.assets.deep_verdict import compile_deep_analysis
-from glue_inventory.assets.deep_work import cloudwatch_result, digest, recent_run_ids, script_result, utcnow
+from glue_inventory.assets.deep_work import cloudwatch_result, digest, recent_runs, script_result, utcnow
 from glue_inventory.assets.preliminary import load_job_records
 from glue_inventory.partitions import glue_jobs_partitions
 from glue_inventory.resources import AwsPlatforms, GlueInventoryConfig, InventoryDatabase, ReportsLocation
@@ -43,7 +43,7 @@ def job_cloudwatch_metrics(context: dg.AssetExecutionContext, aws: AwsPlatforms,
     with engine.connect() as conn:
         jobs = read_jobs(conn, list(context.partition_keys))
         records = load_job_records(engine, list(jobs))
-        run_ids = {key: recent_run_ids(conn, job["data_job_id"], now, settings.thresholds.window_days,
+        recent = {key: recent_runs(conn, job["data_job_id"], now, settings.thresholds.window_days,
                                        settings.deep_analysis.max_runs) for key, job in jobs.items()}
     sessions = _sessions(aws)
 
@@ -52,7 +52,7 @@ def job_cloudwatch_metrics(context: dg.AssetExecutionContext, aws: AwsPlatforms,
         session = sessions.get((job["account_id"], job["region"]))
         if session is None:
             return key, {"error": f"no configured platform reaches {job['account_id']}/{job['region']}"}
-        return key, cloudwatch_result(session.client("cloudwatch"), records[key].spec, job, run_ids[key],
+        return key, cloudwatch_result(session.client("cloudwatch"), records[key].spec, job, recent[key],
                                       settings, now)
 
     results = dict(_parallel(sorted(jobs), work, settings.max_workers))

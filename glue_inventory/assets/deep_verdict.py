@@ -65,6 +65,21 @@ def recommendations_for(job: Mapping, cloudwatch: Mapping, code: Mapping, ai: Ma
     return recs
 
 
+# Characters of a script line quoted as evidence: enough to recognise it, short enough for a table.
+SNIPPET_CHARS = 200
+
+
+def with_snippets(code: Mapping, script_text: str | None) -> dict:
+    """The code analysis with each finding's (already redacted) script line attached as evidence."""
+    lines = (script_text or "").splitlines()
+    findings = []
+    for finding in code.get("findings") or []:
+        line = finding.get("line")
+        snippet = lines[line - 1].strip()[:SNIPPET_CHARS] if isinstance(line, int) and 0 < line <= len(lines) else None
+        findings.append({**finding, "snippet": snippet} if snippet else dict(finding))
+    return {**code, "findings": findings}
+
+
 def compile_deep_analysis(jobs: Mapping[str, Mapping], scripts: Mapping, code: Mapping, cloudwatch: Mapping,
                           ai: Mapping, settings: Settings) -> tuple[dict[str, dict], dict[str, str]]:
     """analysis_runs rows (deep) per job and the Markdown report files they reference."""
@@ -75,10 +90,11 @@ def compile_deep_analysis(jobs: Mapping[str, Mapping], scripts: Mapping, code: M
         row = rows[key] | {"candidate_reasons": job.get("candidate_reasons") or [], "priority": job.get("priority")}
         row["savings_by_reason"] = {r: reason_savings(r, job.get("metrics") or {}, settings)
                                     for r in row["candidate_reasons"]}
-        watch, findings, review = cloudwatch.get(key) or {}, code.get(key) or {}, ai.get(key) or {}
+        script = scripts.get(key) or {}
+        watch, review = cloudwatch.get(key) or {}, ai.get(key) or {}
+        findings = with_snippets(code.get(key) or {}, script.get("text"))
         recs = recommendations_for(job | {"candidate_reasons": row["candidate_reasons"]}, watch, findings, review,
                                    settings)
-        script = scripts.get(key) or {}
         cost = {"monthly_projection_usd": (job.get("metrics") or {}).get("monthly_projection_usd", 0.0),
                 "estimated_monthly_savings_usd": max([r["est_monthly_savings_usd"] or 0 for r in recs] or [0.0]),
                 "rightsizing": watch.get("rightsizing")}

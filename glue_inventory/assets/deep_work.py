@@ -12,7 +12,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from glue_inventory.analysis.rightsizing import recommend_capacity
 from glue_inventory.analysis.script import inspect_script
-from glue_inventory.aws.cloudwatch import fetch_run_metrics
+from glue_inventory.aws.cloudwatch import fetch_run_metrics, whole_window_period
 from glue_inventory.aws.glue import describe_error, error_code
 from glue_inventory.config import Settings
 from glue_inventory.storage.tables import job_runs
@@ -20,37 +20,43 @@ from glue_inventory.storage.tables import job_runs
 SPARK_TYPES = frozenset({"glueetl", "gluestreaming"})
 
 
-def recent_run_ids(conn: sa.Connection, data_job_id: int, now: datetime, window_days: int, limit: int) -> list[str]:
-    """The job's latest finished runs of the window, newest first (CloudWatch keeps them 15 months)."""
-    query = (sa.select(job_runs.c.run_id)
+def recent_runs(conn: sa.Connection, data_job_id: int, now: datetime, window_days: int,
+                limit: int) -> list[tuple[str, datetime, datetime]]:
+    """The job's latest finished runs of the window, newest first: (run id, started, completed)."""
+    query = (sa.select(job_runs.c.run_id, job_runs.c.started_on, job_runs.c.completed_on)
              .where(job_runs.c.data_job_id == data_job_id,
                     job_runs.c.started_on >= now - timedelta(days=window_days),
                     job_runs.c.completed_on.is_not(None))
              .order_by(job_runs.c.started_on.desc()).limit(limit))
-    return list(conn.execute(query).scalars())
+    return [tuple(row) for row in conn.execute(query)]
 
 
-def cloudwatch_result(cloudwatch, job, record: dict, run_ids: list[str], settings: Settings, now: datetime) -> dict:
+def cloudwatch_result(cloudwatch, job, record: dict, runs: list[tuple[str, datetime, datetime]],
+                      settings: Settings, now: datetime) -> dict:
+    """Metrics of the runs and the right-sizing they imply; the query spans only the runs' own window,
+    which keeps GetMetricData's datapoint count (and cost) small."""
+    run_ids = [run_id for run_id, _, _ in runs]
     metrics = record.get("metrics") or {}
     arguments = dict.fromkeys(record.get("default_argument_names") or [], "true")
-    if job.job_type not in SPARK_TYPES:
-        return {"run_ids": run_ids, "runs": {}, "rightsizing": {
-            "findings": [], "note": f"{job.job_type} job: executor metrics do not apply"}}
-    runs: dict[str, Any] = {}
+    metrics_by_run: dict[str, Any] = {}
     error = None
-    if run_ids:
+    if run_ids and job.job_type in SPARK_TYPES:
         try:
-            start = now - timedelta(days=settings.thresholds.window_days)
-            runs = fetch_run_metrics(cloudwatch, job.name, run_ids, start, now, now=now)
+            start = min(started for _, started, _ in runs) - timedelta(minutes=5)
+            end = max(completed for _, _, completed in runs) + timedelta(minutes=5)
+            # One period over the runs' whole window: the peaks are what right-sizing needs, and it
+            # keeps the number of datapoints GetMetricData returns (and bills) small.
+            metrics_by_run = fetch_run_metrics(cloudwatch, job.name, run_ids, start, end, now=now,
+                                               period=whole_window_period(start, end, now))
         except ClientError as exc:
             error = describe_error(exc)
         except BotoCoreError as exc:
             error = f"{type(exc).__name__}: {exc}"
     rightsizing = recommend_capacity(
-        job, runs, region=record["region"], pricing=settings.pricing,
+        job, metrics_by_run, region=record["region"], pricing=settings.pricing,
         monthly_dpu_hours=float(metrics.get("dpu_hours_30d") or 0.0),
         enable_metrics="--enable-metrics" in arguments)
-    return {"run_ids": run_ids, "runs": runs, "rightsizing": rightsizing, "error": error}
+    return {"run_ids": run_ids, "runs": metrics_by_run, "rightsizing": rightsizing, "error": error}
 
 
 def split_s3_url(url: str) -> tuple[str, str]:

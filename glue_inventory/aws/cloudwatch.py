@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -81,6 +82,13 @@ def period_for(start: datetime, now: datetime) -> int:
     return 60
 
 
+def whole_window_period(start: datetime, end: datetime, now: datetime) -> int:
+    """A period spanning the whole window (one datapoint per query, its statistic over all of it),
+    rounded up to a multiple CloudWatch accepts for data that old."""
+    base = period_for(start, now)
+    return max(base, math.ceil((end - start).total_seconds() / base) * base)
+
+
 def _batches(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     for offset in range(0, len(items), size):
         yield items[offset:offset + size]
@@ -99,6 +107,7 @@ def fetch_run_metrics(
     *,
     metrics: Sequence[GlueMetric] = GLUE_RUN_METRICS,
     now: datetime | None = None,
+    period: int | None = None,
 ) -> dict[str, dict[str, MetricSummary]]:
     """Summaries of `metrics` for each run of `job_name` between `start` and `end`.
 
@@ -107,7 +116,7 @@ def fetch_run_metrics(
     """
     unique_runs = list(dict.fromkeys(run_ids))
     wanted = [(run_id, metric) for run_id in unique_runs for metric in metrics]
-    period = period_for(start, now or datetime.now(UTC))
+    period = period or period_for(start, now or datetime.now(UTC))
     values: dict[tuple[str, str], list[float]] = {}
     paginator = cloudwatch_client.get_paginator("get_metric_data")
     for batch in _batches(wanted, MAX_QUERIES_PER_CALL):

@@ -18,7 +18,7 @@ JOB_FIELDS = (
     "failure_rate_30d", "dpu_hours_30d", "cost_30d_usd", "monthly_projection_usd", "eol_version", "missing_tags",
     "secret_arguments", "candidate_reasons", "estimated_monthly_savings_usd",
 )  # fmt: skip
-FINDING_FIELDS = ("rule_id", "severity", "line", "message", "source")
+FINDING_FIELDS = ("rule_id", "severity", "line", "message", "source", "snippet")
 RECOMMENDATION_FIELDS = ("title", "category", "severity", "est_monthly_savings_usd", "effort", "source")
 
 
@@ -39,7 +39,8 @@ def _rightsizing(metrics: Row | None) -> dict[str, Any] | None:
     if not metrics:
         return None
     messages = " ".join(f["message"] for f in metrics.get("findings") or [] if f.get("message"))
-    if metrics.get("status") in (METRICS_DISABLED, "insufficient_data", "not_applicable"):
+    if metrics.get("status") in (METRICS_DISABLED, "insufficient_data", "not_applicable") \
+            or not metrics.get("current"):
         return {"disabled": metrics["status"] == METRICS_DISABLED, "unavailable": True, "message": messages}
     return {
         "disabled": False,
@@ -112,7 +113,7 @@ def job_report_md(job_row: Row, deep: Row) -> str:
             rightsizing=_rightsizing(deep.get("metrics")),
             findings=findings[:MAX_FINDINGS],
             finding_count=len(findings),
-            evidence=[f for f in findings[:MAX_FINDINGS] if f["source"]],
+            evidence=[f for f in findings[:MAX_FINDINGS] if f.get("snippet")],
             severity_counts=dict(sorted(severity_counts.items(), key=lambda item: rank(SEVERITY_ORDER, item[0]))),
             code_summary=code.get("summary"),
             ai=_ai(deep.get("ai_analysis")),

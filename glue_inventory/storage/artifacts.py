@@ -17,8 +17,8 @@ def write_artifacts(conn: sa.Connection, asset: str, dagster_run_id: str, output
     ids: dict[str, int] = {}
     for start in range(0, len(keys), CHUNK):
         chunk = keys[start:start + CHUNK]
-        ids.update(conn.execute(sa.select(data_jobs.c.partition_key, data_jobs.c.id)
-                                .where(data_jobs.c.partition_key.in_(chunk))).tuples())
+        query = sa.select(data_jobs.c.partition_key, data_jobs.c.id).where(data_jobs.c.partition_key.in_(chunk))
+        ids.update((key, job_id) for key, job_id in conn.execute(query).all())
     rows = [{"data_job_id": ids[key], "asset": asset, "dagster_run_id": dagster_run_id, "content": content,
              "updated_at": utcnow()} for key, content in outputs.items() if key in ids]
     if not rows:
@@ -37,11 +37,12 @@ def read_artifacts(conn: sa.Connection, asset: str, keys: Iterable[str] | None) 
              .join(data_jobs, data_jobs.c.id == job_artifacts.c.data_job_id)
              .where(job_artifacts.c.asset == asset))
     if keys is None:
-        return dict(conn.execute(query).tuples())
+        return {key: content for key, content in conn.execute(query).all()}
     keys = list(keys)
     found: dict[str, dict] = {}
     for start in range(0, len(keys), CHUNK):
-        found.update(conn.execute(query.where(data_jobs.c.partition_key.in_(keys[start:start + CHUNK]))).tuples())
+        chunk = query.where(data_jobs.c.partition_key.in_(keys[start:start + CHUNK]))
+        found.update((key, content) for key, content in conn.execute(chunk).all())
     return found
 
 
