@@ -21,8 +21,7 @@ DEEP = {
     "group_name": "deep_analysis",
     "partitions_def": glue_jobs_partitions,
     "io_manager_key": "job_artifacts",
-    # Deep analysis is expensive per job: 50 jobs a run keeps one run's failure small.
-    "backfill_policy": dg.BackfillPolicy.multi_run(max_partitions_per_run=50),
+    "backfill_policy": dg.BackfillPolicy.single_run(),
 }
 
 

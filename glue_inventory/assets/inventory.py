@@ -15,9 +15,6 @@ from glue_inventory.partitions import glue_jobs_partitions
 from glue_inventory.reports import preliminary as render
 from glue_inventory.resources import AwsPlatforms, GlueInventoryConfig, InventoryDatabase, ReportsLocation
 
-# One run handles many jobs; 500 per run keeps a run's event log small while UI backfills of a
-# whole fleet still launch only a handful of runs.
-PARTITIONS_PER_RUN = 500
 
 
 @dg.asset(group_name="inventory", pool="aws_api", io_manager_key="inventory_tables", kinds={"aws", "glue"})
@@ -59,7 +56,9 @@ def glue_jobs(context: dg.AssetExecutionContext, aws: AwsPlatforms) -> dg.Output
     deps=[glue_jobs],
     pool="aws_api",
     io_manager_key="inventory_tables",
-    backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=PARTITIONS_PER_RUN),
+    # One run handles any number of jobs (the CLI's --partition-range needs single_run); the sensor and
+    # the schedule batch their requests themselves.
+    backfill_policy=dg.BackfillPolicy.single_run(),
     kinds={"aws", "glue"},
 )
 def job_preliminary_metrics(

@@ -90,7 +90,7 @@ def test_cloudwatch_metrics_for_recent_spark_runs(simulator, sim_env):
 
 def test_throttling_is_retried_by_botocore():
     fleet = build_fleet(3, 1, datetime.now(UTC), account_id=PRIVATE_ACCOUNT)
-    with start_simulator(fleet, rate_limit_per_s=4) as sim:
+    with start_simulator(fleet, rate_limit_per_s=2) as sim:
         impatient = _client("glue", sim.env(), retries={"mode": "standard", "max_attempts": 1})
         with pytest.raises(ClientError) as info:
             for _ in range(20):
