@@ -7,31 +7,19 @@ Redaction never adds or removes a line, so line numbers of findings stay valid.
 
 from __future__ import annotations
 
+import bisect
 import io
 import re
 import tokenize
-from collections.abc import Iterable, Iterator
-from functools import cache
+from collections.abc import Iterable
 
-from detect_secrets.plugins.base import BasePlugin
-from detect_secrets.plugins.high_entropy_strings import Base64HighEntropyString, HexHighEntropyString
+from glue_inventory.analysis.secrets_tokens import is_high_entropy, token_hits
 
 REDACTED = "***REDACTED***"
 
 # Shorter "known secrets" would blank out ordinary words all over the text.
 MIN_KNOWN_SECRET_LENGTH = 4
 
-# Entropy limits are detect-secrets' defaults; the length floor keeps short ids and words out.
-BASE64_ENTROPY_LIMIT = 4.5
-HEX_ENTROPY_LIMIT = 3.0
-MIN_ENTROPY_STRING_LENGTH = 20
-MIN_HEX_STRING_LENGTH = 32
-
-_SENSITIVE_WORD = (
-    r"(?:passw(?:or)?d|passwd|pwd|pass|secret|token|api[_-]?key|apikey|access[_-]?key"
-    r"|secret[_-]?key|private[_-]?key|client[_-]?key|signing[_-]?key|master[_-]?key"
-    r"|encryption[_-]?key|credentials?|auth|bearer|session[_-]?key)"
-)
 # A name is split into tokens so `--passenger_count` or `--bypass_cache` do not match `pass`.
 _SECRET_NAME_TOKENS = re.compile(
     r"^(?:passw(?:or)?d|passwd|pwd|pass|secret|token|apikey|credentials?|auth|bearer|privatekey)$"
@@ -53,8 +41,11 @@ _REFERENCE_VALUE = re.compile(
 )
 _NUMBER = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
 
+# Every pattern below is linear in the line length (possessive quantifiers, anchored starts): a
+# hostile script of one megabyte-long line must not make the regex engine backtrack for hours.
+# Names are matched loosely and judged by name_looks_secret() afterwards.
 _URL_CREDENTIALS = re.compile(
-    r"(?P<head>[a-z][a-z0-9+.\-]*://[^\s:/@'\"]+:)(?P<value>[^\s@/'\"]+)(?=@)", re.IGNORECASE
+    r"(?P<head>(?<![a-z0-9+.\-])[a-z][a-z0-9+.\-]*+://[^\s:/@'\"]++:)(?P<value>[^\s@/'\"]++)(?=@)", re.IGNORECASE
 )
 # The body is limited to key characters (PEM base64, headers, `\n` escapes) so that a script that
 # merely mentions the header, or an unterminated block, does not lose everything after it.
@@ -62,92 +53,35 @@ _PRIVATE_KEY_BLOCK = re.compile(
     r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----[A-Za-z0-9+/=\s\\:,.\-]*?"
     r"(?:-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|(?=[^A-Za-z0-9+/=\s\\:,.\-])|\Z)"
 )
-_NAME = rf"[\w.\-]*{_SENSITIVE_WORD}[\w.\-]*"
+_NAME = r"(?P<name>[\w.\-]++)"
 # `password = "x"`, `password: str = "x"`, `"password": "x"`, `'db_pwd' : 'x'`, Scala/JS the same.
 _QUOTED_ASSIGNMENT = re.compile(
-    rf"(?P<head>(?P<q0>[\"']?)\b{_NAME}(?P=q0)(?:\s*:\s*[A-Za-z_][\w.\[\], |]*?)?"
-    r"\s*(?::=|=>|[:=])\s*[rbuRBU]?(?P<q>\"|'))"
-    r"(?P<value>(?:\\.|(?!(?P=q)).)+)(?=(?P=q))",
-    re.IGNORECASE,
+    r"(?P<head>(?P<q0>[\"']?)(?<![\w.\-])" + _NAME + r"(?P=q0)(?:[ \t]*+:[ \t]*+[A-Za-z_][\w.\[\], |]{0,60}?)?"
+    r"[ \t]*+(?::=|=>|[:=])[ \t]*+[rbuRBU]?(?P<q>\"|'))"
+    r"(?P<value>(?:\\.|(?!(?P=q))[^\\\n])++)(?=(?P=q))"
 )
 # `PWD=x`, `;password=x;`, `?password=x&` — an unquoted value that ends at a separator, so Python
 # keyword arguments such as `password=pw)` or `password=get_pw()` are left alone (and stay parseable).
 _BARE_ASSIGNMENT = re.compile(
-    rf"(?P<head>(?<![\w.\-]){_NAME}=)(?P<value>[^\s'\"`,;&(){{}}\[\]<>]+)(?=$|[\s;&'\"])",
-    re.IGNORECASE | re.MULTILINE,
+    r"(?P<head>(?<![\w.\-:/])" + _NAME + r"=)(?!=)(?P<value>[^\s'\"`,;&(){}\[\]<>]++)(?=$|[\s;&'\"])",
+    re.MULTILINE,
 )
 # YAML / properties / log style `password: hunter2` at the end of a line; Python annotations excluded.
 _COLON_ASSIGNMENT = re.compile(
-    rf"(?P<head>(?<![\w.\-]){_NAME}:[ \t]*)(?P<value>[^\s'\"`,;(){{}}\[\]]+)[ \t]*$",
-    re.IGNORECASE | re.MULTILINE,
+    r"(?P<head>(?<![\w.\-:/])" + _NAME + r":[ \t]*+)(?P<value>[^\s'\"`,;(){}\[\]]++)[ \t]*+$",
+    re.MULTILINE,
 )
+# Substrings every secret-looking name contains: a plain `in` test per line is ~50x cheaper
+# than the patterns, and almost every line of a script fails it.
+_HINT_WORDS = ("pass", "pwd", "secret", "token", "key", "credential", "auth", "bearer")
 _TYPE_NAMES = {
     "str", "bytes", "int", "bool", "none", "optional", "any", "secretstr", "string", "dict", "list",
 }
-
-
-@cache
-def _token_plugins() -> tuple[BasePlugin, ...]:
-    """detect-secrets' shape-based detectors (the entropy and keyword ones are handled separately)."""
-    from detect_secrets.plugins.artifactory import ArtifactoryDetector
-    from detect_secrets.plugins.aws import AWSKeyDetector
-    from detect_secrets.plugins.azure_storage_key import AzureStorageKeyDetector
-    from detect_secrets.plugins.basic_auth import BasicAuthDetector
-    from detect_secrets.plugins.discord import DiscordBotTokenDetector
-    from detect_secrets.plugins.github_token import GitHubTokenDetector
-    from detect_secrets.plugins.gitlab_token import GitLabTokenDetector
-    from detect_secrets.plugins.jwt import JwtTokenDetector
-    from detect_secrets.plugins.mailchimp import MailchimpDetector
-    from detect_secrets.plugins.npm import NpmDetector
-    from detect_secrets.plugins.openai import OpenAIDetector
-    from detect_secrets.plugins.private_key import PrivateKeyDetector
-    from detect_secrets.plugins.pypi_token import PypiTokenDetector
-    from detect_secrets.plugins.sendgrid import SendGridDetector
-    from detect_secrets.plugins.slack import SlackDetector
-    from detect_secrets.plugins.square_oauth import SquareOAuthDetector
-    from detect_secrets.plugins.stripe import StripeDetector
-    from detect_secrets.plugins.telegram_token import TelegramBotTokenDetector
-    from detect_secrets.plugins.twilio import TwilioKeyDetector
-
-    classes: list[type[BasePlugin]] = [
-        AWSKeyDetector, ArtifactoryDetector, AzureStorageKeyDetector, BasicAuthDetector,
-        DiscordBotTokenDetector, GitHubTokenDetector, GitLabTokenDetector, JwtTokenDetector,
-        MailchimpDetector, NpmDetector, OpenAIDetector, PrivateKeyDetector, PypiTokenDetector,
-        SendGridDetector, SlackDetector, SquareOAuthDetector, StripeDetector,
-        TelegramBotTokenDetector, TwilioKeyDetector,
-    ]
-    return tuple(cls() for cls in classes)
-
-
-@cache
-def _entropy_plugins() -> tuple[Base64HighEntropyString, HexHighEntropyString]:
-    return Base64HighEntropyString(limit=BASE64_ENTROPY_LIMIT), HexHighEntropyString(limit=HEX_ENTROPY_LIMIT)
-
-
-def _is_high_entropy(candidate: str) -> bool:
-    base64, hexa = _entropy_plugins()
-    if len(candidate) < MIN_ENTROPY_STRING_LENGTH or "://" in candidate:
-        return False
-    if re.fullmatch(r"[0-9a-fA-F]+", candidate):
-        long_enough = len(candidate) >= MIN_HEX_STRING_LENGTH
-        return long_enough and hexa.calculate_shannon_entropy(candidate) > hexa.entropy_limit
-    return (
-        re.fullmatch(r"[A-Za-z0-9+/=_\-]+", candidate) is not None
-        and base64.calculate_shannon_entropy(candidate) > base64.entropy_limit
-    )
-
-
-def _token_hits(text: str) -> Iterator[tuple[str, str]]:
-    """(kind, value) for every detect-secrets shape and quoted high-entropy string in `text`."""
-    for plugin in _token_plugins():
-        for value in plugin.analyze_string(text):
-            if value:
-                yield plugin.secret_type, value
-    base64, _ = _entropy_plugins()
-    for quoted in base64.regex.findall(text):
-        value = quoted[1] if isinstance(quoted, tuple) else quoted
-        if _is_high_entropy(value):
-            yield "High Entropy String", value
+# Templates, masks and sample values, not secrets: `${password}`, `%(pwd)s`, `{pwd}`, `<password>`,
+# `$PGPASSWORD`, `********`, `YOUR_PASSWORD`, `your-api-key`, `DB_PASSWORD` (an environment variable name).
+_PLACEHOLDER_VALUE = re.compile(
+    r"^(?:[$%{<]|\*+$|(?i:your|enter|insert|replace|example|dummy|placeholder|xxx)[\w\-]*$|[A-Z]+(?:_[A-Z0-9]+)+$)"
+)
 
 
 def name_looks_secret(name: str) -> bool:
@@ -174,11 +108,13 @@ def value_looks_secret(value: str) -> bool:
     """True when a whole value (argument, string literal) is a token, a credential URL or high entropy."""
     if not value or _NUMBER.match(value.strip()):
         return False
-    if any(True for _ in _token_hits(value)):
+    if token_hits(value):
         return True
-    if _URL_CREDENTIALS.search(value) or re.search(r"(?i)[?;&]\s*password\s*=\s*[^;&\s]+", value):
+    if any(_is_secret_match(match) for match in _URL_CREDENTIALS.finditer(value)):
         return True
-    return _is_high_entropy(value.strip())
+    if re.search(r"(?i)[?;&]\s*password\s*=\s*(?![$%{<*])[^;&\s]+", value):
+        return True
+    return is_high_entropy(value.strip())
 
 
 def secret_argument_names(default_arguments: dict[str, str]) -> list[str]:
@@ -210,47 +146,66 @@ def _same_lines(matched: str) -> str:
     return REDACTED + "".join(ch for ch in matched if ch in _LINE_BREAKS)
 
 
-def _replace_value(pattern: re.Pattern[str], text: str, skip: Iterable[str] = ()) -> str:
-    skipped = set(skip)
+def _hinted(line: str) -> bool:
+    lowered = line.lower()
+    return any(word in lowered for word in _HINT_WORDS)
 
+
+def is_placeholder(value: str) -> bool:
+    """True for template variables, masks and sample values that stand where a secret would go."""
+    return _PLACEHOLDER_VALUE.match(value.strip()) is not None
+
+
+def _is_secret_match(match: re.Match[str], skip: Iterable[str] = ()) -> bool:
+    """The value is real (not a placeholder, type name or earlier redaction) and the name is secret-like."""
+    value = match.group("value")
+    if value == REDACTED or value.lower() in skip or is_placeholder(value):
+        return False
+    name = match.groupdict().get("name")
+    return name is None or name_looks_secret(name)
+
+
+def _replace_value(pattern: re.Pattern[str], text: str, skip: Iterable[str] = ()) -> str:
     def repl(match: re.Match[str]) -> str:
-        value = match.group("value")
-        if value == REDACTED or value.lower() in skipped:
+        if not _is_secret_match(match, skip):
             return match.group(0)
-        return match.group("head") + _same_lines(value) + match.group(0)[match.end("value") - match.start() :]
+        tail = match.group(0)[match.end("value") - match.start() :]
+        return match.group("head") + _same_lines(match.group("value")) + tail
 
     return pattern.sub(repl, text)
 
 
-def _python_literal_spans(text: str) -> list[tuple[int, int]] | None:
-    """Offsets of string and comment tokens, or None when `text` does not tokenize as Python."""
-    starts = [0]
-    for line in text.splitlines(keepends=True):
-        starts.append(starts[-1] + len(line))
-    spans = []
+def _literal_columns(text: str, rows: set[int]) -> dict[int, list[tuple[int, int]]] | None:
+    """For the given 0-based rows, the column ranges of string and comment tokens; None if not Python."""
+    columns: dict[int, list[tuple[int, int]]] = {row: [] for row in rows}
     try:
         for token in tokenize.generate_tokens(io.StringIO(text).readline):
-            if token.type in (tokenize.STRING, tokenize.COMMENT):
-                (row, col), (end_row, end_col) = token.start, token.end
-                spans.append((starts[row - 1] + col, starts[end_row - 1] + end_col))
+            if token.type not in (tokenize.STRING, tokenize.COMMENT):
+                continue
+            (first, start), (last, end) = token.start, token.end
+            for row in range(first - 1, last):
+                if row in columns:
+                    columns[row].append((start if row == first - 1 else 0, end if row == last - 1 else 1 << 30))
     except (tokenize.TokenError, SyntaxError, IndexError):
         return None
-    return spans
+    return columns
 
 
-def _redact_unquoted(text: str, python: bool) -> str:
-    """Unquoted `name=value` forms; in Python source only inside strings and comments, where they are data."""
-    spans = _python_literal_spans(text) if python else None
-    if spans is None:
-        spans = [(0, len(text))]
+def _redact_unquoted_line(line: str, spans: list[tuple[int, int]] | None) -> str:
+    """Unquoted `name=value` forms; with `spans`, only inside them (Python strings and comments)."""
     pieces, position = [], 0
-    for start, end in spans:
-        chunk = _replace_value(_BARE_ASSIGNMENT, text[start:end])
+    for start, end in sorted(spans if spans is not None else [(0, len(line))]):
+        chunk = _replace_value(_BARE_ASSIGNMENT, line[start:end])
         chunk = _replace_value(_COLON_ASSIGNMENT, chunk, skip=_TYPE_NAMES)
-        pieces += [text[position:start], chunk]
-        position = end
-    pieces.append(text[position:])
+        pieces += [line[position:start], chunk]
+        position = max(position, min(end, len(line)))
+    pieces.append(line[position:])
     return "".join(pieces)
+
+
+def _unquoted_match(line: str) -> bool:
+    bare = any(_is_secret_match(match) for match in _BARE_ASSIGNMENT.finditer(line))
+    return bare or any(_is_secret_match(match, _TYPE_NAMES) for match in _COLON_ASSIGNMENT.finditer(line))
 
 
 def redact_text(text: str, known_secrets: Iterable[str] = (), *, python: bool = False) -> str:
@@ -265,34 +220,51 @@ def redact_text(text: str, known_secrets: Iterable[str] = (), *, python: bool = 
     for secret in sorted(known, key=len, reverse=True):
         text = text.replace(secret, _same_lines(secret))
     text = _PRIVATE_KEY_BLOCK.sub(lambda m: _same_lines(m.group(0)), text)
-    text = _replace_value(_URL_CREDENTIALS, text)
-    text = _replace_value(_QUOTED_ASSIGNMENT, text)
-    text = _redact_unquoted(text, python)
     lines = text.split("\n")
-    for index, line in enumerate(lines):
-        values = {value for _, value in _token_hits(line) if REDACTED not in value}
-        for value in sorted(values, key=len, reverse=True):
-            line = line.replace(value, REDACTED)
-        lines[index] = line
-    return "\n".join(lines)
+    # The assignment patterns are line-local; a cheap keyword test skips almost every line.
+    for row, line in enumerate(lines):
+        if "://" in line:
+            lines[row] = _replace_value(_URL_CREDENTIALS, line)
+    unquoted = {row for row, line in enumerate(lines) if _hinted(line) and _unquoted_match(line)}
+    columns = _literal_columns("\n".join(lines), unquoted) if python and unquoted else None
+    for row in sorted(unquoted):
+        lines[row] = _redact_unquoted_line(lines[row], columns[row] if columns is not None else None)
+    for row, line in enumerate(lines):
+        if _hinted(line):
+            lines[row] = _replace_value(_QUOTED_ASSIGNMENT, line)
+    text = "\n".join(lines)
+    values = {value for _, value in token_hits(text) if REDACTED not in value}
+    for value in sorted(values, key=len, reverse=True):
+        text = text.replace(value, _same_lines(value))
+    return text
 
 
 def find_secrets(text: str) -> list[tuple[int, str]]:
     """(1-based line number, kind of secret) for each finding in `text`; values are never returned."""
     found: set[tuple[int, str]] = set()
+    newlines = [index for index, char in enumerate(text) if char == "\n"]
+
+    def line_of(offset: int) -> int:
+        return bisect.bisect_left(newlines, offset) + 1
+
     for match in _PRIVATE_KEY_BLOCK.finditer(text):
-        found.add((text.count("\n", 0, match.start()) + 1, "Private Key"))
+        found.add((line_of(match.start()), "Private Key"))
     patterns = (
-        (_URL_CREDENTIALS, "Credentials in URL", ()),
         (_QUOTED_ASSIGNMENT, "Secret assignment", ()),
         (_BARE_ASSIGNMENT, "Secret assignment", ()),
         (_COLON_ASSIGNMENT, "Secret assignment", _TYPE_NAMES),
     )
-    for pattern, kind, skip in patterns:
-        for match in pattern.finditer(text):
-            if match.group("value").lower() not in skip and match.group("value") != REDACTED:
-                found.add((text.count("\n", 0, match.start("value")) + 1, kind))
     for number, line in enumerate(text.split("\n"), start=1):
-        for kind, _ in _token_hits(line):
-            found.add((number, kind))
+        if "://" in line and any(_is_secret_match(match) for match in _URL_CREDENTIALS.finditer(line)):
+            found.add((number, "Credentials in URL"))
+        if not _hinted(line):
+            continue
+        for pattern, kind, skip in patterns:
+            if any(_is_secret_match(match, skip) for match in pattern.finditer(line)):
+                found.add((number, kind))
+    for kind, value in token_hits(text):
+        start = text.find(value)
+        while start != -1:
+            found.add((line_of(start), kind))
+            start = text.find(value, start + len(value))
     return sorted(found)
