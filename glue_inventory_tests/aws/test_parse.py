@@ -22,9 +22,8 @@ from glue_inventory.aws.parse import (
     runs_in_response,
 )
 
-RECORDED = Path("/work/shared/fixtures/aws-recorded")
-if not RECORDED.is_dir():
-    RECORDED = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "aws-recorded"
+# shared/ sits beside the repository (on CI too): ../shared/fixtures/aws-recorded.
+RECORDED = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "aws-recorded"
 
 # Every recorded file and the (jobs, runs) it holds: a new file fails here until it is described.
 EXPECTED_COUNTS = {
