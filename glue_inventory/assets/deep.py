@@ -8,7 +8,10 @@ import dagster as dg
 
 from glue_inventory.analysis import ai_review
 from glue_inventory.analysis.code_analysis import analyse_script
+from glue_inventory.analysis.code_analysis import cache_key as code_cache_key
+from glue_inventory.analysis.code_rules import RULES_VERSION
 from glue_inventory.analysis.script import ScriptInfo
+from glue_inventory.analysis.static_tools import tool_versions
 from glue_inventory.assets.deep_verdict import compile_deep_analysis
 from glue_inventory.assets.deep_work import cloudwatch_result, digest, recent_runs, script_result, utcnow
 from glue_inventory.assets.preliminary import load_job_records
@@ -98,6 +101,7 @@ def job_code_analysis(context: dg.AssetExecutionContext, config: GlueInventoryCo
     with engine.connect() as conn:
         jobs = read_jobs(conn, list(context.partition_keys))
     hits = 0
+    versions = tool_versions()
 
     def work(key: str) -> tuple[str, dict]:
         nonlocal hits
@@ -105,7 +109,9 @@ def job_code_analysis(context: dg.AssetExecutionContext, config: GlueInventoryCo
         arguments = dict.fromkeys(job.get("default_argument_names") or [], "")
         if (job["script_location"] or "").endswith(".scala"):
             arguments["--job-language"] = "scala"
-        cache_key = f"{script.get('sha256')}:{digest(sorted(arguments))}:{digest(job.get('secret_argument_names'))}"
+        # Script, tool versions and rules, and the arguments' names: any change re-analyses.
+        cache_key = ":".join((code_cache_key(script.get("sha256") or "", versions, RULES_VERSION),
+                              digest(sorted(arguments)), digest(job.get("secret_argument_names"))))
         if script.get("sha256"):
             with engine.connect() as conn:
                 cached = repository.cache_get(conn, "code_analysis_cache", cache_key)

@@ -16,7 +16,6 @@ from glue_inventory.reports import preliminary as render
 from glue_inventory.resources import AwsPlatforms, GlueInventoryConfig, InventoryDatabase, ReportsLocation
 
 
-
 @dg.asset(group_name="inventory", pool="aws_api", io_manager_key="inventory_tables", kinds={"aws", "glue"})
 def glue_jobs(context: dg.AssetExecutionContext, aws: AwsPlatforms) -> dg.Output[InventorySnapshot]:
     """Every Glue job of every configured account and region, with its configuration and tags."""
