@@ -74,7 +74,7 @@ def _capped(findings: list[Finding]) -> list[Finding]:
     return sorted(kept, key=sort_key)
 
 
-def _summary(findings: list[Finding]) -> dict[str, Any]:
+def summarise(findings: list[Finding]) -> dict[str, Any]:
     by_severity = {severity: 0 for severity in SEVERITIES}
     by_severity.update(Counter(item["severity"] for item in findings))
     worst = min((item["severity"] for item in findings), key=SEVERITY_RANK.__getitem__, default=None)
@@ -119,7 +119,7 @@ def analyse_script(info: ScriptInfo, default_arguments: Mapping[str, str], *, ti
         "size_bytes": info.size_bytes,
         "encoding": info.encoding,
         "findings": findings,
-        "summary": _summary(findings),
+        "summary": summarise(findings),
         "tools": tools,
         "tool_versions": dict(versions),
         "rules_version": RULES_VERSION,

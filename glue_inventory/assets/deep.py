@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import dagster as dg
 
 from glue_inventory.analysis import ai_review
-from glue_inventory.analysis.code_analysis import analyse_script
+from glue_inventory.analysis.code_analysis import analyse_script, summarise
 from glue_inventory.analysis.code_analysis import cache_key as code_cache_key
 from glue_inventory.analysis.code_rules import RULES_VERSION
 from glue_inventory.analysis.script import ScriptInfo
@@ -126,6 +126,7 @@ def job_code_analysis(context: dg.AssetExecutionContext, config: GlueInventoryCo
                                            "message": f"DefaultArgument {name} looks like a secret: move it to "
                                                       "AWS Secrets Manager", "source": "arguments",
                                            "argument": name})
+        result["summary"] = summarise(result["findings"])
         if script.get("sha256"):
             with engine.begin() as conn:
                 repository.cache_put(conn, "code_analysis_cache", cache_key, result)
