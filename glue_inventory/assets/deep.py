@@ -157,7 +157,10 @@ def job_ai_review(context: dg.AssetExecutionContext, config: GlueInventoryConfig
         if client is None:
             return key, ai_review.review_job(None, job=records[key].spec, metrics=metrics, findings=findings,
                                              script=None, settings=settings.llm)
-        cache_key = ai_review.cache_key(script.get("sha256") or "none", ai_review.metrics_digest(metrics), model)
+        # The same prompt to the same model gets the same answer: the prompt itself is the cache key.
+        messages, _ = ai_review.build_messages(records[key].spec, metrics, findings, script.get("text"),
+                                               token_budget=settings.llm.token_budget)
+        cache_key = ai_review.cache_key(script.get("sha256") or "none", digest(messages), model)
         with engine.connect() as conn:
             cached = repository.cache_get(conn, "llm_cache", cache_key)
         if cached is not None:
