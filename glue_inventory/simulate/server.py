@@ -143,24 +143,24 @@ def start_simulator(fleet: Fleet, port: int = 0, latency_ms: int = 0,
         raise SimulatorError(f"latency_ms must be 0 or more, got {latency_ms}")
     if rate_limit_per_s is not None and rate_limit_per_s <= 0:
         raise SimulatorError(f"rate_limit_per_s must be positive or None, got {rate_limit_per_s}")
-    with _live_lock:
-        if fleet.account_id in _live_accounts:
-            raise SimulatorError(
-                f"a simulator for account {fleet.account_id} is already running in this process — stop it "
-                "first, or build this fleet with another account_id")
-        _live_accounts.add(fleet.account_id)
-    gate = CallGate(DomainDispatcherApplication(create_backend_app), latency_ms / 1000, rate_limit_per_s)
-    # Bind here: werkzeug's make_server answers a busy port with print() and SystemExit.
+    # Bind first (a busy port is the error a user can act on); werkzeug's make_server would answer a
+    # busy port with print() and SystemExit.
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
         listener.bind(("127.0.0.1", port))
         listener.listen(128)
     except OSError as exc:
         listener.close()
-        with _live_lock:
-            _live_accounts.discard(fleet.account_id)
         raise SimulatorError(f"cannot listen on 127.0.0.1:{port} ({exc.strerror or exc}) — "
                              "choose another port, or 0 for any free one") from None
+    with _live_lock:
+        if fleet.account_id in _live_accounts:
+            listener.close()
+            raise SimulatorError(
+                f"a simulator for account {fleet.account_id} is already running in this process — stop it "
+                "first, or build this fleet with another account_id")
+        _live_accounts.add(fleet.account_id)
+    gate = CallGate(DomainDispatcherApplication(create_backend_app), latency_ms / 1000, rate_limit_per_s)
     with listener:
         bound_port = listener.getsockname()[1]
         server = make_server("127.0.0.1", bound_port, gate, threaded=True, request_handler=_QuietHandler,
