@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from glue_inventory.simulate import build_fleet, start_simulator
 from glue_inventory.storage.db import engine_for
-from glue_inventory.storage.tables import data_jobs, deep_analysis_candidates
+from glue_inventory.storage.tables import analysis_runs, data_jobs, deep_analysis_candidates
 
 BIN = Path(sys.executable).parent
 REPO = Path(__file__).resolve().parents[1]
@@ -62,6 +62,14 @@ def test_dagster_asset_materialize_then_dg_launch(cli_env):
     assert sorted(k for k, _ in statuses) == sorted(keys)
     assert all(status for _, status in statuses)
     assert candidates > 0
+
+    # The deep analysis of one job, as the README shows it.
+    _run([str(BIN / "dagster"), "asset", "materialize", *module, "--select", "group:deep_analysis",
+          "--partition", keys[0]], env)
+    with engine.connect() as conn:
+        deep = conn.execute(sa.select(sa.func.count()).select_from(analysis_runs)
+                            .where(analysis_runs.c.analysis_type == "deep")).scalar_one()
+    assert deep == 1
 
     # `dg launch` (the package is a dg project) re-analyses a single job.
     _run([str(BIN / "dg"), "launch", "--assets", "job_preliminary_metrics", "--partition", keys[0]], env)
