@@ -6,6 +6,7 @@ says the job's stored history is complete), so memory stays flat however long th
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterable
@@ -109,6 +110,7 @@ class PreliminaryRunner:
         self.log = log
         self.now = now or datetime.now(UTC)
         self.stats = RefreshStats()
+        self._lock = threading.Lock()
         self._last_progress = 0.0
         self._started = 0.0
 
@@ -164,7 +166,8 @@ class PreliminaryRunner:
             except (BotoCoreError, OSError, ValueError) as exc:
                 errors[record.key] = redact_text(f"{type(exc).__name__}: {exc}")
             finally:
-                self.stats.jobs_done += 1
+                with self._lock:
+                    self.stats.jobs_done += 1
                 self._progress()
 
         with ThreadPoolExecutor(max_workers=self.settings.max_workers) as pool:
@@ -181,8 +184,9 @@ class PreliminaryRunner:
             if not record.history_complete:
                 conn.execute(sa.update(data_jobs).where(data_jobs.c.id == record.id)
                              .values(runs_history_complete=True))
-        self.stats.pages += fetch.pages
-        self.stats.runs_changed += len(rows)
+        with self._lock:
+            self.stats.pages += fetch.pages
+            self.stats.runs_changed += len(rows)
 
     def _metrics(self, chunk: list[JobRecord], errors: dict[str, str]) -> dict[str, dict]:
         runs_by_job: dict[int, list[JobRun]] = defaultdict(list)
@@ -209,9 +213,10 @@ class PreliminaryRunner:
 
     def _progress(self, force: bool = False) -> None:
         now = time.monotonic()
-        if not force and now - self._last_progress < PROGRESS_EVERY_S:
-            return
-        self._last_progress = now
+        with self._lock:
+            if not force and now - self._last_progress < PROGRESS_EVERY_S:
+                return
+            self._last_progress = now
         elapsed = max(now - self._started, 1e-6)
         counter = self.aws.counter
         self.log.info(
