@@ -117,6 +117,10 @@ def run_demo(jobs: int, seed: int, home: str) -> int:
     _prepare_home(home)
     env = demo_environment(home)
     fleet = build_fleet(jobs=jobs, seed=seed, now=datetime.now(UTC))
+    # The simulated company runs jobs in several regions: the demo's config lists them all.
+    config = Path(home) / "config.yaml"
+    config.write_text(f"platforms:\n  - name: demo\n    regions: [{', '.join(fleet.regions)}]\n")
+    env["GLUE_INVENTORY_CONFIG"] = str(config.resolve())
     with start_simulator(fleet) as sim, _environment(env | {
         "AWS_ENDPOINT_URL": sim.endpoint_url, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",

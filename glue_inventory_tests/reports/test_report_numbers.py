@@ -1,0 +1,73 @@
+"""The numbers in executive.json, executive_summary.md and dashboard.html equal sums computed from the database."""
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import dagster as dg
+import pytest
+import sqlalchemy as sa
+
+from glue_inventory.demo import run_pipeline
+from glue_inventory.storage.db import engine_for
+from glue_inventory.storage.tables import data_jobs, deep_analysis_candidates
+
+
+def _usd(value: float) -> str:
+    return f"${value:,.2f}"
+
+
+@pytest.fixture
+def reports(database_url, simulator, tmp_path, monkeypatch):
+    for name, value in simulator.env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("GLUE_INVENTORY_DATABASE_URL", database_url)
+    monkeypatch.setenv("GLUE_INVENTORY_REPORTS_DIR", str(tmp_path / "reports"))
+    monkeypatch.delenv("GLUE_INVENTORY_CONFIG", raising=False)
+    with dg.DagsterInstance.ephemeral() as instance:
+        run_pipeline(instance, log=lambda _: None)
+    return tmp_path / "reports", database_url
+
+
+def test_executive_numbers_equal_database_sums(reports):
+    folder, url = reports
+    with engine_for(url).connect() as conn:
+        jobs = [dict(r) for r in conn.execute(sa.select(data_jobs)).mappings()]
+        savings = conn.execute(sa.select(sa.func.sum(deep_analysis_candidates.c.estimated_monthly_savings_usd),
+                                         sa.func.count()).where(deep_analysis_candidates.c.is_current)).one()
+    spend = round(sum(j["metrics"]["monthly_projection_usd"] for j in jobs), 2)
+    by_status = Counter(j["status"] for j in jobs)
+    eol = sum(1 for j in jobs if j["status"] != "deleted" and j["metrics"]["eol_version"])
+    saved = round(savings[0], 2)
+
+    numbers = json.loads((folder / "executive.json").read_text())
+    assert numbers["schema_version"] == 1
+    assert numbers["spend"]["estimated_monthly_usd"] == pytest.approx(spend, abs=0.01)
+    assert numbers["jobs"]["by_status"] == dict(by_status)
+    assert numbers["savings"]["total_monthly_usd"] == pytest.approx(saved, abs=0.01)
+    assert numbers["savings"]["candidates"] == savings[1]
+    assert numbers["eol"]["jobs"] == eol
+
+    summary = (folder / "executive_summary.md").read_text()
+    assert f"Monthly spend (estimated from runs): {_usd(spend)}" in summary
+    assert f"Savings identified: {_usd(saved)} per month** across {savings[1]} candidate jobs" in summary
+    for status, count in by_status.items():
+        assert re.search(rf"\| {status} \| {count} \|", summary), status
+
+    page = (folder / "dashboard.html").read_text()
+    assert f'id="spend-estimated">{_usd(spend)}<' in page
+    assert f'id="savings-total">{_usd(saved)}<' in page
+    assert f'id="eol-total">{eol}<' in page
+    table = json.loads(re.search(r'<script type="application/json" id="jobs-data">(.*?)</script>', page,
+                                 re.S).group(1))
+    assert len(table["rows"] if isinstance(table, dict) else table) == len(jobs)
+
+
+def test_inventory_files_cover_every_job(reports):
+    folder, url = reports
+    with engine_for(url).connect() as conn:
+        keys = set(conn.execute(sa.select(data_jobs.c.partition_key)).scalars())
+    inventory = json.loads((folder / "inventory.json").read_text())
+    assert {j["key"] for j in inventory["jobs"]} == keys
+    assert Path(folder / "inventory.csv").read_text().count("\n") == len(keys) + 1
