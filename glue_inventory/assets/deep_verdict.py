@@ -42,8 +42,11 @@ def recommendations_for(job: Mapping, cloudwatch: Mapping, code: Mapping, ai: Ma
     sizing = cloudwatch.get("rightsizing") or {}
     if sizing.get("status") == "over_provisioned" and sizing.get("recommended"):
         target = sizing["recommended"]
+        size = (f"{target['number_of_workers']} × {target['worker_type']}"
+                if target.get("number_of_workers") and target.get("worker_type")
+                else f"MaxCapacity {target.get('max_capacity') or target.get('dpu')} DPU")
         recs.append(_recommendation(
-            f"Right-size to {target.get('number_of_workers')} × {target.get('worker_type')}", "cost", "high",
+            f"Right-size to {size}", "cost", "high",
             sizing.get("estimated_monthly_savings_usd", 0.0), "low", "cloudwatch"))
     for finding in sizing.get("findings") or []:
         if finding.get("rule_id") in {"metrics-disabled", "enable-auto-scaling"}:
