@@ -32,6 +32,23 @@ def _demo(args: argparse.Namespace) -> int:
         return EXIT_USAGE
 
 
+def _refresh(args: argparse.Namespace) -> int:
+    import dagster as dg
+
+    from glue_inventory.demo import DemoError, run_pipeline
+
+    if args.deep < 0:
+        print(f"glue-inventory refresh: --deep must be 0 or more, got {args.deep}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        with dg.DagsterInstance.get() as instance:
+            run_pipeline(instance, deep_jobs=args.deep)
+    except DemoError as exc:
+        print(f"glue-inventory refresh: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _ui(args: argparse.Namespace) -> int:
     from glue_inventory.demo import demo_environment
 
@@ -54,6 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=_demo)
 
     add_simulate_parser(commands)
+
+    refresh = commands.add_parser(
+        "refresh", help="refresh the whole inventory now: job list, every job's runs in batched runs, "
+        "candidates, deep analysis of the top --deep candidates, executive report (runs in $DAGSTER_HOME)")
+    refresh.add_argument("--deep", type=int, default=0, help="deep-analyse the N highest-scoring candidates")
+    refresh.set_defaults(func=_refresh)
 
     db = commands.add_parser("db", help="database schema")
     db_commands = db.add_subparsers(dest="db_command", required=True)

@@ -115,3 +115,18 @@ def test_db_upgrade_creates_the_contract_tables(tmp_path):
     assert done.returncode == 0, done.stderr
     tables = set(sa.inspect(sa.create_engine(url)).get_table_names())
     assert {"platforms", "data_jobs", "job_runs", "analysis_runs", "deep_analysis_candidates"} <= tables
+
+
+def test_refresh_is_one_command(cli_env):
+    env, sim = cli_env
+    done = subprocess.run([str(BIN / "glue-inventory"), "refresh", "--deep", "1"], env=env, cwd=REPO,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    engine = engine_for(env["GLUE_INVENTORY_DATABASE_URL"])
+    with engine.connect() as conn:
+        statuses = conn.execute(sa.select(data_jobs.c.status)).scalars().all()
+        deep = conn.execute(sa.select(sa.func.count()).select_from(analysis_runs)
+                            .where(analysis_runs.c.analysis_type == "deep")).scalar_one()
+    assert len(statuses) == sum(1 for j in sim.fleet.jobs if j.region == "us-east-1")
+    assert all(statuses) and deep == 1
+    assert (Path(env["GLUE_INVENTORY_REPORTS_DIR"]) / "executive_summary.md").exists()
