@@ -41,6 +41,9 @@ def _prepare_home(home: str) -> None:
     root = Path(home)
     try:
         (root / "dagster_home").mkdir(parents=True, exist_ok=True)
+        instance_config = root / "dagster_home" / "dagster.yaml"
+        if not instance_config.exists():
+            instance_config.write_text("telemetry:\n  enabled: false\n")
         probe = root / ".write-test"
         probe.write_text("ok")
         probe.unlink()
