@@ -10,21 +10,14 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from glue_inventory.analysis.candidates import REASONS
 from glue_inventory.reports.paths import report_href
 
 STATUS_ORDER = ("active", "idle", "stale", "abandoned", "never_run", "new", "deleted")
 PRIORITY_ORDER = ("critical", "high", "medium", "low")
 SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")
-# The candidate reasons of DESIGN.md, in the order reports list them.
-REASON_ORDER = (
-    "high_cost",
-    "failing",
-    "inactive",
-    "eol_version",
-    "missing_tags",
-    "secrets_in_arguments",
-    "flex_eligible",
-)
+# The candidate reasons, in the order the analysis defines (and reports list) them.
+REASON_ORDER = REASONS
 
 # Markdown punctuation that can start emphasis, links, code, HTML, tables or strikethrough.
 _MD_SPECIAL = re.compile(r"([\\`*\[\]<>|~&])")
