@@ -90,6 +90,22 @@ class DeepAnalysisSettings(_Strict):
     max_runs: int = 10
 
 
+class ScheduleSettings(_Strict):
+    """Cron strings of the daily inventory refresh and the weekly deep analysis (in `timezone`)."""
+
+    refresh_cron: str = "0 6 * * *"
+    deep_analysis_cron: str = "0 7 * * 1"
+    timezone: str = "UTC"
+
+
+class NotificationSettings(_Strict):
+    """Where run summaries and failures go; `GLUE_INVENTORY_WEBHOOK_URL` overrides `webhook_url`
+    (a Slack webhook URL is itself a credential, so it is better kept out of the file)."""
+
+    sns_topic_arn: str | None = None
+    webhook_url: str | None = None
+
+
 class Settings(_Strict):
     platforms: list[PlatformConfig] = Field(default_factory=list)
     thresholds: Thresholds = Field(default_factory=Thresholds)
@@ -98,7 +114,9 @@ class Settings(_Strict):
     eol_versions: list[str] = Field(default_factory=lambda: ["0.9", "1.0", "2.0"])
     llm: LLMSettings = Field(default_factory=LLMSettings)
     deep_analysis: DeepAnalysisSettings = Field(default_factory=DeepAnalysisSettings)
-    max_workers: int = 16
+    schedules: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    notifications: NotificationSettings = Field(default_factory=NotificationSettings)
+    max_workers: int = Field(default=16, ge=1)
 
     def effective_platforms(self) -> list[PlatformConfig]:
         """Configured platforms, or one for the current credentials in `AWS_REGION`."""
@@ -123,13 +141,22 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
         raw = yaml.safe_load(file.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{file}: config file not found — fix GLUE_INVENTORY_CONFIG or create the file") from None
-    except yaml.YAMLError as exc:
+    except UnicodeDecodeError:
+        raise ConfigError(f"{file}: not UTF-8 text — save the config as UTF-8 YAML") from None
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot read the config ({exc.strerror or exc}) — check the path "
+                          "and its permissions") from None
+    except RecursionError:
+        raise ConfigError(f"{file}: nested too deeply to be a config file") from None
+    # PyYAML also raises ValueError/AttributeError for some malformed scalars (dates, tagged values).
+    except (yaml.YAMLError, ValueError, AttributeError) as exc:
         raise ConfigError(f"{file}: not valid YAML ({exc}) — fix the syntax at the line shown") from None
     if raw is None:
         return Settings()
     if not isinstance(raw, dict):
         raise ConfigError(f"{file}: expected a mapping of settings at the top level, got {type(raw).__name__}")
-    for index, platform in enumerate(raw.get("platforms") or []):
+    platforms = raw.get("platforms")
+    for index, platform in enumerate(platforms if isinstance(platforms, list) else []):
         for key in platform if isinstance(platform, dict) else ():
             if _SECRET_KEY.search(str(key)) and key != "external_id":
                 raise ConfigError(

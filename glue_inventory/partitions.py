@@ -13,7 +13,8 @@ glue_jobs_partitions = dg.DynamicPartitionsDefinition(name="glue_jobs")
 # Dagster rejects partition keys holding "..." or control characters (INVALID_PARTITION_SUBSTRINGS);
 # Glue allows both in job names, so they are percent-encoded, as is "%" itself to stay reversible.
 _CONTROL = re.compile(r"[%\x00-\x1f\x7f]")
-_DOT_RUN = re.compile(r"\.{3,}")
+# A trailing "." would run into the "..." of the CLI's `--partition-range START...END`.
+_DOT_RUN = re.compile(r"\.{3,}|\.+$")
 
 
 class JobKey(NamedTuple):

@@ -36,6 +36,12 @@ def _script_finding(rule_id: str, severity: str, line: int | None, message: str)
 
 
 def _decode(data: bytes) -> tuple[str, str, list[Finding]]:
+    """Text with "\n" line endings (CR-only and CRLF scripts too, so every line number agrees)."""
+    text, encoding, notes = _decode_bytes(data)
+    return text.replace("\r\n", "\n").replace("\r", "\n"), encoding, notes
+
+
+def _decode_bytes(data: bytes) -> tuple[str, str, list[Finding]]:
     try:
         return data.decode("utf-8-sig"), "utf-8", []
     except UnicodeDecodeError as error:

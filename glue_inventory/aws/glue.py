@@ -121,8 +121,9 @@ def fetch_new_runs(glue, job_name: str, known: Mapping[str, str], history_comple
                 reached_stored = True
         result.seen += len(runs)
         token = page.get("NextToken")
-        if not token or not runs:
+        if not token:
             result.complete = True
             return result
-        if history_complete and result.newest_first and reached_stored and not unfinished:
+        # One run cannot show the order; stopping early needs the order seen.
+        if history_complete and result.newest_first and result.seen > 1 and reached_stored and not unfinished:
             return result

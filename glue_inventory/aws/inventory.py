@@ -8,7 +8,7 @@ from datetime import datetime
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from glue_inventory.analysis.secrets import redact_text, secret_argument_names
+from glue_inventory.analysis.secrets import redact_arguments, redact_text, secret_argument_names
 from glue_inventory.aws.clients import PlatformSession
 from glue_inventory.aws.glue import describe_error, fetch_job_tags, iter_jobs
 from glue_inventory.aws.parse import parse_job
@@ -65,7 +65,8 @@ def list_platform(session: PlatformSession) -> PlatformListing:
                 listing.skipped_jobs.append(f"{raw.get('Name')!r}: {exc}")
         tags = fetch_job_tags(session.client("resourcegroupstaggingapi"), glue, listing.account_id,
                               session.region, [s.name for s in specs])
-        listing.jobs = [job_row(spec, listing.account_id, session.region) | {"tags": tags.get(spec.name, {})}
+        listing.jobs = [job_row(spec, listing.account_id, session.region)
+                        | {"tags": redact_arguments(tags.get(spec.name, {}))}
                         for spec in specs]
     except ClientError as exc:
         listing.error = redact_text(describe_error(exc))

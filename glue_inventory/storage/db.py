@@ -99,14 +99,15 @@ def make_engine(url: str) -> Engine:
     try:
         if parsed.get_backend_name() == "sqlite":
             _ensure_sqlite_dir(parsed)
-            engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+            # hide_parameters: a failed statement's error (which Dagster logs) must not repeat the values.
+            engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S}, hide_parameters=True)
             event.listen(engine, "connect", _sqlite_pragmas)
             return engine
         connect_args = {}
         if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() in ("psycopg", "psycopg2"):
             connect_args = {"connect_timeout": int(parsed.query.get("connect_timeout", 10)),
                             "application_name": "glue_inventory"}
-        return create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
+        return create_engine(parsed, pool_pre_ping=True, connect_args=connect_args, hide_parameters=True)
     except (NoSuchModuleError, ImportError) as exc:
         raise DatabaseError(f"{ENV_VAR}: no driver for {mask_url(parsed)} ({exc}) — "
                             "use postgresql+psycopg:// or sqlite:///") from None

@@ -1,0 +1,162 @@
+"""Least privilege: the whole pipeline's AWS calls are in iam/glue-inventory-readonly.json and read-only.
+
+The session-wide check lives in `glue_inventory_tests/aws_calls.py` (every test's calls, checked when the
+session ends); these tests prove the recorder and the checker work and run the pipeline end to end.
+"""
+
+from datetime import UTC, datetime
+
+import boto3
+import dagster as dg
+import pytest
+import s3fs
+import sqlalchemy as sa
+
+from glue_inventory.aws.glue import iter_jobs
+from glue_inventory.demo import DEEP_ASSETS, materialize, run_pipeline
+from glue_inventory.partitions import encode_partition_key
+from glue_inventory.simulate import Fault, build_fleet, start_simulator
+from glue_inventory.storage.db import engine_for
+from glue_inventory.storage.tables import data_jobs, platforms
+from glue_inventory_tests.aws_calls import (
+    AwsCall,
+    iam_action,
+    load_policy,
+    pattern_is_read_only,
+    policy_allows,
+    recording,
+    violations,
+)
+
+ACCOUNT = "610987654321"
+ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/glue-inventory-readonly"
+REPORTS_BUCKET = "glue-inventory-reports"
+# What one refresh with a deep analysis and the executive report must call (README "Pointing it at AWS").
+PIPELINE_ACTIONS = {
+    "sts:AssumeRole", "sts:GetCallerIdentity", "glue:GetJobs", "glue:GetJobRuns", "tag:GetResources",
+    "glue:GetTags", "cloudwatch:GetMetricData", "s3:GetObject", "ce:GetCostAndUsage",
+}
+
+
+def test_policy_grants_reads_only():
+    statements = load_policy()
+    assert statements and all(s["Effect"] == "Allow" for s in statements)
+    for statement in statements:
+        assert "NotAction" not in statement and "NotResource" not in statement, statement["Sid"]
+        assert statement.get("Resource"), statement["Sid"]
+        for action in statement["Action"]:
+            assert pattern_is_read_only(action), f"{statement['Sid']}: {action} grants writes"
+    assume = [s for s in statements if "sts:AssumeRole" in s["Action"]]
+    # Role chaining is limited to the inventory roles: AssumeRole on "*" would reach any role that trusts us.
+    assert [s["Resource"] for s in assume] == ["arn:aws:iam::*:role/glue-inventory-readonly"]
+
+
+@pytest.mark.parametrize(("service", "operation", "action"), [
+    ("glue", "GetJobRuns", "glue:GetJobRuns"),
+    ("resourcegroupstaggingapi", "GetResources", "tag:GetResources"),
+    ("cloudwatch", "GetMetricData", "cloudwatch:GetMetricData"),
+    ("monitoring", "GetMetricData", "cloudwatch:GetMetricData"),
+    ("ce", "GetCostAndUsage", "ce:GetCostAndUsage"),
+    ("s3", "HeadObject", "s3:GetObject"),
+    ("s3", "ListObjectsV2", "s3:ListBucket"),
+])
+def test_operations_map_to_iam_actions(service, operation, action):
+    assert iam_action(service, operation) == action
+
+
+@pytest.mark.parametrize(("pattern", "read_only"), [
+    ("glue:GetJobs", True), ("glue:Get*", True), ("glue:BatchGet*", True), ("sts:AssumeRole", True),
+    ("glue:*", False), ("glue:G*", False), ("*", False), ("s3:PutObject", False), ("glue:StartJobRun", False),
+    ("sns:Publish", False),
+])
+def test_read_only_patterns(pattern, read_only):
+    assert pattern_is_read_only(pattern) is read_only
+
+
+def _call(action: str, *frames: str) -> AwsCall:
+    return AwsCall(action, action.split(":")[1], frames or ("glue_inventory/aws/glue.py:iter_jobs",))
+
+
+def test_checker_flags_writes_and_unlisted_reads():
+    statements = load_policy()
+    assert violations([_call("glue:GetJobs"), _call("tag:GetResources")], statements) == []
+    problems = violations([_call("glue:StartJobRun"), _call("glue:GetPartitions"), _call("iam:CreateUser")],
+                          statements)
+    assert len(problems) == 3
+    assert any("glue:StartJobRun is a write" in p for p in problems)
+    assert any("glue:GetPartitions is not in iam/glue-inventory-readonly.json" in p for p in problems)
+    deny = [*statements, {"Effect": "Deny", "Action": "glue:GetJobs", "Resource": "*"}]
+    assert not policy_allows("glue:GetJobs", deny)
+
+
+def test_conditional_writes_only_from_their_module():
+    statements = load_policy()
+    assert violations([_call("sns:Publish", "glue_inventory/notifications.py:notify")], statements) == []
+    assert violations([_call("s3:PutObject", "glue_inventory/reports/store.py:write_reports")], statements) == []
+    assert violations([_call("sns:Publish", "glue_inventory/assets/inventory.py:glue_jobs")], statements)
+    assert violations([_call("s3:PutObject", "glue_inventory/aws/glue.py:iter_jobs")], statements)
+
+
+def test_only_calls_from_our_code_are_recorded(simulator, sim_env):
+    glue = boto3.client("glue")
+    with recording() as calls:
+        glue.get_jobs(MaxResults=1)  # the test's own call: not ours
+        jobs = list(iter_jobs(glue))
+    assert jobs
+    assert {(c.action, c.caller) for c in calls} == {("glue:GetJobs", "glue_inventory/aws/glue.py:iter_jobs")}
+
+
+@pytest.fixture
+def fleet_env(sqlite_url, tmp_path, monkeypatch):
+    """A 33-job fleet (every archetype, two regions) reached through an assumed role; reports on S3."""
+    fleet = build_fleet(33, 21, datetime.now(UTC), account_id=ACCOUNT)
+    with start_simulator(fleet) as sim:
+        for name, value in sim.env().items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.delenv("AWS_PROFILE", raising=False)
+        monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+        monkeypatch.setenv("GLUE_INVENTORY_DATABASE_URL", sqlite_url)
+        config = tmp_path / "config.yaml"
+        config.write_text(f"platforms:\n  - name: sim\n    regions: [us-east-1, eu-west-1]\n"
+                          f"    role_arn: {ROLE_ARN}\n    external_id: glue-inventory\n")
+        monkeypatch.setenv("GLUE_INVENTORY_CONFIG", str(config))
+        boto3.client("s3").create_bucket(Bucket=REPORTS_BUCKET)
+        monkeypatch.setenv("GLUE_INVENTORY_REPORTS_DIR", f"s3://{REPORTS_BUCKET}/inventory")
+        s3fs.S3FileSystem.clear_instance_cache()  # an S3FileSystem cached by an earlier test has its endpoint
+        yield sim
+        s3fs.S3FileSystem.clear_instance_cache()
+
+
+def _deep_keys(sim) -> list[str]:
+    """A Spark job with metrics and recent runs (CloudWatch is queried) and one holding secrets."""
+    spark = next(j for j in sim.fleet.jobs if j.region == "us-east-1" and j.command["Name"] == "glueetl"
+                 and j.profile.metrics and j.profile.status == "active" and not j.profile.running)
+    secret = next(j for j in sim.fleet.jobs if j.region == "us-east-1" and j.secrets and j is not spark)
+    return [encode_partition_key(j.account_id, j.region, j.name) for j in (spark, secret)]
+
+
+def test_pipeline_calls_are_in_the_policy_and_read_only(fleet_env, sqlite_url):
+    sim = fleet_env
+    # Tags denied in one region: the per-job GetTags fallback runs too, so its permission is checked.
+    sim.inject(Fault("GetResources", region="eu-west-1"))
+    with recording() as calls, dg.DagsterInstance.ephemeral() as instance:
+        run_pipeline(instance, log=lambda _: None)
+        for key in _deep_keys(sim):
+            materialize(instance, DEEP_ASSETS, partition_key=key)
+        materialize(instance, ["executive_report"])
+    assert violations(calls, load_policy()) == []
+    actions = {c.action for c in calls}
+    assert actions >= PIPELINE_ACTIONS, PIPELINE_ACTIONS - actions
+    put = [c for c in calls if c.action == "s3:PutObject"]
+    # The only writes are report files in the tool's own bucket, made by the reports code.
+    assert put and all(any(f.startswith("glue_inventory/reports/") for f in c.frames) for c in put)
+    assert {c.action for c in calls if not c.action.startswith("s3:")} <= {
+        a for a in actions if policy_allows(a, load_policy())}
+    with engine_for(sqlite_url).connect() as conn:
+        regions = dict(conn.execute(sa.select(platforms.c.region, platforms.c.status)).all())
+        eu_tags = conn.execute(sa.select(data_jobs.c.tags)
+                               .where(data_jobs.c.partition_key.like(f"{ACCOUNT}/eu-west-1/%"))).scalars().all()
+    assert regions == {"us-east-1": "ok", "eu-west-1": "ok"}
+    assert any(eu_tags), "the GetTags fallback found no tags"
+    keys = {o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket=REPORTS_BUCKET)["Contents"]}
+    assert {"inventory/executive_summary.md", "inventory/inventory.json"} <= keys
