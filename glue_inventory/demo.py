@@ -33,6 +33,8 @@ def demo_environment(home: str) -> dict[str, str]:
         "GLUE_INVENTORY_DATABASE_URL": f"sqlite:///{root / 'inventory.db'}",
         "GLUE_INVENTORY_REPORTS_DIR": str(root / "reports"),
         "DAGSTER_HOME": str(root / "dagster_home"),
+        # Browsing the demo data must not start refreshes against whatever AWS the shell points at.
+        "GLUE_INVENTORY_AUTOMATION": "off",
         **DAGSTER_SPEED_ENV,
     }
 
