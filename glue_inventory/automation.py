@@ -20,7 +20,7 @@ from glue_inventory.analysis.tags import tag_value
 from glue_inventory.config import ConfigError
 from glue_inventory.partitions import glue_jobs_partitions
 from glue_inventory.resources import GlueInventoryConfig, InventoryDatabase
-from glue_inventory.sensors import RANGE_END, RANGE_START
+from glue_inventory.sensors import RANGE_END, RANGE_START, partitions_in_progress
 from glue_inventory.storage.tables import analysis_runs, data_jobs, deep_analysis_candidates, job_artifacts, job_runs
 
 AUTOMATION_INTERVAL_S = int(os.environ.get("GLUE_INVENTORY_AUTOMATION_INTERVAL_S", "30"))
@@ -40,8 +40,6 @@ DEEP_ASSET_KEYS = [dg.AssetKey(name) for name in
                    ("job_cloudwatch_metrics", "job_script", "job_code_analysis", "job_ai_review", "job_deep_analysis")]
 # Deep analysis is expensive per job: 50 jobs a run keeps one run's failure small.
 DEEP_BATCH = 50
-IN_PROGRESS = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
-               dg.DagsterRunStatus.STARTED]
 
 
 # The columns of a job's definition a deep analysis depends on (tags only choose whether it runs).
@@ -160,21 +158,6 @@ def range_run(asset_keys: list[dg.AssetKey], start: str, end: str, run_key: str,
     digest = hashlib.sha256(f"{start}\0{end}".encode()).hexdigest()[:16]
     return dg.RunRequest(run_key=f"{run_key}-{digest}", asset_selection=asset_keys,
                          tags={**tags, RANGE_START: start, RANGE_END: end})
-
-
-def partitions_in_progress(instance: dg.DagsterInstance, asset_key: dg.AssetKey, ordered_keys: list[str]) -> set[str]:
-    """Partitions of `asset_key` in runs queued or running now: requesting them again would do the work twice."""
-    position = {key: index for index, key in enumerate(ordered_keys)}
-    busy: set[str] = set()
-    for run in instance.get_runs(filters=dg.RunsFilter(statuses=IN_PROGRESS)):
-        if asset_key not in (run.asset_selection or ()):
-            continue
-        tags = run.tags
-        if "dagster/partition" in tags:
-            busy.add(tags["dagster/partition"])
-        elif tags.get(RANGE_START) in position and tags.get(RANGE_END) in position:
-            busy.update(ordered_keys[position[tags[RANGE_START]]:position[tags[RANGE_END]] + 1])
-    return busy
 
 
 def deep_requests(instance: dg.DagsterInstance, plan: dict[str, str], run_key: str,

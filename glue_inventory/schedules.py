@@ -21,7 +21,6 @@ from glue_inventory.automation import (
     AUTOMATION_INTERVAL_S,
     CANDIDATES,
     DEEP_ASSET_KEYS,
-    IN_PROGRESS,
     SCHEDULE_STATUS,
     SENSOR_STATUS,
     STAGE_TAG,
@@ -29,13 +28,12 @@ from glue_inventory.automation import (
     deep_requests,
     latest_materialization,
     load_chosen,
-    partitions_in_progress,
     range_run,
 )
 from glue_inventory.config import ConfigError, Settings, load_settings
 from glue_inventory.partitions import glue_jobs_partitions
 from glue_inventory.resources import GlueInventoryConfig, InventoryDatabase
-from glue_inventory.sensors import contiguous_batches
+from glue_inventory.sensors import IN_PROGRESS, contiguous_batches, partitions_in_progress
 from glue_inventory.storage.tables import data_jobs
 
 GLUE_JOBS = dg.AssetKey("glue_jobs")

@@ -15,6 +15,9 @@ from glue_inventory.storage.tables import data_jobs
 BATCH = 500
 SYNC_INTERVAL_S = int(os.environ.get("GLUE_INVENTORY_SYNC_INTERVAL_S", "300"))
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
+PRELIMINARY = dg.AssetKey("job_preliminary_metrics")
+IN_PROGRESS = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
+               dg.DagsterRunStatus.STARTED]
 
 
 def contiguous_batches(ordered_keys: list[str], wanted: set[str], batch: int = BATCH) -> list[tuple[str, str]]:
@@ -31,6 +34,21 @@ def contiguous_batches(ordered_keys: list[str], wanted: set[str], batch: int = B
         ranges.append((ordered_keys[first], ordered_keys[inside[-1]]))
         positions = positions[len(inside):]
     return ranges
+
+
+def partitions_in_progress(instance: dg.DagsterInstance, asset_key: dg.AssetKey, ordered_keys: list[str]) -> set[str]:
+    """Partitions of `asset_key` in runs queued or running now: requesting them again would do the work twice."""
+    position = {key: index for index, key in enumerate(ordered_keys)}
+    busy: set[str] = set()
+    for run in instance.get_runs(filters=dg.RunsFilter(statuses=IN_PROGRESS)):
+        if asset_key not in (run.asset_selection or ()):
+            continue
+        tags = run.tags
+        if "dagster/partition" in tags:
+            busy.add(tags["dagster/partition"])
+        elif tags.get(RANGE_START) in position and tags.get(RANGE_END) in position:
+            busy.update(ordered_keys[position[tags[RANGE_START]]:position[tags[RANGE_END]] + 1])
+    return busy
 
 
 def range_request(asset_key: dg.AssetKey, start: str, end: str, reason: str) -> dg.RunRequest:
@@ -53,8 +71,10 @@ def glue_job_sync_sensor(context: dg.SensorEvaluationContext, inventory_db: Inve
     added = sorted(live - existing_set)
     deleted = sorted(existing_set - live)
     ordered = [key for key in existing if key in live] + added
-    requests = [range_request(dg.AssetKey("job_preliminary_metrics"), start, end, "new-jobs")
-                for start, end in contiguous_batches(ordered, unanalysed)]
+    # Jobs a running refresh already covers are left to it.
+    busy = partitions_in_progress(context.instance, PRELIMINARY, ordered)
+    requests = [range_request(PRELIMINARY, start, end, "new-jobs")
+                for start, end in contiguous_batches(ordered, unanalysed - busy)]
     partition_requests = []
     if added:
         partition_requests.append(glue_jobs_partitions.build_add_request(added))
