@@ -22,7 +22,7 @@ from glue_inventory.analysis.metrics import preliminary_metrics
 from glue_inventory.analysis.secrets import redact_text
 from glue_inventory.analysis.types import JobRun, JobSpec
 from glue_inventory.aws.clients import PlatformSession
-from glue_inventory.aws.glue import describe_error, fetch_new_runs
+from glue_inventory.aws.glue import THROTTLING, describe_error, error_code, fetch_new_runs
 from glue_inventory.aws.parse import parse_job_run
 from glue_inventory.config import Settings
 from glue_inventory.partitions import decode_partition_key
@@ -152,8 +152,9 @@ class PreliminaryRunner:
         with self.engine.connect() as conn:
             known = repository.existing_runs_bulk(conn, [r.id for r in chunk])
         errors: dict[str, str] = {}
+        throttled: list[JobRecord] = []
 
-        def refresh(record: JobRecord) -> None:
+        def refresh(record: JobRecord, last_try: bool = False) -> None:
             session = sessions.get((record.account_id, record.region))
             if session is None:
                 errors[record.key] = f"no configured platform reaches account {record.account_id} in {record.region}"
@@ -161,17 +162,24 @@ class PreliminaryRunner:
             try:
                 stored = {run_id: state for run_id, (state, _) in known.get(record.id, {}).items()}
                 self._refresh_job(session, record, stored)
+                errors.pop(record.key, None)
             except ClientError as exc:
                 errors[record.key] = redact_text(describe_error(exc))
+                if error_code(exc) in THROTTLING and not last_try:
+                    throttled.append(record)
+                    return
             except (BotoCoreError, OSError, ValueError) as exc:
                 errors[record.key] = redact_text(f"{type(exc).__name__}: {exc}")
-            finally:
-                with self._lock:
-                    self.stats.jobs_done += 1
-                self._progress()
+            with self._lock:
+                self.stats.jobs_done += 1
+            self._progress()
 
         with ThreadPoolExecutor(max_workers=self.settings.max_workers) as pool:
             list(pool.map(refresh, chunk))
+        # A job throttled past botocore's retries gets one more, unhurried try: a throttling storm
+        # slows the refresh down but does not fail jobs.
+        for record in throttled:
+            refresh(record, last_try=True)
         self.stats.jobs_failed += len(errors)
         return errors
 

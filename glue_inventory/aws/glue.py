@@ -15,6 +15,12 @@ TAG_PAGE = 100
 
 FINISHED_STATES = frozenset({"SUCCEEDED", "FAILED", "TIMEOUT", "ERROR", "STOPPED", "EXPIRED"})
 ACCESS_DENIED = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
+# Error codes botocore's retry handler treats as throttling (botocore/retries/standard.py).
+THROTTLING = frozenset({"Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
+                        "TooManyRequestsException", "ProvisionedThroughputExceededException",
+                        "TransactionInProgressException", "RequestLimitExceeded", "BandwidthLimitExceeded",
+                        "LimitExceededException", "RequestThrottled", "SlowDown", "PriorRequestNotComplete",
+                        "EC2ThrottledException"})
 
 
 def error_code(exc: ClientError) -> str:
