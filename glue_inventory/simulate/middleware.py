@@ -117,6 +117,11 @@ class Fault:
             body = (f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{self.code}</Code>'
                     f"<Message>{self.message}</Message></Error>").encode()
             return f"{self.status} {reason}", [("Content-Type", "application/xml")], body
+        if protocol == "cbor":
+            body = bytes([0xA2]) + _cbor_text("__type") + _cbor_text(self.code) + \
+                _cbor_text("message") + _cbor_text(self.message)
+            return f"{self.status} {reason}", [("Content-Type", "application/cbor"),
+                                               ("smithy-protocol", "rpc-v2-cbor")], body
         body = json.dumps({"__type": self.code, "message": self.message}).encode()
         return f"{self.status} {reason}", [("Content-Type", "application/x-amz-json-1.1")], body
 

@@ -7,11 +7,11 @@ import pytest
 import sqlalchemy as sa
 
 from glue_inventory.config import ConfigError, load_settings
-from glue_inventory.demo import run_pipeline
+from glue_inventory.demo import DEEP_ASSETS, materialize, run_pipeline
 from glue_inventory.partitions import encode_partition_key
 from glue_inventory.simulate import Fault, build_fleet, start_simulator
 from glue_inventory.storage.db import engine_for
-from glue_inventory.storage.tables import data_jobs, job_runs, platforms
+from glue_inventory.storage.tables import analysis_runs, data_jobs, job_runs, platforms
 
 ACCOUNT = "410987654321"
 
@@ -106,3 +106,33 @@ def test_malformed_config_names_file_and_key(tmp_path, text, expected):
 def test_missing_config_file_says_how_to_fix(tmp_path):
     with pytest.raises(ConfigError, match="GLUE_INVENTORY_CONFIG"):
         load_settings(tmp_path / "absent.yaml")
+
+
+def test_deep_analysis_survives_cloudwatch_and_s3_faults(faulty):
+    sim, url = faulty
+    with dg.DagsterInstance.ephemeral() as instance:
+        run_pipeline(instance, log=lambda _: None)
+        east = [j for j in sim.fleet.jobs if j.region == "us-east-1" and not j.profile.script_missing
+                and j.name.isascii()]
+        truth = sim.truth(datetime.now(UTC))
+        healthy = next(j for j in east if j.command["Name"] == "glueetl" and "--enable-metrics" in j.default_arguments
+                       and truth[j.key].status == "active")
+        denied = next(j for j in east if j is not healthy)
+        sim.inject(Fault("GetObject", code="AccessDenied", status=403, message="Access Denied",
+                         body_contains=denied.script_location.split("/", 3)[3]))
+        s3_errors = sim.inject(Fault("GetObject", code="InternalError", status=500,
+                                     message="We encountered an internal error", times=2))
+        cw_errors = sim.inject(Fault("GetMetricData", code="InternalServerError", status=500, message="boom", times=2))
+        cw_throttles = sim.inject(Fault("GetMetricData", code="ThrottlingException", message="Rate exceeded", times=3))
+        for job in (denied, healthy):
+            materialize(instance, DEEP_ASSETS, partition_key=encode_partition_key(ACCOUNT, job.region, job.name))
+    rows = {r["name"]: r for r in _rows(url, sa.select(data_jobs.c.name, analysis_runs.c.code_analysis,
+                                                      analysis_runs.c.metrics)
+                                        .join(analysis_runs, analysis_runs.c.data_job_id == data_jobs.c.id)
+                                        .where(analysis_runs.c.analysis_type == "deep"))}
+    denied_rules = {f["rule_id"] for f in rows[denied.name]["code_analysis"]["findings"]}
+    assert "script-access-denied" in denied_rules
+    assert rows[healthy.name]["metrics"]["script"]["sha256"]
+    assert rows[healthy.name]["metrics"]["cloudwatch"].get("error") is None
+    assert rows[healthy.name]["metrics"]["cloudwatch"]["runs"]
+    assert (s3_errors.hits, cw_errors.hits, cw_throttles.hits) == (2, 2, 3)
