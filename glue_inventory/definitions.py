@@ -21,9 +21,11 @@ from glue_inventory.schedules import (
 from glue_inventory.sensors import glue_job_sync_sensor
 from glue_inventory.storage.artifacts import JobArtifactsIOManager
 from glue_inventory.storage.io_managers import InventoryTablesIOManager
+from glue_inventory.storage.report_files import ReportFilesIOManager
 
 config = GlueInventoryConfig()
 database = InventoryDatabase()
+reports = ReportsLocation()
 
 inventory_job = dg.define_asset_job(
     "inventory_job_list",
@@ -43,8 +45,9 @@ defs = dg.Definitions(
         "config": config,
         "aws": AwsPlatforms(config=config),
         "inventory_db": database,
-        "reports": ReportsLocation(),
+        "reports": reports,
         "inventory_tables": InventoryTablesIOManager(database=database),
         "job_artifacts": JobArtifactsIOManager(database=database),
+        "report_files": ReportFilesIOManager(reports=reports),
     },
 )

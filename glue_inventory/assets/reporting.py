@@ -76,9 +76,9 @@ def actual_glue_spend(aws: AwsPlatforms, now: datetime) -> dict | None:
 
 
 @dg.asset(group_name="reporting", deps=["deep_analysis_candidates", "job_deep_analysis"], pool="aws_api",
-          kinds={"html", "markdown"})
+          io_manager_key="report_files", kinds={"html", "markdown"})
 def executive_report(context: dg.AssetExecutionContext, aws: AwsPlatforms, inventory_db: InventoryDatabase,
-                     reports: ReportsLocation) -> dg.MaterializeResult:
+                     reports: ReportsLocation) -> dg.Output[dict[str, str]]:
     """What a head of data platform reads on Monday: spend, dead jobs, risks and the first actions."""
     now = datetime.now(UTC)
     with inventory_db.engine().connect() as conn:
@@ -103,15 +103,14 @@ def executive_report(context: dg.AssetExecutionContext, aws: AwsPlatforms, inven
                 "monthly_projection_usd": numbers["spend"]["estimated_monthly_usd"],
                 "job_keys": sorted(j["key"] for j in rows if j["status"] != "deleted")}
     summary = executive_summary_md(rows, candidates, history, spend, now)
-    written = reports.write({
+    files = {
         "executive_summary.md": summary,
         "executive.json": executive_json(rows, candidates, history, spend, now),
         "dashboard.html": dashboard_html(rows, candidates, history, spend, now),
         HISTORY_FILE: json.dumps((history + [snapshot])[-HISTORY_LIMIT:]),
-    })
-    return dg.MaterializeResult(metadata={
+    }
+    return dg.Output(files, metadata={
         "summary": dg.MetadataValue.md(summary),
         "estimated_monthly_usd": numbers["spend"]["estimated_monthly_usd"],
         "savings_identified_usd": numbers["savings"]["total_monthly_usd"],
-        "files": dg.MetadataValue.json(written),
     })
