@@ -1,0 +1,543 @@
+"""What the benchmarks share: a simulated fleet wired to the pipeline, a throwaway inventory database,
+the naive boto3 loop we compare against, the real Dagster inventory run, tables and result files."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import multiprocessing
+import os
+import platform
+import re
+import resource
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, redirect_stderr
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import boto3
+import dagster as dg
+import sqlalchemy as sa
+from botocore.config import Config
+
+from glue_inventory.aws.glue import GET_JOB_RUNS_PAGE, GET_JOBS_PAGE
+from glue_inventory.demo import DAGSTER_SPEED_ENV, materialize
+from glue_inventory.partitions import glue_jobs_partitions
+from glue_inventory.sensors import RANGE_END, RANGE_START, contiguous_batches
+from glue_inventory.simulate import build_fleet, start_simulator
+from glue_inventory.storage.db import dispose_engines, engine_for
+from glue_inventory.storage.tables import job_runs
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+PROGRESS_EVERY_S = 10.0
+DEFAULT_POSTGRES = os.environ.get("GLUE_INVENTORY_TEST_DATABASE_URL",
+                                  "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process so far, every thread (the in-process simulator's included)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def cache_moto_dispatch() -> None:
+    """moto's DomainDispatcherApplication lists moto's ~170 package directories (a stat each) under one
+    global lock on every request; under load each stat waits for the GIL, so concurrent requests queue
+    there. The listing never changes while the process runs: compute it once."""
+    import moto.backends
+
+    modules = tuple(moto.backends.list_of_moto_modules())
+    moto.backends.list_of_moto_modules = lambda: modules
+
+
+_REGION_IN_AUTH = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/")
+
+
+def _job_runs_page(account_id: str, environ: dict, start_response: Callable) -> list[bytes]:
+    """GetJobRuns from the same moto job objects, without moto's generic response serializer.
+
+    That serializer walks the botocore shape field by field, ~0.4-1 ms of CPU per run: ~100k runs then
+    cost the simulator more than 100 ms of latency per call costs the client, and AWS's servers spend no
+    CPU of ours. Same runs, same order (newest first), same page sizes, timestamps cut to milliseconds.
+    """
+    from moto.glue.models import glue_backends
+
+    request = json.loads(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)) or b"{}")
+    region = _REGION_IN_AUTH.search(environ.get("HTTP_AUTHORIZATION", ""))
+    job = glue_backends[account_id][region.group(1) if region else "us-east-1"].jobs.get(request.get("JobName"))
+    if job is None:
+        body = {"__type": "EntityNotFoundException", "message": f"Job {request.get('JobName')} not found"}
+        return _json_response(start_response, "400 Bad Request", body)
+    runs = job.get_job_runs()
+    first, size = int(request.get("NextToken") or 0), int(request.get("MaxResults") or 100)
+    body = {"JobRuns": [run.as_dict() for run in runs[first:first + size]]}
+    if first + size < len(runs):
+        body["NextToken"] = str(first + size)
+    return _json_response(start_response, "200 OK", body)
+
+
+def _epoch_ms(value: datetime) -> float:
+    """Epoch seconds cut to milliseconds, as moto (and AWS) send timestamps."""
+    return round(value.replace(microsecond=value.microsecond // 1000 * 1000).timestamp(), 3)
+
+
+def _json_response(start_response: Callable, status: str, body: dict) -> list[bytes]:
+    data = json.dumps(body, default=_epoch_ms).encode()
+    start_response(status, [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(len(data)))])
+    return [data]
+
+
+def log(message: str) -> None:
+    """Progress on the terminal's stderr, even while Dagster's own log is redirected to a file."""
+    print(f"[{datetime.now().strftime('%H:%M:%S')}] {message}", file=sys.__stderr__, flush=True)
+
+
+@contextmanager
+def dagster_log_to(path: Path) -> Iterator[None]:
+    """Dagster's console log (what the runs log, their errors) goes to `path`; the terminal keeps the progress."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as stream, redirect_stderr(stream):
+        yield
+
+
+@contextmanager
+def environment(values: dict[str, str | None]) -> Iterator[None]:
+    """Set (or, for None, unset) environment variables for the block; restore them afterwards."""
+    saved = {key: os.environ.get(key) for key in values}
+    try:
+        for key, value in values.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@dataclass(frozen=True)
+class SimulatorOptions:
+    """How the benchmark's simulator runs; the last three remove simulator costs AWS does not have."""
+
+    jobs: int
+    seed: int
+    latency_ms: int
+    rate_limit: float | None
+    separate_process: bool = False
+    dispatch_cache: bool = False
+    fast_job_runs: bool = False
+
+    def label(self) -> str:
+        extras = [name for name, on in (("simulator in a child process", self.separate_process),
+                                        ("moto dispatch cached", self.dispatch_cache),
+                                        ("fast GetJobRuns", self.fast_job_runs)) if on]
+        return (f"{self.latency_ms} ms per call, rate limit {self.rate_limit or 'none'}/s"
+                + "".join(f", {extra}" for extra in extras))
+
+
+class BenchSimulator:
+    """`start_simulator` plus a count of the requests moto answered (the rest were throttled)."""
+
+    def __init__(self, options: SimulatorOptions, now: datetime) -> None:
+        if options.dispatch_cache:
+            cache_moto_dispatch()
+        self.fleet = build_fleet(options.jobs, options.seed, now)
+        self._sim = start_simulator(self.fleet, latency_ms=options.latency_ms, rate_limit_per_s=options.rate_limit)
+        self._answered = 0
+        self._lock = threading.Lock()
+        self._wrap_moto(options.fast_job_runs)
+
+    def _wrap_moto(self, fast_runs: bool) -> None:
+        moto_app = self._sim._gate.app  # the simulator's chain: CallGate (counts, latency, throttling) → moto
+
+        def app(environ: dict, start_response: Callable) -> Iterable[bytes]:
+            with self._lock:
+                self._answered += 1
+            if fast_runs and environ.get("HTTP_X_AMZ_TARGET") == "AWSGlue.GetJobRuns":
+                return _job_runs_page(self.fleet.account_id, environ, start_response)
+            return moto_app(environ, start_response)
+
+        self._sim._gate.app = app
+
+    def env(self) -> dict[str, str]:
+        return self._sim.env()
+
+    @property
+    def call_counts(self) -> Counter[str]:
+        return Counter(self._sim.call_counts)
+
+    @property
+    def answered(self) -> int:
+        return self._answered
+
+    def reset_call_counts(self) -> None:
+        with self._lock:
+            self._sim.reset_call_counts()
+            self._answered = 0
+
+    def stop(self) -> None:
+        self._sim.stop()
+
+
+class SimulatorProcess:
+    """A `BenchSimulator` in a child process: moto's CPU (it serializes ~100k runs) then stays out of
+    this process's GIL, as AWS's servers stay out of a real client."""
+
+    def __init__(self, options: SimulatorOptions, now: datetime) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._conn, child = context.Pipe()
+        self._process = context.Process(target=_serve, args=(child, options, now), name="glue-simulator",
+                                        daemon=True)
+        self._process.start()
+        self.fleet = build_fleet(options.jobs, options.seed, now)  # same arguments, same fleet
+        self._env: dict[str, str] = self._ask("env")
+
+    def _ask(self, request: str):
+        self._conn.send(request)
+        while not self._conn.poll(1.0):
+            if not self._process.is_alive():
+                raise RuntimeError(f"the simulator process exited (code {self._process.exitcode}): see its "
+                                   "traceback above")
+        return self._conn.recv()
+
+    def env(self) -> dict[str, str]:
+        return dict(self._env)
+
+    @property
+    def call_counts(self) -> Counter[str]:
+        return self._ask("call_counts")
+
+    @property
+    def answered(self) -> int:
+        return self._ask("answered")
+
+    def reset_call_counts(self) -> None:
+        self._ask("reset_call_counts")
+
+    def stop(self) -> None:
+        self._ask("stop")
+        self._process.join(timeout=10)
+
+
+AnySimulator = BenchSimulator | SimulatorProcess
+
+
+def _serve(conn, options: SimulatorOptions, now: datetime) -> None:
+    sim = BenchSimulator(options, now)
+    try:
+        while (request := conn.recv()) != "stop":
+            answer = getattr(sim, request)
+            conn.send(answer() if callable(answer) else answer)
+    finally:
+        sim.stop()
+        conn.send(None)
+
+
+@contextmanager
+def simulated_fleet(options: SimulatorOptions, now: datetime | None = None) -> Iterator[AnySimulator]:
+    started = time.perf_counter()
+    now = now or datetime.now(UTC)
+    sim = SimulatorProcess(options, now) if options.separate_process else BenchSimulator(options, now)
+    try:
+        log(f"simulator: {len(sim.fleet.jobs)} jobs, {fleet_runs(sim)} runs in {', '.join(sim.fleet.regions)}, "
+            f"{options.label()} (ready in {time.perf_counter() - started:.1f}s)")
+        yield sim
+    finally:
+        sim.stop()
+
+
+def add_simulator_arguments(parser: argparse.ArgumentParser, latency_ms: int, rate_limit: float | None) -> None:
+    parser.add_argument("--latency-ms", type=int, default=latency_ms,
+                        help=f"added latency per API call (default {latency_ms})")
+    parser.add_argument("--rate-limit", type=float, default=rate_limit,
+                        help="requests per second before the simulator answers ThrottlingException; 0: none "
+                             f"(default {rate_limit or 'none'})")
+    parser.add_argument("--seed", type=int, default=7, help="fleet seed (default 7)")
+    parser.add_argument("--simulator-process", action="store_true",
+                        help="run the simulator in a child process, outside the pipeline's GIL")
+    parser.add_argument("--moto-dispatch-cache", action="store_true",
+                        help="list moto's backends once instead of under a global lock on every request")
+    parser.add_argument("--fast-job-runs", action="store_true",
+                        help="answer GetJobRuns without moto's per-field response serializer (same runs, order "
+                             "and pages)")
+
+
+def simulator_options(args: argparse.Namespace, jobs: int) -> SimulatorOptions:
+    return SimulatorOptions(jobs=jobs, seed=args.seed, latency_ms=args.latency_ms, rate_limit=args.rate_limit or None,
+                            separate_process=args.simulator_process, dispatch_cache=args.moto_dispatch_cache,
+                            fast_job_runs=args.fast_job_runs)
+
+
+def add_storage_arguments(parser: argparse.ArgumentParser, several: bool = False) -> None:
+    parser.add_argument("--database", nargs="+" if several else None, default=["sqlite"] if several else "sqlite",
+                        help="'sqlite' (a temp file, default) or a Postgres server URL: a throwaway database "
+                             f"is created on it and dropped afterwards{' (several: one run each)' if several else ''}")
+    parser.add_argument("--dagster-storage", choices=DAGSTER_STORAGES, default=None,
+                        help="Dagster's own storage: sqlite (a temp DAGSTER_HOME, like make demo), postgres "
+                             "(a throwaway database, like the deployment) or ephemeral (in memory); default "
+                             "postgres when --database is Postgres, else sqlite")
+    parser.add_argument("--dagster-postgres", default=DEFAULT_POSTGRES,
+                        help=f"Postgres server for --dagster-storage postgres when --database is sqlite "
+                             f"(default {DEFAULT_POSTGRES})")
+
+
+def resolve_storage_arguments(args: argparse.Namespace) -> None:
+    if args.dagster_storage is None:
+        args.dagster_storage = "sqlite" if args.database == "sqlite" else "postgres"
+    if args.database != "sqlite":
+        args.dagster_postgres = args.database
+
+
+def fleet_runs(sim: AnySimulator) -> int:
+    return sum(len(job.runs) for job in sim.fleet.jobs)
+
+
+@contextmanager
+def throwaway_postgres(server_url: str) -> Iterator[sa.URL]:
+    """A new database on the Postgres server of `server_url`, dropped (with its connections) afterwards."""
+    server = sa.make_url(server_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    name = f"glue_inventory_bench_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        yield server.set(database=name)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@contextmanager
+def throwaway_database(spec: str, workdir: Path) -> Iterator[str]:
+    """A fresh inventory database: SQLite in `workdir` for "sqlite", else a throwaway Postgres database on
+    the server of the URL `spec`."""
+    if spec == "sqlite":
+        try:
+            yield f"sqlite:///{workdir / 'inventory.db'}"
+        finally:
+            dispose_engines()
+        return
+    with throwaway_postgres(spec) as url:
+        try:
+            yield url.render_as_string(hide_password=False)
+        finally:
+            dispose_engines()
+
+
+DAGSTER_STORAGES = ("sqlite", "postgres", "ephemeral")
+
+
+@contextmanager
+def dagster_instance(storage: str, workdir: Path, postgres_server: str | None) -> Iterator[dg.DagsterInstance]:
+    """Dagster's own instance: "sqlite" is a fresh DAGSTER_HOME (what `make demo` uses), "postgres" the
+    deployment's storage (dagster.yaml) in a throwaway database, "ephemeral" in memory."""
+    if storage == "ephemeral":
+        with dg.DagsterInstance.ephemeral() as instance:
+            yield instance
+        return
+    home = workdir / "dagster_home"
+    home.mkdir(exist_ok=True)
+    if storage == "sqlite":
+        with dg.DagsterInstance.local_temp(str(home)) as instance:
+            yield instance
+        return
+    if not postgres_server:
+        raise ValueError("Dagster storage 'postgres' needs a Postgres server URL (--database or --dagster-postgres)")
+    with throwaway_postgres(postgres_server) as url:
+        # dagster-postgres speaks psycopg2 (it breaks on psycopg 3): see dagster.yaml.
+        pg = url.set(drivername="postgresql+psycopg2").render_as_string(hide_password=False)
+        with dg.DagsterInstance.local_temp(str(home), overrides={"storage": {"postgres": {"postgres_url": pg}}}) \
+                as instance:
+            yield instance
+
+
+def pipeline_environment(sim: AnySimulator, database_url: str, workdir: Path,
+                         dagster_speed_env: bool = True) -> dict[str, str | None]:
+    """What the pipeline reads: the simulator's AWS settings, one platform over every fleet region,
+    the inventory database and the reports directory."""
+    config = workdir / "glue_inventory.yaml"
+    config.write_text("platforms:\n  - name: simulated\n"
+                      f"    regions: [{', '.join(sim.fleet.regions)}]\n", encoding="utf-8")
+    speed: dict[str, str | None] = (dict(DAGSTER_SPEED_ENV) if dagster_speed_env
+                                    else dict.fromkeys(DAGSTER_SPEED_ENV))
+    return {**sim.env(), "AWS_PROFILE": None, "GLUE_INVENTORY_CONFIG": str(config),
+            "GLUE_INVENTORY_DATABASE_URL": database_url,
+            "GLUE_INVENTORY_REPORTS_DIR": str(workdir / "reports"), **speed}
+
+
+@dataclass
+class NaiveResult:
+    jobs: int = 0
+    runs: int = 0
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0
+
+
+def naive_inventory(regions: list[str]) -> NaiveResult:
+    """The loop a script would write: per region, page GetJobs; per job, GetJob and every GetJobRuns page,
+    one call after another, with the same (largest) page sizes the pipeline uses."""
+    result = NaiveResult()
+    started = last = time.perf_counter()
+    cpu = cpu_seconds()
+    config = Config(retries={"mode": "standard", "max_attempts": 10})
+    for region in regions:
+        glue = boto3.client("glue", region_name=region, config=config)
+        names: list[str] = []
+        for page in glue.get_paginator("get_jobs").paginate(PaginationConfig={"PageSize": GET_JOBS_PAGE}):
+            names += [job["Name"] for job in page["Jobs"]]
+        for name in names:
+            glue.get_job(JobName=name)
+            pages = glue.get_paginator("get_job_runs").paginate(
+                JobName=name, PaginationConfig={"PageSize": GET_JOB_RUNS_PAGE})
+            result.runs += sum(len(page["JobRuns"]) for page in pages)
+            result.jobs += 1
+            if time.perf_counter() - last >= PROGRESS_EVERY_S:
+                last = time.perf_counter()
+                log(f"naive loop: {result.jobs} jobs, {result.runs} runs, {last - started:.0f}s")
+    result.seconds = time.perf_counter() - started
+    result.cpu_seconds = cpu_seconds() - cpu
+    return result
+
+
+@dataclass
+class InventoryRun:
+    """One pass of the real pipeline: glue_jobs → job_preliminary_metrics (range runs) → candidates."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+    range_runs: list[dict] = field(default_factory=list)
+    calls: Counter[str] = field(default_factory=Counter)
+    throttled_answers: int = 0
+    jobs: int = 0
+    cpu_seconds: float = 0.0
+
+    @property
+    def inventory_seconds(self) -> float:
+        return sum(self.seconds.values())
+
+    @property
+    def total_calls(self) -> int:
+        return sum(self.calls.values())
+
+
+def latest_metadata(instance: dg.DagsterInstance, asset: str) -> dict:
+    """Metadata of the asset's newest materialization (a range run writes the same figures on every partition)."""
+    records = instance.fetch_materializations(dg.AssetKey(asset), limit=1).records
+    if not records:
+        return {}
+    return {key: value.value for key, value in records[0].asset_materialization.metadata.items()}
+
+
+def run_inventory(instance: dg.DagsterInstance, sim: AnySimulator,
+                  on_range: Callable[[int, int], None] | None = None) -> InventoryRun:
+    """The inventory as `demo.run_pipeline` runs it (same ranges), each step timed, calls counted by the
+    simulator."""
+    sim.reset_call_counts()
+    run = InventoryRun()
+    cpu = cpu_seconds()
+    started = time.perf_counter()
+    materialize(instance, ["glue_jobs"])
+    run.seconds["glue_jobs"] = time.perf_counter() - started
+    keys = instance.get_dynamic_partitions(glue_jobs_partitions.name)
+    run.jobs = len(keys)
+    ranges = contiguous_batches(keys, set(keys))
+    phase = time.perf_counter()
+    for index, (first, last) in enumerate(ranges):
+        calls_before = sum(sim.call_counts.values())
+        began = time.perf_counter()
+        materialize(instance, ["job_preliminary_metrics"], {RANGE_START: first, RANGE_END: last})
+        meta = latest_metadata(instance, "job_preliminary_metrics")
+        run.range_runs.append({"partitions": keys.index(last) - keys.index(first) + 1,
+                               "seconds": round(time.perf_counter() - began, 3),
+                               "server_calls": sum(sim.call_counts.values()) - calls_before,
+                               "client_calls": meta.get("api_calls"),
+                               "runs_fetched": meta.get("runs_fetched"),
+                               "throttling_retries": meta.get("throttling_retries")})
+        if on_range:
+            on_range(index + 1, len(ranges))
+    run.seconds["job_preliminary_metrics"] = time.perf_counter() - phase
+    phase = time.perf_counter()
+    materialize(instance, ["deep_analysis_candidates"])
+    run.seconds["deep_analysis_candidates"] = time.perf_counter() - phase
+    run.calls = Counter(sim.call_counts)
+    run.throttled_answers = run.total_calls - sim.answered
+    run.cpu_seconds = cpu_seconds() - cpu
+    return run
+
+
+def direct_preliminary(keys: list[str]) -> float:
+    """Seconds to do `job_preliminary_metrics`' work over the same ranges without Dagster: the same
+    runner, fresh AWS resources per range as a run has, and the same table writes as its IO manager."""
+    from glue_inventory.assets.preliminary import PreliminaryRunner
+    from glue_inventory.resources import AwsPlatforms, GlueInventoryConfig
+    from glue_inventory.storage.io_managers import write_metrics
+
+    started = time.perf_counter()
+    engine = engine_for()
+    for first, last in contiguous_batches(keys, set(keys)):
+        config = GlueInventoryConfig()
+        runner = PreliminaryRunner(aws=AwsPlatforms(config=config), settings=config.settings, engine=engine,
+                                   log=logging.getLogger("bench"))
+        rows = runner.run(keys[keys.index(first):keys.index(last) + 1])
+        with engine.begin() as conn:
+            write_metrics(conn, rows, "bench-without-dagster")
+    return time.perf_counter() - started
+
+
+def stored_runs(database_url: str) -> int:
+    with engine_for(database_url).connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(job_runs)).scalar_one()
+
+
+def print_table(title: str, headers: list[str], rows: list[list[object]]) -> None:
+    cells = [[_cell(v) for v in row] for row in rows]
+    widths = [max(len(str(h)), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
+    print(f"\n{title}")
+    for line in [headers, ["-" * w for w in widths], *cells]:
+        padded = (c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(line, widths, strict=True)))
+        print("  ".join(padded))
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.1f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def ratio(numerator: float, denominator: float) -> float | None:
+    return round(numerator / denominator, 2) if denominator else None
+
+
+def machine() -> dict:
+    return {"python": platform.python_version(), "cpus": os.cpu_count(), "load_avg_1m": os.getloadavg()[0],
+            "platform": platform.platform()}
+
+
+def results_path(name: str) -> Path:
+    """bench/results/<name>-<timestamp>.json (git-ignored); Dagster's log goes next to it."""
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    return RESULTS_DIR / f"{name}-{datetime.now().strftime('%Y%m%dT%H%M%S')}.json"
+
+
+def write_results(path: Path, payload: dict) -> None:
+    path.write_text(json.dumps(payload, indent=2, default=str), encoding="utf-8")

@@ -1,0 +1,187 @@
+"""How the inventory scales: fleets of 1k/5k/10k jobs behind an API rate limit (issue 7).
+
+Per fleet size and database, in a process of its own (so peak RSS is that size's):
+  1. full inventory and a refresh with no new runs through the real Dagster assets, against a simulator
+     answering after `--latency-ms` (20) and throttling above `--rate-limit` (50 requests/s): wall time
+     against the rate-limit bound (calls ÷ rate), calls by operation, throttled answers and client retries;
+  2. orchestration overhead per partition: on a simulator with no latency and no limit, the refresh's
+     `job_preliminary_metrics` as Dagster runs minus the same work (same runner, same table writes)
+     without Dagster, divided by the number of partitions.
+
+    .venv/bin/python bench/scale.py --jobs 1000
+    .venv/bin/python bench/scale.py --jobs 1000 5000 10000 --database sqlite postgresql://postgres@127.0.0.1:5432/postgres
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import subprocess
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dagster as dg
+from common import (
+    InventoryRun,
+    add_simulator_arguments,
+    add_storage_arguments,
+    dagster_instance,
+    dagster_log_to,
+    direct_preliminary,
+    environment,
+    fleet_runs,
+    log,
+    machine,
+    peak_rss_mb,
+    pipeline_environment,
+    print_table,
+    ratio,
+    resolve_storage_arguments,
+    results_path,
+    run_inventory,
+    simulated_fleet,
+    simulator_options,
+    stored_runs,
+    throwaway_database,
+    write_results,
+)
+
+from glue_inventory.partitions import glue_jobs_partitions
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--jobs", type=int, nargs="+", default=[1000], help="fleet sizes (default 1000)")
+    add_simulator_arguments(parser, latency_ms=20, rate_limit=50)
+    add_storage_arguments(parser, several=True)
+    parser.add_argument("--skip-overhead", action="store_true", help="skip the orchestration-overhead measurement")
+    parser.add_argument("--json-out", type=Path, help=argparse.SUPPRESS)  # one size, run by a parent scale.py
+    return parser.parse_args(argv)
+
+
+def pass_figures(run: InventoryRun, rate_limit: float | None) -> dict:
+    bound = run.total_calls / rate_limit if rate_limit else None
+    return {
+        "seconds": round(run.inventory_seconds, 2),
+        "seconds_by_asset": {k: round(v, 2) for k, v in run.seconds.items()},
+        "rate_limit_bound_s": round(bound, 2) if bound else None,
+        "seconds_over_bound": ratio(run.inventory_seconds, bound) if bound else None,
+        "calls": run.total_calls,
+        "calls_by_operation": dict(run.calls),
+        "calls_per_job": round(run.total_calls / max(1, run.jobs), 4),
+        "throttled_answers": run.throttled_answers,
+        "throttling_retries": sum(r["throttling_retries"] or 0 for r in run.range_runs),
+        "range_runs": run.range_runs,
+        "cpu_seconds": round(run.cpu_seconds, 2),
+    }
+
+
+def measure_one(args: argparse.Namespace, jobs: int, database: str) -> dict:
+    options = simulator_options(args, jobs)
+    results: dict = {"jobs": jobs, "database": database.split("@")[-1], "dagster_storage": args.dagster_storage,
+                     "simulator": options.label(), "machine": machine()}
+    dagster_log = results_path(f"scale-{jobs}").with_suffix(".dagster.log")
+    now = datetime.now(UTC)
+    with (tempfile.TemporaryDirectory(prefix="glue-inventory-scale-") as tmp,
+          throwaway_database(database, Path(tmp)) as url,
+          dagster_instance(args.dagster_storage, Path(tmp), args.dagster_postgres) as instance,
+          dagster_log_to(dagster_log)):
+        workdir = Path(tmp)
+        with simulated_fleet(options, now) as sim, environment(pipeline_environment(sim, url, workdir)):
+            results["runs_in_fleet"] = fleet_runs(sim)
+            for name in ("full", "refresh"):
+                log(f"{jobs} jobs, {database.split('@')[-1]}: {name} inventory")
+                run = run_inventory(instance, sim, lambda done, total: log(f"  range run {done}/{total}"))
+                results[name] = pass_figures(run, options.rate_limit)
+                log(f"  {run.inventory_seconds:.1f}s, {run.total_calls} calls, {run.throttled_answers} throttled")
+            results["runs_stored"] = stored_runs(url)
+        if not args.skip_overhead:
+            free = dataclasses.replace(options, latency_ms=0, rate_limit=None, fast_job_runs=True)
+            with simulated_fleet(free, now) as sim, environment(pipeline_environment(sim, url, workdir)):
+                results["overhead"] = overhead(instance, sim)
+    results["peak_rss_mb"] = round(peak_rss_mb(), 1)
+    results["dagster_log"] = str(dagster_log)
+    return results
+
+
+def overhead(instance: dg.DagsterInstance, sim) -> dict:
+    log("orchestration overhead: refresh with Dagster, then the same work without it (no latency, no limit)")
+    with_dagster = run_inventory(instance, sim).seconds["job_preliminary_metrics"]
+    keys = instance.get_dynamic_partitions(glue_jobs_partitions.name)
+    without = direct_preliminary(keys)
+    per_partition_ms = (with_dagster - without) / max(1, len(keys)) * 1000
+    log(f"  {with_dagster:.1f}s with Dagster, {without:.1f}s without: {per_partition_ms:.1f} ms per partition")
+    return {"partitions": len(keys), "with_dagster_s": round(with_dagster, 2), "without_dagster_s": round(without, 2),
+            "per_partition_ms": round(per_partition_ms, 2)}
+
+
+def child_argv(args: argparse.Namespace, jobs: int, database: str, out: str) -> list[str]:
+    argv = ["--jobs", str(jobs), "--database", database, "--json-out", out, "--latency-ms", str(args.latency_ms),
+            "--rate-limit", str(args.rate_limit or 0), "--seed", str(args.seed),
+            "--dagster-postgres", args.dagster_postgres]
+    if args.dagster_storage:
+        argv += ["--dagster-storage", args.dagster_storage]
+    flags = {"--simulator-process": args.simulator_process, "--moto-dispatch-cache": args.moto_dispatch_cache,
+             "--fast-job-runs": args.fast_job_runs, "--skip-overhead": args.skip_overhead}
+    return argv + [flag for flag, on in flags.items() if on]
+
+
+def run_children(args: argparse.Namespace) -> list[dict]:
+    """One child process per (size, database): ru_maxrss is a process's high-water mark."""
+    results = []
+    for database in args.database:
+        for jobs in args.jobs:
+            with tempfile.NamedTemporaryFile(suffix=".json") as out:
+                subprocess.run([sys.executable, __file__, *child_argv(args, jobs, database, out.name)], check=True)
+                results.append(json.loads(Path(out.name).read_text(encoding="utf-8")))
+    return results
+
+
+def report(results: list[dict]) -> None:
+    headers = ["", *(f"{r['jobs']:,} jobs, {r['database']} (Dagster {r['dagster_storage']})" for r in results)]
+    rows: list[list[object]] = [["runs in the fleet", *(r["runs_in_fleet"] for r in results)]]
+    for name in ("full", "refresh"):
+        passes = [r[name] for r in results]
+        rows.append([f"{name}: wall time (s)", *(p["seconds"] for p in passes)])
+        for asset in ("glue_jobs", "job_preliminary_metrics", "deep_analysis_candidates"):
+            rows.append([f"  {asset} (s)", *(p["seconds_by_asset"][asset] for p in passes)])
+        rows.append(["  rate-limit bound: calls ÷ rate (s)", *(p["rate_limit_bound_s"] for p in passes)])
+        rows.append(["  wall time ÷ bound", *(p["seconds_over_bound"] for p in passes)])
+        rows.append(["  API calls", *(p["calls"] for p in passes)])
+        operations = sorted({op for p in passes for op in p["calls_by_operation"]})
+        rows += [[f"    {op}", *(p["calls_by_operation"].get(op, 0) for p in passes)] for op in operations]
+        rows.append(["  API calls per job", *(p["calls_per_job"] for p in passes)])
+        rows.append(["  throttled answers (simulator)", *(p["throttled_answers"] for p in passes)])
+        rows.append(["  throttling retries (client, metadata)", *(p["throttling_retries"] for p in passes)])
+        rows.append(["  CPU time of the process (s)", *(p["cpu_seconds"] for p in passes)])
+    if all("overhead" in r for r in results):
+        rows.append(["overhead: job_preliminary_metrics with Dagster (s)",
+                     *(r["overhead"]["with_dagster_s"] for r in results)])
+        rows.append(["  same work without Dagster (s)", *(r["overhead"]["without_dagster_s"] for r in results)])
+        rows.append(["  orchestration overhead per partition (ms)",
+                     *(r["overhead"]["per_partition_ms"] for r in results)])
+    rows.append(["runs stored in job_runs", *(r["runs_stored"] for r in results)])
+    rows.append(["peak RSS (MB)", *(r["peak_rss_mb"] for r in results)])
+    print_table(f"Scale benchmark; simulator: {results[0]['simulator']}", headers, rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.json_out:
+        args.database = args.database[0]
+        resolve_storage_arguments(args)
+        write_results(args.json_out, measure_one(args, args.jobs[0], args.database))
+        return 0
+    results = run_children(args)
+    report(results)
+    path = results_path("scale")
+    write_results(path, {"args": vars(args), "results": results})
+    print(f"results: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
