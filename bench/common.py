@@ -112,25 +112,6 @@ def dagster_log_to(path: Path) -> Iterator[None]:
         yield
 
 
-@contextmanager
-def environment(values: dict[str, str | None]) -> Iterator[None]:
-    """Set (or, for None, unset) environment variables for the block; restore them afterwards."""
-    saved = {key: os.environ.get(key) for key in values}
-    try:
-        for key, value in values.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
 @dataclass(frozen=True)
 class SimulatorOptions:
     """How the benchmark's simulator runs; the last three remove simulator costs AWS does not have."""

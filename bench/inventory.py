@@ -28,7 +28,6 @@ from common import (
     add_storage_arguments,
     dagster_instance,
     dagster_log_to,
-    environment,
     fleet_runs,
     log,
     machine,
@@ -47,7 +46,7 @@ from common import (
     write_results,
 )
 
-from glue_inventory.demo import DAGSTER_SPEED_ENV
+from glue_inventory.demo import DAGSTER_SPEED_ENV, environment
 
 TARGET_SPEEDUP = 8.0
 TARGET_REFRESH_CALLS_PER_JOB = 1.05

@@ -31,7 +31,6 @@ from common import (
     dagster_instance,
     dagster_log_to,
     direct_preliminary,
-    environment,
     fleet_runs,
     log,
     machine,
@@ -49,6 +48,7 @@ from common import (
     write_results,
 )
 
+from glue_inventory.demo import environment
 from glue_inventory.partitions import glue_jobs_partitions
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,18 +54,23 @@ def _prepare_home(home: str) -> None:
         raise DemoError(f"cannot write to {root}/ ({exc.strerror}) — make it writable or pass --home DIR") from None
 
 
+def _set(values: dict[str, str | None]) -> None:
+    for key, value in values.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
 @contextmanager
-def _environment(values: dict[str, str]):
+def environment(values: dict[str, str | None]) -> Iterator[None]:
+    """Set (or, for None, unset) environment variables for the block; restore them afterwards."""
     saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
     try:
+        _set(values)
         yield
     finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        _set(saved)
 
 
 def materialize(instance: dg.DagsterInstance, keys: list[str], tags: dict[str, str] | None = None,
@@ -126,7 +132,7 @@ def run_demo(jobs: int, seed: int, home: str) -> int:
     config = Path(home) / "config.yaml"
     config.write_text(f"platforms:\n  - name: demo\n    regions: [{', '.join(fleet.regions)}]\n")
     env["GLUE_INVENTORY_CONFIG"] = str(config.resolve())
-    with start_simulator(fleet) as sim, _environment(env | {
+    with start_simulator(fleet) as sim, environment(env | {
         "AWS_ENDPOINT_URL": sim.endpoint_url, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
     }):
