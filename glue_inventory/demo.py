@@ -14,8 +14,8 @@ import dagster as dg
 from glue_inventory.partitions import glue_jobs_partitions
 from glue_inventory.sensors import RANGE_END, RANGE_START, contiguous_batches
 
-# Dagster reads these when it plans a run and writes its events; they make per-partition
-# bookkeeping ~50× cheaper (see docs/SCALING.md).
+# Dagster reads these when it plans a run and writes its events; on Postgres storage they make
+# per-partition bookkeeping ~50× cheaper (see docs/SCALING.md).
 DAGSTER_SPEED_ENV = {"DAGSTER_EVENT_BATCH_SIZE": "1000", "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS": "true"}
 
 

@@ -34,13 +34,15 @@ def run_simulate(jobs: int, seed: int, port: int, latency_ms: int, rate_limit: f
         print(f"glue-inventory simulate: {exc}", file=sys.stderr)
         return 2
     with sim:
-        runs = sum(len(job.runs) for job in fleet.jobs)
-        print(f"Simulated AWS Glue estate: {len(fleet.jobs)} jobs, {runs} runs, seed {seed}, at {sim.endpoint_url}")
-        print("Point boto3 (and glue-inventory) at it with:")
-        for name, value in sim.env().items():
-            print(f"export {name}={value}")
-        print("Ctrl-C to stop.", flush=True)
+        # Ctrl-C may come as soon as the last line is out: everything after the server started is covered.
         try:
+            runs = sum(len(job.runs) for job in fleet.jobs)
+            print(f"Simulated AWS Glue estate: {len(fleet.jobs)} jobs, {runs} runs, seed {seed}, "
+                  f"at {sim.endpoint_url}")
+            print("Point boto3 (and glue-inventory) at it with:")
+            for name, value in sim.env().items():
+                print(f"export {name}={value}")
+            print("Ctrl-C to stop.", flush=True)
             (stop or threading.Event()).wait()
         except KeyboardInterrupt:
             print("stopped", file=sys.stderr)
