@@ -16,6 +16,11 @@ DEFAULT_REPORTS_DIR = ".glue_inventory/reports"
 _SECRET_KEY = re.compile(r"secret|password|passwd|token|session|access_key|private", re.IGNORECASE)
 
 
+def secret_credential_keys(keys) -> list[str]:
+    """The keys of a platform's credentials that would hold a secret (an external id is not one)."""
+    return sorted(str(key) for key in keys if key != "external_id" and _SECRET_KEY.search(str(key)))
+
+
 class ConfigError(ValueError):
     """A configuration problem a user has to fix; the message names the file, key and fix."""
 
@@ -157,11 +162,10 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
         raise ConfigError(f"{file}: expected a mapping of settings at the top level, got {type(raw).__name__}")
     platforms = raw.get("platforms")
     for index, platform in enumerate(platforms if isinstance(platforms, list) else []):
-        for key in platform if isinstance(platform, dict) else ():
-            if _SECRET_KEY.search(str(key)) and key != "external_id":
-                raise ConfigError(
-                    f"{file}: platforms.{index}.{key}: secrets are not accepted in the config — "
-                    "use a role_arn or profile and let boto3 find the credentials")
+        refused = secret_credential_keys(platform if isinstance(platform, dict) else ())
+        if refused:
+            raise ConfigError(f"{file}: platforms.{index}.{refused[0]}: secrets are not accepted in the config — "
+                              "use a role_arn or profile and let boto3 find the credentials")
     try:
         return Settings.model_validate(raw)
     except ValidationError as exc:

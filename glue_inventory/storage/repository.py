@@ -6,7 +6,6 @@ transaction in progress, or opens and commits one), so callers can group several
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
@@ -17,6 +16,7 @@ from sqlalchemy import Connection, Engine, RowMapping, Table, bindparam, case, f
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
+from glue_inventory.config import secret_credential_keys
 from glue_inventory.storage.tables import (
     analysis_runs,
     code_analysis_cache,
@@ -32,7 +32,6 @@ Bind = Engine | Connection
 BATCH_SIZE = 1000
 # SQLite allows 32766 bound parameters per statement; stay far below for IN lists.
 _IN_CHUNK = 500
-_SECRET_KEY = re.compile(r"secret|password|passwd|token|session|access_key|private", re.IGNORECASE)
 _CANDIDATES_LOCK = 0x6769_6361_6E64  # advisory lock key: one candidate replacement at a time on Postgres
 _CACHE_TABLES = {table.name: table for table in (code_analysis_cache, llm_cache)}
 _JOB_MANAGED = {"id", "platform_id", "first_seen_at", "last_seen_at", "deleted_at", "created_at",
@@ -92,7 +91,7 @@ def upsert_platform(bind: Bind, name: str, platform_type: str, account_id: str, 
                     credentials: Mapping[str, str], status: str = "ok", last_error: str | None = None,
                     synced_at: datetime | None = None) -> int:
     """Insert or update one platform (unique name, account, region); returns its id."""
-    secrets = sorted(key for key in credentials if key != "external_id" and _SECRET_KEY.search(key))
+    secrets = secret_credential_keys(credentials)
     if secrets:
         raise ValueError(f"platform {name}: credentials {secrets} look like secrets; store a role_arn or "
                          "profile name and let boto3 find the credentials")
