@@ -9,7 +9,6 @@ import logging
 import multiprocessing
 import os
 import platform
-import re
 import resource
 import sys
 import threading
@@ -52,53 +51,6 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def cache_moto_dispatch() -> None:
-    """moto's DomainDispatcherApplication lists moto's ~170 package directories (a stat each) under one
-    global lock on every request; under load each stat waits for the GIL, so concurrent requests queue
-    there. The listing never changes while the process runs: compute it once."""
-    import moto.backends
-
-    modules = tuple(moto.backends.list_of_moto_modules())
-    moto.backends.list_of_moto_modules = lambda: modules
-
-
-_REGION_IN_AUTH = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/")
-
-
-def _job_runs_page(account_id: str, environ: dict, start_response: Callable) -> list[bytes]:
-    """GetJobRuns from the same moto job objects, without moto's generic response serializer.
-
-    That serializer walks the botocore shape field by field, ~0.4-1 ms of CPU per run: ~100k runs then
-    cost the simulator more than 100 ms of latency per call costs the client, and AWS's servers spend no
-    CPU of ours. Same runs, same order (newest first), same page sizes, timestamps cut to milliseconds.
-    """
-    from moto.glue.models import glue_backends
-
-    request = json.loads(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)) or b"{}")
-    region = _REGION_IN_AUTH.search(environ.get("HTTP_AUTHORIZATION", ""))
-    job = glue_backends[account_id][region.group(1) if region else "us-east-1"].jobs.get(request.get("JobName"))
-    if job is None:
-        body = {"__type": "EntityNotFoundException", "message": f"Job {request.get('JobName')} not found"}
-        return _json_response(start_response, "400 Bad Request", body)
-    runs = job.get_job_runs()
-    first, size = int(request.get("NextToken") or 0), int(request.get("MaxResults") or 100)
-    body = {"JobRuns": [run.as_dict() for run in runs[first:first + size]]}
-    if first + size < len(runs):
-        body["NextToken"] = str(first + size)
-    return _json_response(start_response, "200 OK", body)
-
-
-def _epoch_ms(value: datetime) -> float:
-    """Epoch seconds cut to milliseconds, as moto (and AWS) send timestamps."""
-    return round(value.replace(microsecond=value.microsecond // 1000 * 1000).timestamp(), 3)
-
-
-def _json_response(start_response: Callable, status: str, body: dict) -> list[bytes]:
-    data = json.dumps(body, default=_epoch_ms).encode()
-    start_response(status, [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(len(data)))])
-    return [data]
-
-
 def log(message: str) -> None:
     """Progress on the terminal's stderr, even while Dagster's own log is redirected to a file."""
     print(f"[{datetime.now().strftime('%H:%M:%S')}] {message}", file=sys.__stderr__, flush=True)
@@ -120,38 +72,29 @@ class SimulatorOptions:
     seed: int
     latency_ms: int
     rate_limit: float | None
-    separate_process: bool = False
-    dispatch_cache: bool = False
-    fast_job_runs: bool = False
+    in_process: bool = False
 
     def label(self) -> str:
-        extras = [name for name, on in (("simulator in a child process", self.separate_process),
-                                        ("moto dispatch cached", self.dispatch_cache),
-                                        ("fast GetJobRuns", self.fast_job_runs)) if on]
-        return (f"{self.latency_ms} ms per call, rate limit {self.rate_limit or 'none'}/s"
-                + "".join(f", {extra}" for extra in extras))
+        where = "in this process" if self.in_process else "in a child process"
+        return f"{self.latency_ms} ms per call, rate limit {self.rate_limit or 'none'}/s, simulator {where}"
 
 
 class BenchSimulator:
     """`start_simulator` plus a count of the requests moto answered (the rest were throttled)."""
 
     def __init__(self, options: SimulatorOptions, now: datetime) -> None:
-        if options.dispatch_cache:
-            cache_moto_dispatch()
         self.fleet = build_fleet(options.jobs, options.seed, now)
         self._sim = start_simulator(self.fleet, latency_ms=options.latency_ms, rate_limit_per_s=options.rate_limit)
         self._answered = 0
         self._lock = threading.Lock()
-        self._wrap_moto(options.fast_job_runs)
+        self._count_answers()
 
-    def _wrap_moto(self, fast_runs: bool) -> None:
+    def _count_answers(self) -> None:
         moto_app = self._sim._gate.app  # the simulator's chain: CallGate (counts, latency, throttling) → moto
 
         def app(environ: dict, start_response: Callable) -> Iterable[bytes]:
             with self._lock:
                 self._answered += 1
-            if fast_runs and environ.get("HTTP_X_AMZ_TARGET") == "AWSGlue.GetJobRuns":
-                return _job_runs_page(self.fleet.account_id, environ, start_response)
             return moto_app(environ, start_response)
 
         self._sim._gate.app = app
@@ -234,7 +177,7 @@ def _serve(conn, options: SimulatorOptions, now: datetime) -> None:
 def simulated_fleet(options: SimulatorOptions, now: datetime | None = None) -> Iterator[AnySimulator]:
     started = time.perf_counter()
     now = now or datetime.now(UTC)
-    sim = SimulatorProcess(options, now) if options.separate_process else BenchSimulator(options, now)
+    sim = BenchSimulator(options, now) if options.in_process else SimulatorProcess(options, now)
     try:
         log(f"simulator: {len(sim.fleet.jobs)} jobs, {fleet_runs(sim)} runs in {', '.join(sim.fleet.regions)}, "
             f"{options.label()} (ready in {time.perf_counter() - started:.1f}s)")
@@ -250,19 +193,14 @@ def add_simulator_arguments(parser: argparse.ArgumentParser, latency_ms: int, ra
                         help="requests per second before the simulator answers ThrottlingException; 0: none "
                              f"(default {rate_limit or 'none'})")
     parser.add_argument("--seed", type=int, default=7, help="fleet seed (default 7)")
-    parser.add_argument("--simulator-process", action="store_true",
-                        help="run the simulator in a child process, outside the pipeline's GIL")
-    parser.add_argument("--moto-dispatch-cache", action="store_true",
-                        help="list moto's backends once instead of under a global lock on every request")
-    parser.add_argument("--fast-job-runs", action="store_true",
-                        help="answer GetJobRuns without moto's per-field response serializer (same runs, order "
-                             "and pages)")
+    parser.add_argument("--simulator-in-process", action="store_true",
+                        help="run the simulator in this process (default: a child process, as AWS's servers "
+                             "run outside the client); its CPU then shares the pipeline's GIL")
 
 
 def simulator_options(args: argparse.Namespace, jobs: int) -> SimulatorOptions:
     return SimulatorOptions(jobs=jobs, seed=args.seed, latency_ms=args.latency_ms, rate_limit=args.rate_limit or None,
-                            separate_process=args.simulator_process, dispatch_cache=args.moto_dispatch_cache,
-                            fast_job_runs=args.fast_job_runs)
+                            in_process=args.simulator_in_process)
 
 
 def add_storage_arguments(parser: argparse.ArgumentParser, several: bool = False) -> None:

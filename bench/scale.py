@@ -99,7 +99,7 @@ def measure_one(args: argparse.Namespace, jobs: int, database: str) -> dict:
                 log(f"  {run.inventory_seconds:.1f}s, {run.total_calls} calls, {run.throttled_answers} throttled")
             results["runs_stored"] = stored_runs(url)
         if not args.skip_overhead:
-            free = dataclasses.replace(options, latency_ms=0, rate_limit=None, fast_job_runs=True)
+            free = dataclasses.replace(options, latency_ms=0, rate_limit=None)
             with simulated_fleet(free, now) as sim, environment(pipeline_environment(sim, url, workdir)):
                 results["overhead"] = overhead(instance, sim)
     results["peak_rss_mb"] = round(peak_rss_mb(), 1)
@@ -124,8 +124,7 @@ def child_argv(args: argparse.Namespace, jobs: int, database: str, out: str) -> 
             "--dagster-postgres", args.dagster_postgres]
     if args.dagster_storage:
         argv += ["--dagster-storage", args.dagster_storage]
-    flags = {"--simulator-process": args.simulator_process, "--moto-dispatch-cache": args.moto_dispatch_cache,
-             "--fast-job-runs": args.fast_job_runs, "--skip-overhead": args.skip_overhead}
+    flags = {"--simulator-in-process": args.simulator_in_process, "--skip-overhead": args.skip_overhead}
     return argv + [flag for flag, on in flags.items() if on]
 
 

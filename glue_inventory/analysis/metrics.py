@@ -48,8 +48,12 @@ def preliminary_metrics(
     settings: Settings,
     now: datetime,
     created_on: datetime | None = None,
+    runs_total: int | None = None,
 ) -> dict[str, Any]:
     """A flat JSON-able dict of the job's preliminary metrics; runs are read once, in any order.
+
+    `runs` needs only the runs started in the window plus the latest run: a caller that passes just
+    those (the stored history is long) gives the count of all runs as `runs_total`.
 
     Money stays unrounded here: rounding to cents belongs to presentation.
     """
@@ -57,10 +61,10 @@ def preliminary_metrics(
     start = window_start(now, thresholds.window_days)
     # Retries can share a StartedOn; attempt and id break the tie so "latest" does not depend on order.
     latest: tuple[datetime, int, str, str] | None = None
-    runs_total = runs_window = finished = failed = 0
+    runs_seen = runs_window = finished = failed = 0
     dpu_hours = cost = failed_cost = 0.0
     for run in runs:
-        runs_total += 1
+        runs_seen += 1
         if run.started_on is None:
             continue
         order = (run.started_on, run.attempt, run.run_id, run.state)
@@ -85,7 +89,7 @@ def preliminary_metrics(
         "execution_class": job_execution_class(job),
         "last_run_at": latest[0].isoformat() if latest else None,
         "last_run_state": latest[3] if latest else None,
-        "runs_total": runs_total,
+        "runs_total": runs_seen if runs_total is None else runs_total,
         "runs_30d": runs_window,
         "finished_runs_30d": finished,
         "failed_runs_30d": failed,

@@ -1,7 +1,8 @@
 """The work behind `job_preliminary_metrics`: fetch new runs per job, store them, compute metrics.
 
-Runs are written job by job as they arrive (one transaction per job, together with the flag that
-says the job's stored history is complete), so memory stays flat however long the histories are.
+Runs are written in batches as fetches finish (one transaction per batch, each job's runs together
+with the flag that says its stored history is complete), so memory stays flat however long the
+histories are. Metrics read back only what they need: the window's runs and each job's latest.
 """
 
 from __future__ import annotations
@@ -9,10 +10,11 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import islice
 
 import sqlalchemy as sa
 from botocore.exceptions import BotoCoreError, ClientError
@@ -20,6 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from glue_inventory.analysis.billing import run_cost_usd, run_dpu_hours
 from glue_inventory.analysis.metrics import preliminary_metrics
 from glue_inventory.analysis.secrets import redact_text
+from glue_inventory.analysis.status import window_start
 from glue_inventory.analysis.types import JobRun, JobSpec
 from glue_inventory.aws.clients import PlatformSession
 from glue_inventory.aws.glue import THROTTLING, describe_error, error_code, fetch_new_runs
@@ -29,8 +32,12 @@ from glue_inventory.partitions import decode_partition_key
 from glue_inventory.storage import repository
 from glue_inventory.storage.tables import data_jobs, platforms
 
-# Jobs whose stored runs are read back together to compute metrics: bounds memory per chunk.
+# Jobs whose stored runs are read together, and the most stored per transaction: bounds memory.
 CHUNK = 250
+# Runs stored per transaction (more when one job's fetch alone is larger).
+WRITE_ROWS = 5000
+# Fetches queued per thread, so the pool keeps busy while the calling thread writes.
+IN_FLIGHT_PER_WORKER = 4
 PROGRESS_EVERY_S = 10.0
 
 
@@ -44,6 +51,18 @@ class JobRecord:
     status: str | None
     history_complete: bool
     secret_argument_names: list[str]
+
+
+@dataclass
+class Fetched:
+    """One job's fetch: its new and changed runs as `job_runs` rows, or the error that stopped it."""
+
+    record: JobRecord
+    known: dict[str, str]
+    rows: list[dict] = field(default_factory=list)
+    pages: int = 0
+    error: str | None = None
+    throttled: bool = False
 
 
 @dataclass
@@ -103,6 +122,13 @@ def stored_run(row) -> JobRun:
 
 
 class PreliminaryRunner:
+    """Fetches new runs of many jobs on a bounded thread pool and writes them from the calling thread.
+
+    Fetching threads never wait for the database: finished fetches are stored in batches (one
+    transaction of up to `WRITE_ROWS` runs, each job's history flag with its runs), and the metrics of
+    a batch are computed as soon as it is stored, while the pool keeps fetching.
+    """
+
     def __init__(self, *, aws, settings: Settings, engine: sa.Engine, log, now: datetime | None = None):
         self.aws = aws
         self.settings = settings
@@ -136,75 +162,107 @@ class PreliminaryRunner:
                 results[key] = {"status": None, "metrics": None,
                                 "last_error": "job not in the inventory: materialize glue_jobs first"}
         live = [r for r in records.values() if r.status != "deleted"]
-        sessions = self._sessions_by_target(live)
         self.stats.jobs_total = len(records)
-        for start in range(0, len(live), CHUNK):
-            chunk = live[start:start + CHUNK]
-            errors = self._refresh_runs(chunk, sessions)
-            results.update(self._metrics(chunk, errors))
+        results.update(self._refresh(live, self._sessions_by_target(live)))
         for record in records.values():
             if record.status == "deleted":
                 results[record.key] = self._deleted_row(record)
         self._progress(force=True)
         return results
 
-    def _refresh_runs(self, chunk: list[JobRecord], sessions) -> dict[str, str]:
-        with self.engine.connect() as conn:
-            known = repository.existing_runs_bulk(conn, [r.id for r in chunk])
-        errors: dict[str, str] = {}
-        throttled: list[JobRecord] = []
+    def _refresh(self, live: list[JobRecord], sessions) -> dict[str, dict]:
+        results: dict[str, dict] = {}
+        throttled: list[Fetched] = []
+        batch: list[Fetched] = []
+        todo = self._with_stored_runs(live)
+        workers = self.settings.max_workers
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            pending: set[Future[Fetched]] = set()
 
-        def refresh(record: JobRecord, last_try: bool = False) -> None:
-            session = sessions.get((record.account_id, record.region))
-            if session is None:
-                errors[record.key] = f"no configured platform reaches account {record.account_id} in {record.region}"
-                return
-            try:
-                stored = {run_id: state for run_id, (state, _) in known.get(record.id, {}).items()}
-                self._refresh_job(session, record, stored)
-                errors.pop(record.key, None)
-            except ClientError as exc:
-                errors[record.key] = redact_text(describe_error(exc))
-                if error_code(exc) in THROTTLING and not last_try:
-                    throttled.append(record)
-                    return
-            except (BotoCoreError, OSError, ValueError) as exc:
-                errors[record.key] = redact_text(f"{type(exc).__name__}: {exc}")
-            with self._lock:
-                self.stats.jobs_done += 1
-            self._progress()
+            def submit_more() -> None:
+                for record, known in islice(todo, IN_FLIGHT_PER_WORKER * workers - len(pending)):
+                    pending.add(pool.submit(self._fetch, sessions, record, known))
 
-        with ThreadPoolExecutor(max_workers=self.settings.max_workers) as pool:
-            list(pool.map(refresh, chunk))
+            submit_more()
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                submit_more()
+                for future in done:
+                    fetched = future.result()
+                    (throttled if fetched.throttled else batch).append(fetched)
+                if batch and (not pending or len(batch) >= CHUNK
+                              or sum(len(f.rows) for f in batch) >= WRITE_ROWS):
+                    results.update(self._store(batch))
+                    batch = []
+                self._progress()
         # A job throttled past botocore's retries gets one more, unhurried try: a throttling storm
         # slows the refresh down but does not fail jobs.
-        for record in throttled:
-            refresh(record, last_try=True)
-        self.stats.jobs_failed += len(errors)
-        return errors
+        retried = [self._fetch(sessions, f.record, f.known, last_try=True) for f in throttled]
+        results.update(self._store(batch + retried))
+        return results
 
-    def _refresh_job(self, session: PlatformSession, record: JobRecord, known: dict[str, str]) -> None:
-        fetch = fetch_new_runs(session.client("glue"), record.spec.name, known, record.history_complete)
-        fetched_at = datetime.now(UTC)
-        rows = [run_row(record, parse_job_run(raw), self.settings, fetched_at) for raw in fetch.changed]
+    def _with_stored_runs(self, live: list[JobRecord]) -> Iterator[tuple[JobRecord, dict[str, str]]]:
+        """Each job with the states of its stored runs, read from the database CHUNK jobs at a time."""
+        for start in range(0, len(live), CHUNK):
+            chunk = live[start:start + CHUNK]
+            with self.engine.connect() as conn:
+                known = repository.existing_runs_bulk(conn, [r.id for r in chunk])
+            for record in chunk:
+                yield record, {run_id: state for run_id, (state, _) in known.pop(record.id, {}).items()}
+
+    def _fetch(self, sessions, record: JobRecord, known: dict[str, str], last_try: bool = False) -> Fetched:
+        """New and changed runs of one job as `job_runs` rows; an error is recorded, never raised."""
+        fetched = Fetched(record, known)
+        session = sessions.get((record.account_id, record.region))
+        try:
+            if session is None:
+                fetched.error = f"no configured platform reaches account {record.account_id} in {record.region}"
+            else:
+                fetch = fetch_new_runs(session.client("glue"), record.spec.name, known, record.history_complete)
+                fetched_at = datetime.now(UTC)
+                fetched.rows = [run_row(record, parse_job_run(raw), self.settings, fetched_at)
+                                for raw in fetch.changed]
+                fetched.pages = fetch.pages
+        except ClientError as exc:
+            fetched.error = redact_text(describe_error(exc))
+            fetched.throttled = error_code(exc) in THROTTLING and not last_try
+        except (BotoCoreError, OSError, ValueError) as exc:
+            fetched.error = redact_text(f"{type(exc).__name__}: {exc}")
+        if not fetched.throttled:
+            with self._lock:
+                self.stats.jobs_done += 1
+                self.stats.jobs_failed += fetched.error is not None
+        return fetched
+
+    def _store(self, batch: list[Fetched]) -> dict[str, dict]:
+        """One transaction: the batch's runs, and the flag that says a job's stored history is complete
+        (set with the runs that complete it, so a crash in between never leaves the flag alone)."""
+        if not batch:
+            return {}
+        completed = [f.record.id for f in batch if f.error is None and not f.record.history_complete]
         with self.engine.begin() as conn:
-            repository.upsert_runs(conn, rows)
-            if not record.history_complete:
-                conn.execute(sa.update(data_jobs).where(data_jobs.c.id == record.id)
+            repository.upsert_runs(conn, (row for f in batch for row in f.rows))
+            if completed:
+                conn.execute(sa.update(data_jobs).where(data_jobs.c.id.in_(completed))
                              .values(runs_history_complete=True))
         with self._lock:
-            self.stats.pages += fetch.pages
-            self.stats.runs_changed += len(rows)
+            self.stats.pages += sum(f.pages for f in batch)
+            self.stats.runs_changed += sum(len(f.rows) for f in batch)
+        return self._metrics([f.record for f in batch], {f.record.key: f.error for f in batch if f.error})
 
-    def _metrics(self, chunk: list[JobRecord], errors: dict[str, str]) -> dict[str, dict]:
+    def _metrics(self, jobs: list[JobRecord], errors: dict[str, str]) -> dict[str, dict]:
+        """Metrics from the stored history: the runs of the window and each job's latest, plus a count."""
+        start = window_start(self.now, self.settings.thresholds.window_days)
         runs_by_job: dict[int, list[JobRun]] = defaultdict(list)
         with self.engine.connect() as conn:
-            for row in repository.runs_for_jobs(conn, [r.id for r in chunk]):
-                runs_by_job[row["data_job_id"]].append(stored_run(row))
+            history = repository.run_history_for_metrics(conn, [r.id for r in jobs], start)
+        for row in history.runs:
+            runs_by_job[row["data_job_id"]].append(stored_run(row))
         results = {}
-        for record in chunk:
+        for record in jobs:
             metrics = preliminary_metrics(record.spec, runs_by_job.pop(record.id, []), region=record.region,
-                                          settings=self.settings, now=self.now, created_on=record.spec.created_on)
+                                          settings=self.settings, now=self.now, created_on=record.spec.created_on,
+                                          runs_total=history.counts.get(record.id, 0))
             metrics["secret_arguments"] = record.secret_argument_names
             results[record.key] = {
                 "data_job_id": record.id,
@@ -221,10 +279,9 @@ class PreliminaryRunner:
 
     def _progress(self, force: bool = False) -> None:
         now = time.monotonic()
-        with self._lock:
-            if not force and now - self._last_progress < PROGRESS_EVERY_S:
-                return
-            self._last_progress = now
+        if not force and now - self._last_progress < PROGRESS_EVERY_S:
+            return
+        self._last_progress = now
         elapsed = max(now - self._started, 1e-6)
         counter = self.aws.counter
         self.log.info(

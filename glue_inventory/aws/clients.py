@@ -5,15 +5,46 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
 
 import boto3
+import botocore.session
 from botocore.config import Config
+from botocore.loaders import Loader
+from botocore.utils import parse_timestamp
 
 from glue_inventory.config import PlatformConfig
 
 # botocore's adaptive mode rate-limits the client itself after ThrottlingException;
 # 10 attempts ride out a throttling storm without failing the run.
 RETRY_ATTEMPTS = 10
+
+
+def utc_timestamp(value: object) -> datetime:
+    """botocore's response timestamp parser, with epoch numbers (all Glue sends) read straight into UTC.
+
+    botocore's default builds them in the local zone through dateutil's tzlocal: about a fifth of the
+    CPU of a full inventory, for 100,000 runs with three timestamps each. Text is left to botocore.
+    """
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, UTC)
+    return parse_timestamp(value).astimezone(UTC)
+
+
+@cache
+def _shared_loader() -> Loader:
+    """One loader (it caches the parsed service models) for every session of the process: a session
+    of its own per platform and Dagster run would parse Glue's model again each time."""
+    return botocore.session.get_session().get_component("data_loader")  # honours AWS_DATA_PATH
+
+
+def new_session(**kwargs) -> boto3.Session:
+    """A boto3 session whose clients parse timestamps with `utc_timestamp` and share the model loader."""
+    core = botocore.session.get_session()
+    core.register_component("data_loader", _shared_loader())
+    core.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=utc_timestamp)
+    return boto3.Session(botocore_session=core, **kwargs)
 
 
 class CallCounter:
@@ -74,7 +105,7 @@ class PlatformSession:
 
     def session(self) -> boto3.Session:
         if self._session is None:
-            base = boto3.Session(profile_name=self.platform.profile, region_name=self.region)
+            base = new_session(profile_name=self.platform.profile, region_name=self.region)
             if self.platform.role_arn:
                 base = _assume_role(base, self.platform, self.region, self._config())
             self._session = base
@@ -112,7 +143,7 @@ def _assume_role(base: boto3.Session, platform: PlatformConfig, region: str, con
     if platform.external_id:
         params["ExternalId"] = platform.external_id
     creds = sts.assume_role(**params)["Credentials"]
-    return boto3.Session(
+    return new_session(
         aws_access_key_id=creds["AccessKeyId"],
         aws_secret_access_key=creds["SecretAccessKey"],
         aws_session_token=creds["SessionToken"],

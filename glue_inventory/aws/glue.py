@@ -8,10 +8,12 @@ from dataclasses import dataclass, field
 from botocore.exceptions import ClientError
 
 # Largest pages the APIs accept (AWS Glue API reference: GetJobs MaxResults ≤ 1000,
-# GetJobRuns MaxResults ≤ 200; Resource Groups Tagging API: ResourcesPerPage ≤ 100).
+# GetJobRuns MaxResults ≤ 200; Resource Groups Tagging API: ResourcesPerPage ≤ 100, TagsPerPage ≤ 500).
 GET_JOBS_PAGE = 1000
 GET_JOB_RUNS_PAGE = 200
 TAG_PAGE = 100
+# A page also ends at TagsPerPage tags (100 unless asked): at 3-4 tags per job that is ~26 jobs a page.
+TAGS_PER_PAGE = 500
 
 FINISHED_STATES = frozenset({"SUCCEEDED", "FAILED", "TIMEOUT", "ERROR", "STOPPED", "EXPIRED"})
 ACCESS_DENIED = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
@@ -55,7 +57,7 @@ def job_arn(account_id: str, region: str, name: str, partition: str = "aws") -> 
 
 
 def fetch_job_tags(tagging, glue, account_id: str, region: str, names: list[str]) -> dict[str, dict[str, str]]:
-    """Tags of every job: 100 jobs per GetResources call; per-job GetTags only when that API is denied.
+    """Tags of every job: up to 100 jobs per GetResources call; per-job GetTags only when that API is denied.
 
     GetResources lists only resources that carry (or once carried) tags; a job it does not list has none.
     """
@@ -65,7 +67,7 @@ def fetch_job_tags(tagging, glue, account_id: str, region: str, names: list[str]
         token = ""
         while True:
             page = tagging.get_resources(ResourceTypeFilters=["glue:job"], ResourcesPerPage=TAG_PAGE,
-                                         PaginationToken=token)
+                                         TagsPerPage=TAGS_PER_PAGE, PaginationToken=token)
             for resource in page.get("ResourceTagMappingList", []):
                 name = job_name_from_arn(resource["ResourceARN"])
                 if name in wanted:

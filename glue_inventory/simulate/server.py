@@ -10,10 +10,11 @@ from types import TracebackType
 
 from moto.glue.models import glue_backends
 from moto.iam.models import AccessKey, iam_backends
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from moto.moto_server.werkzeug_app import MotoRequestHandler
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from glue_inventory.simulate.catalog import DEFAULT_ACCOUNT_ID, DEFAULT_REGION
+from glue_inventory.simulate.dispatch import SimulatorApp
 from glue_inventory.simulate.fleet import Fleet, SimJob
 from glue_inventory.simulate.middleware import CallGate, Fault
 from glue_inventory.simulate.mutations import add_runs, delete_job, expire_runs
@@ -160,7 +161,7 @@ def start_simulator(fleet: Fleet, port: int = 0, latency_ms: int = 0,
                 f"a simulator for account {fleet.account_id} is already running in this process — stop it "
                 "first, or build this fleet with another account_id")
         _live_accounts.add(fleet.account_id)
-    gate = CallGate(DomainDispatcherApplication(create_backend_app), latency_ms / 1000, rate_limit_per_s)
+    gate = CallGate(SimulatorApp(fleet.account_id), latency_ms / 1000, rate_limit_per_s)
     with listener:
         bound_port = listener.getsockname()[1]
         server = make_server("127.0.0.1", bound_port, gate, threaded=True, request_handler=_QuietHandler,

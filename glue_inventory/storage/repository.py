@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Connection, Engine, RowMapping, Table, bindparam, case, false, or_, select, text, update
+from sqlalchemy import Connection, Engine, RowMapping, Table, bindparam, case, false, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
@@ -237,14 +238,29 @@ def jobs_by_partition_key(bind: Bind, partition_keys: Iterable[str]) -> dict[str
     return found
 
 
-def runs_for_jobs(bind: Bind, data_job_ids: Iterable[int]) -> Iterator[RowMapping]:
-    """Every stored run of the jobs, by job then start time, streamed (a server-side cursor on Postgres)."""
-    query = select(job_runs).order_by(job_runs.c.data_job_id, job_runs.c.started_on.asc().nulls_last(),
-                                      job_runs.c.run_id)
+@dataclass
+class RunHistory:
+    """What metrics need of long stored histories: the runs in a window and each job's latest runs."""
+
+    runs: list[RowMapping]
+    counts: dict[int, int]
+
+
+def run_history_for_metrics(bind: Bind, data_job_ids: Iterable[int], since: datetime) -> RunHistory:
+    """Per job: every run started at or after `since`, the runs started at its latest StartedOn (the
+    latest run, even outside the window; retries can share it), and the count of all its runs."""
+    history = RunHistory(runs=[], counts={})
     with transaction(bind) as conn:
-        streaming = conn.execution_options(yield_per=BATCH_SIZE)
         for chunk in _chunks(data_job_ids, _IN_CHUNK):
-            yield from streaming.execute(query.where(job_runs.c.data_job_id.in_(chunk))).mappings()
+            latest = (select(job_runs.c.data_job_id, func.max(job_runs.c.started_on).label("latest"),
+                             func.count().label("runs"))
+                      .where(job_runs.c.data_job_id.in_(chunk)).group_by(job_runs.c.data_job_id).subquery())
+            for job_id, _, runs in conn.execute(select(latest)):
+                history.counts[job_id] = runs
+            query = (select(job_runs).join(latest, latest.c.data_job_id == job_runs.c.data_job_id)
+                     .where(or_(job_runs.c.started_on >= since, job_runs.c.started_on == latest.c.latest)))
+            history.runs.extend(conn.execute(query).mappings())
+    return history
 
 
 def _cache_table(table: Table | str) -> Table:
@@ -272,7 +288,7 @@ def cache_put(bind: Bind, table: Table | str, key: str, value: Any) -> None:
 
 
 __all__ = [
-    "BATCH_SIZE", "Bind", "RunState", "cache_get", "cache_put", "existing_runs", "existing_runs_bulk",
-    "insert_analysis_runs", "jobs_by_partition_key", "mark_deleted", "replace_candidates", "runs_for_jobs",
+    "BATCH_SIZE", "Bind", "RunHistory", "RunState", "cache_get", "cache_put", "existing_runs", "existing_runs_bulk",
+    "insert_analysis_runs", "jobs_by_partition_key", "mark_deleted", "replace_candidates", "run_history_for_metrics",
     "transaction", "update_job_metrics", "upsert_jobs", "upsert_platform", "upsert_runs",
 ]

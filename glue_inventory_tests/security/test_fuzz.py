@@ -169,7 +169,7 @@ def test_tags_in_bulk_reach_exactly_the_wanted_jobs(names, data):
     page = data.draw(st.integers(1, 4))
 
     class RecordedTagging:
-        def get_resources(self, ResourceTypeFilters, ResourcesPerPage, PaginationToken):  # noqa: N803
+        def get_resources(self, ResourceTypeFilters, ResourcesPerPage, TagsPerPage, PaginationToken):  # noqa: N803
             start = int(PaginationToken or 0)
             end = start + page
             return {"ResourceTagMappingList": mappings[start:end],

@@ -248,16 +248,26 @@ def test_replace_candidates_keeps_history_and_one_current_list(engine: sa.Engine
     assert sorted(rows) == [("run-1", False), ("run-1", False), ("run-2", True)]
 
 
-def test_runs_for_jobs_streams_by_job_then_start(engine: sa.Engine) -> None:
-    ids = repo.upsert_jobs(engine, _platform(engine), [_job("a"), _job("b")], T0)
-    repo.upsert_runs(engine, [_run(ids["b"], "b1", minutes_ago=5), _run(ids["a"], "a2", minutes_ago=1),
-                              _run(ids["a"], "a1", minutes_ago=9), _run(ids["a"], "a3", minutes_ago=0),
-                              _run(ids["a"], "a0", started_on=None)])
+def test_run_history_for_metrics_holds_the_window_the_latest_runs_and_counts(engine: sa.Engine) -> None:
+    ids = repo.upsert_jobs(engine, _platform(engine), [_job("a"), _job("b"), _job("c"), _job("idle")], T0)
+    day = 24 * 60
+    repo.upsert_runs(engine, [
+        _run(ids["a"], "a_old", minutes_ago=90 * day), _run(ids["a"], "a_in", minutes_ago=2 * day),
+        _run(ids["a"], "a_edge", minutes_ago=30 * day), _run(ids["a"], "a_nostart", started_on=None),
+        # b last ran long ago: its latest run and its retry (same StartedOn) come back, nothing older
+        _run(ids["b"], "b_old", minutes_ago=300 * day), _run(ids["b"], "b_last", minutes_ago=100 * day),
+        _run(ids["b"], "b_last_retry", minutes_ago=100 * day, attempt=1),
+        _run(ids["c"], "c_nostart", started_on=None),
+    ])
     with engine.connect() as conn:
-        rows = list(repo.runs_for_jobs(conn, [ids["b"], ids["a"]]))
-    order = [row["run_id"] for row in rows]
-    assert sorted([order[:4], order[4:]]) == [["a1", "a2", "a3", "a0"], ["b1"]]
-    assert all(row["started_on"].tzinfo == UTC for row in rows if row["started_on"])
+        history = repo.run_history_for_metrics(conn, [ids["a"], ids["b"], ids["c"], ids["idle"]],
+                                               since=T0 - timedelta(days=30))
+    by_job: dict[int, set[str]] = {}
+    for row in history.runs:
+        by_job.setdefault(row["data_job_id"], set()).add(row["run_id"])
+    assert by_job == {ids["a"]: {"a_in", "a_edge"}, ids["b"]: {"b_last", "b_last_retry"}}
+    assert history.counts == {ids["a"]: 4, ids["b"]: 3, ids["c"]: 1}
+    assert all(row["started_on"].tzinfo == UTC for row in history.runs)
 
 
 def test_jobs_by_partition_key(engine: sa.Engine) -> None:
