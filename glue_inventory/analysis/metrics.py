@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from math import fsum
 from typing import Any
 
 from glue_inventory.analysis.billing import job_capacity_dpu, job_execution_class, run_cost_usd, run_dpu_hours
@@ -62,7 +63,10 @@ def preliminary_metrics(
     # Retries can share a StartedOn; attempt and id break the tie so "latest" does not depend on order.
     latest: tuple[datetime, int, str, str] | None = None
     runs_seen = runs_window = finished = failed = 0
-    dpu_hours = cost = failed_cost = 0.0
+    # Summed with math.fsum: the totals do not depend on the order the runs arrive in, to the last bit.
+    dpu_hours: list[float] = []
+    costs: list[float] = []
+    failed_costs: list[float] = []
     for run in runs:
         runs_seen += 1
         if run.started_on is None:
@@ -74,13 +78,14 @@ def preliminary_metrics(
             continue
         runs_window += 1
         run_cost = run_cost_usd(run, job, region, settings.pricing)
-        dpu_hours += run_dpu_hours(run, job)
-        cost += run_cost
+        dpu_hours.append(run_dpu_hours(run, job))
+        costs.append(run_cost)
         if run.state in FINISHED_STATES:
             finished += 1
         if run.state in FAILED_STATES:
             failed += 1
-            failed_cost += run_cost
+            failed_costs.append(run_cost)
+    cost = fsum(costs)
     glue_version = effective_glue_version(job.glue_version)
     return {
         "status": job_status(latest[0] if latest else None, created_on or job.created_on, now, thresholds),
@@ -94,9 +99,9 @@ def preliminary_metrics(
         "finished_runs_30d": finished,
         "failed_runs_30d": failed,
         "failure_rate_30d": failed / finished if finished else 0.0,
-        "dpu_hours_30d": dpu_hours,
+        "dpu_hours_30d": fsum(dpu_hours),
         "cost_30d_usd": cost,
-        "failed_cost_30d_usd": failed_cost,
+        "failed_cost_30d_usd": fsum(failed_costs),
         "monthly_projection_usd": cost,
         "capacity_dpu": job_capacity_dpu(job),
         "glue_version_effective": glue_version,

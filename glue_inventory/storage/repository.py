@@ -258,7 +258,8 @@ def run_history_for_metrics(bind: Bind, data_job_ids: Iterable[int], since: date
             for job_id, _, runs in conn.execute(select(latest)):
                 history.counts[job_id] = runs
             query = (select(job_runs).join(latest, latest.c.data_job_id == job_runs.c.data_job_id)
-                     .where(or_(job_runs.c.started_on >= since, job_runs.c.started_on == latest.c.latest)))
+                     .where(or_(job_runs.c.started_on >= since, job_runs.c.started_on == latest.c.latest))
+                     .order_by(job_runs.c.data_job_id, job_runs.c.started_on, job_runs.c.run_id))
             history.runs.extend(conn.execute(query).mappings())
     return history
 

@@ -87,6 +87,20 @@ def test_order_does_not_matter(seed):
     assert_metrics(metrics(JOB, reversed(RUNS)), EXPECTED)
 
 
+def test_money_sums_are_identical_to_the_last_bit_in_any_order():
+    # Execution times whose DPU-hours do not add up exactly in floating point (0.1 + 0.2 != 0.3).
+    runs = [JobRun(run_id=f"jr_{i}", state="FAILED" if i % 3 else "SUCCEEDED",
+                   started_on=NOW - timedelta(hours=i + 1), completed_on=NOW - timedelta(hours=i),
+                   execution_time_s=61 + 37 * i) for i in range(60)]
+    first = metrics(JOB, runs)
+    for seed in range(5):
+        shuffled = runs.copy()
+        random.Random(seed).shuffle(shuffled)
+        again = metrics(JOB, shuffled)
+        assert [again[k] for k in ("dpu_hours_30d", "cost_30d_usd", "failed_cost_30d_usd")] == \
+            [first[k] for k in ("dpu_hours_30d", "cost_30d_usd", "failed_cost_30d_usd")]
+
+
 def test_runs_are_streamed_once():
     assert_metrics(metrics(JOB, (run for run in RUNS)), EXPECTED)
 
