@@ -107,6 +107,10 @@ class BenchSimulator:
         return Counter(self._sim.call_counts)
 
     @property
+    def region_call_counts(self) -> Counter[str]:
+        return Counter(self._sim.region_call_counts)
+
+    @property
     def answered(self) -> int:
         return self._answered
 
@@ -146,6 +150,10 @@ class SimulatorProcess:
     @property
     def call_counts(self) -> Counter[str]:
         return self._ask("call_counts")
+
+    @property
+    def region_call_counts(self) -> Counter[str]:
+        return self._ask("region_call_counts")
 
     @property
     def answered(self) -> int:
@@ -309,6 +317,21 @@ class NaiveResult:
     cpu_seconds: float = 0.0
 
 
+def naive_pass(sim: AnySimulator) -> dict:
+    """The naive loop over the simulator's fleet, with the simulator's call counts: the figures of the baseline."""
+    log("naive loop: starting (one call after another: minutes)")
+    sim.reset_call_counts()
+    naive = naive_inventory(sim.fleet.regions)
+    calls = Counter(sim.call_counts)
+    total = sum(calls.values())
+    log(f"naive loop: {naive.seconds:.1f}s, {total} calls")
+    return {"seconds": round(naive.seconds, 2), "cpu_seconds": round(naive.cpu_seconds, 2), "jobs": naive.jobs,
+            "runs_fetched": naive.runs, "calls": total, "throttled_answers": total - sim.answered,
+            "calls_by_operation": dict(calls), "calls_per_job": round(total / max(1, naive.jobs), 4),
+            "get_job_runs_per_job": round(calls["GetJobRuns"] / max(1, naive.jobs), 4),
+            "peak_rss_mb": round(peak_rss_mb(), 1)}
+
+
 def naive_inventory(regions: list[str]) -> NaiveResult:
     """The loop a script would write: per region, page GetJobs; per job, GetJob and every GetJobRuns page,
     one call after another, with the same (largest) page sizes the pipeline uses."""
@@ -342,6 +365,7 @@ class InventoryRun:
     seconds: dict[str, float] = field(default_factory=dict)
     range_runs: list[dict] = field(default_factory=list)
     calls: Counter[str] = field(default_factory=Counter)
+    region_calls: Counter[str] = field(default_factory=Counter)
     throttled_answers: int = 0
     jobs: int = 0
     cpu_seconds: float = 0.0
@@ -395,6 +419,7 @@ def run_inventory(instance: dg.DagsterInstance, sim: AnySimulator,
     materialize(instance, ["deep_analysis_candidates"])
     run.seconds["deep_analysis_candidates"] = time.perf_counter() - phase
     run.calls = Counter(sim.call_counts)
+    run.region_calls = Counter(sim.region_call_counts)
     run.throttled_answers = run.total_calls - sim.answered
     run.cpu_seconds = cpu_seconds() - cpu
     return run

@@ -18,7 +18,6 @@ import argparse
 import os
 import sys
 import tempfile
-from collections import Counter
 from pathlib import Path
 
 import dagster as dg
@@ -31,7 +30,7 @@ from common import (
     fleet_runs,
     log,
     machine,
-    naive_inventory,
+    naive_pass,
     peak_rss_mb,
     pipeline_environment,
     print_table,
@@ -105,19 +104,7 @@ def measure(args: argparse.Namespace) -> dict:
         with (throwaway_database(args.database, workdir) as url,
               environment(pipeline_environment(sim, url, workdir))):
             if not args.skip_naive:
-                log("naive loop: starting (sequential: minutes at 100 ms per call)")
-                sim.reset_call_counts()
-                naive = naive_inventory(sim.fleet.regions)
-                calls = Counter(sim.call_counts)
-                results["naive"] = {"seconds": round(naive.seconds, 2), "cpu_seconds": round(naive.cpu_seconds, 2),
-                                    "jobs": naive.jobs,
-                                    "runs_fetched": naive.runs, "calls": sum(calls.values()),
-                                    "throttled_answers": sum(calls.values()) - sim.answered,
-                                    "calls_by_operation": dict(calls),
-                                    "calls_per_job": round(sum(calls.values()) / max(1, naive.jobs), 4),
-                                    "get_job_runs_per_job": round(calls["GetJobRuns"] / max(1, naive.jobs), 4),
-                                    "peak_rss_mb": round(peak_rss_mb(), 1)}
-                log(f"naive loop: {naive.seconds:.1f}s, {sum(calls.values())} calls")
+                results["naive"] = naive_pass(sim)
             log(f"Dagster's log: {dagster_log}")
             with (dagster_instance(args.dagster_storage, workdir, args.dagster_postgres) as instance,
                   dagster_log_to(dagster_log)):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from itertools import zip_longest
 from typing import NamedTuple
 from urllib.parse import unquote
 
@@ -39,3 +41,17 @@ def decode_partition_key(key: str) -> JobKey:
     if len(parts) != 3 or not all(parts):
         raise ValueError(f"partition key {key!r} is not <account_id>/<region>/<job_name>")
     return JobKey(parts[0], parts[1], unquote(parts[2]))
+
+
+def spread_over_platforms(keys: Iterable[str]) -> list[str]:
+    """The keys round-robin over their (account, Region), each platform's own order kept.
+
+    AWS limits API requests per account and Region, so a run working through one platform at a time
+    would leave every other platform's limit unused. Dynamic partitions keep the order they were added
+    in, so contiguous ranges (the runs the sensor and `--partition-range` make) mix every platform too.
+    """
+    by_platform: dict[str, list[str]] = {}
+    for key in keys:
+        account_id, region, _ = key.split("/", 2)
+        by_platform.setdefault(f"{account_id}/{region}", []).append(key)
+    return [key for group in zip_longest(*by_platform.values()) for key in group if key is not None]

@@ -3,7 +3,7 @@ from dagster._core.definitions.partitions.utils.base import INVALID_PARTITION_SU
 from hypothesis import given
 from hypothesis import strategies as st
 
-from glue_inventory.partitions import JobKey, decode_partition_key, encode_partition_key
+from glue_inventory.partitions import JobKey, decode_partition_key, encode_partition_key, spread_over_platforms
 
 
 @pytest.mark.parametrize(("name", "encoded"), [
@@ -30,3 +30,14 @@ def test_round_trip_and_dagster_accepts_every_name(name):
 def test_malformed_key_names_the_shape():
     with pytest.raises(ValueError, match="<account_id>/<region>/<job_name>"):
         decode_partition_key("just-a-name")
+
+
+def test_spread_over_platforms_alternates_account_regions_and_keeps_each_ones_order():
+    keys = ["111111111111/eu-west-1/a", "111111111111/eu-west-1/b",
+            "111111111111/us-east-1/a", "111111111111/us-east-1/b", "111111111111/us-east-1/c/with/slash",
+            "222222222222/us-east-1/z"]
+    assert spread_over_platforms(keys) == [
+        "111111111111/eu-west-1/a", "111111111111/us-east-1/a", "222222222222/us-east-1/z",
+        "111111111111/eu-west-1/b", "111111111111/us-east-1/b",
+        "111111111111/us-east-1/c/with/slash"]
+    assert spread_over_platforms([]) == []

@@ -12,7 +12,7 @@ from glue_inventory.demo import materialize
 from glue_inventory.partitions import encode_partition_key
 from glue_inventory.resources import InventoryDatabase
 from glue_inventory.schedules import inventory_refresh_sensor
-from glue_inventory.sensors import RANGE_END, RANGE_START, contiguous_batches, glue_job_sync_sensor
+from glue_inventory.sensors import BATCH, RANGE_END, RANGE_START, contiguous_batches, glue_job_sync_sensor
 from glue_inventory.simulate import build_fleet, start_simulator
 from glue_inventory.storage.db import engine_for
 from glue_inventory.storage.tables import data_jobs
@@ -58,12 +58,12 @@ def live_keys(url: str) -> set[str]:
 
 
 def covered(ordered: list[str], result) -> list[str]:
-    """Every partition key the run requests cover, in order; each request is one range of ≤ 500."""
+    """Every partition key the run requests cover, in order; each request is one range of ≤ BATCH."""
     keys = []
     for request in result.run_requests:
         assert list(request.asset_selection) == [PRELIMINARY]
         start, end = ordered.index(request.tags[RANGE_START]), ordered.index(request.tags[RANGE_END])
-        assert end - start < 500
+        assert end - start < BATCH
         keys.extend(ordered[start:end + 1])
     return keys
 

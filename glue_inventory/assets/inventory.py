@@ -11,7 +11,7 @@ from glue_inventory.analysis.candidates import select_candidates
 from glue_inventory.assets.preliminary import PreliminaryRunner
 from glue_inventory.assets.rows import candidate_rows, job_report_rows
 from glue_inventory.aws.inventory import InventorySnapshot, list_platform
-from glue_inventory.partitions import glue_jobs_partitions
+from glue_inventory.partitions import glue_jobs_partitions, spread_over_platforms
 from glue_inventory.reports import preliminary as render
 from glue_inventory.resources import AwsPlatforms, GlueInventoryConfig, InventoryDatabase, ReportsLocation
 
@@ -26,7 +26,7 @@ def glue_jobs(context: dg.AssetExecutionContext, aws: AwsPlatforms) -> dg.Output
 
     live = snapshot.live_partition_keys()
     existing = set(context.instance.get_dynamic_partitions(glue_jobs_partitions.name))
-    new_keys = sorted(live - existing)
+    new_keys = spread_over_platforms(sorted(live - existing))
     vanished = sorted(k for k in existing - live if snapshot.covers(k))
     if new_keys:
         context.instance.add_dynamic_partitions(glue_jobs_partitions.name, new_keys)

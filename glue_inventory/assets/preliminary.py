@@ -28,7 +28,7 @@ from glue_inventory.aws.clients import PlatformSession
 from glue_inventory.aws.glue import THROTTLING, describe_error, error_code, fetch_new_runs
 from glue_inventory.aws.parse import parse_job_run
 from glue_inventory.config import Settings
-from glue_inventory.partitions import decode_partition_key
+from glue_inventory.partitions import decode_partition_key, spread_over_platforms
 from glue_inventory.storage import repository
 from glue_inventory.storage.tables import data_jobs, platforms
 
@@ -37,7 +37,7 @@ CHUNK = 250
 # Runs stored per transaction (more when one job's fetch alone is larger).
 WRITE_ROWS = 5000
 # Fetches queued per thread, so the pool keeps busy while the calling thread writes.
-IN_FLIGHT_PER_WORKER = 4
+IN_FLIGHT_PER_WORKER = 16
 PROGRESS_EVERY_S = 10.0
 
 
@@ -161,7 +161,8 @@ class PreliminaryRunner:
                 decode_partition_key(key)  # a malformed key fails here with a clear message
                 results[key] = {"status": None, "metrics": None,
                                 "last_error": "job not in the inventory: materialize glue_jobs first"}
-        live = [r for r in records.values() if r.status != "deleted"]
+        by_key = {r.key: r for r in records.values() if r.status != "deleted"}
+        live = [by_key[key] for key in spread_over_platforms(sorted(by_key))]
         self.stats.jobs_total = len(records)
         results.update(self._refresh(live, self._sessions_by_target(live)))
         for record in records.values():

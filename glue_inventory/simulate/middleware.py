@@ -126,14 +126,26 @@ class Fault:
         return f"{self.status} {reason}", [("Content-Type", "application/x-amz-json-1.1")], body
 
 
+def request_region(environ: dict[str, Any]) -> str:
+    """The Region a SigV4-signed request was signed for ("" when unsigned)."""
+    region = _REGION_IN_AUTH.search(environ.get("HTTP_AUTHORIZATION", ""))
+    return region.group(1) if region else ""
+
+
 class CallGate:
-    """The WSGI app the simulator serves: counts, delays and rate-limits calls before moto sees them."""
+    """The WSGI app the simulator serves: counts, delays and rate-limits calls before moto sees them.
+
+    AWS throttles API requests per account and per Region: each Region gets a bucket of `rate`
+    requests per second (the simulator serves one account).
+    """
 
     def __init__(self, app: Callable[..., Iterable[bytes]], latency_s: float, rate: float | None) -> None:
         self.app = app
         self.latency_s = latency_s
-        self.bucket = TokenBucket(rate) if rate else None
+        self.rate = rate
+        self.buckets: dict[str, TokenBucket] = {}
         self.counts: Counter[str] = Counter()
+        self.region_counts: Counter[str] = Counter()
         self.lock = threading.Lock()
         self.before_call: Callable[[], None] = lambda: None
         self.faults: list[Fault] = []
@@ -142,14 +154,14 @@ class CallGate:
         candidates = [f for f in self.faults if f.operation == operation]
         if not candidates:
             return None
-        region = _REGION_IN_AUTH.search(environ.get("HTTP_AUTHORIZATION", ""))
+        region = request_region(environ) or None
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
         path = environ.get("PATH_INFO", "").encode()
         with self.lock:
             for fault in candidates:
-                if fault.matches(operation, region.group(1) if region else None, body + path):
+                if fault.matches(operation, region, body + path):
                     fault.hits += 1
                     return fault
         return None
@@ -159,8 +171,11 @@ class CallGate:
         if path.startswith("/moto-api"):
             return self.app(environ, start_response)
         operation, protocol = operation_name(environ)
+        region = request_region(environ)
         with self.lock:
             self.counts[operation] += 1
+            self.region_counts[region] += 1
+            bucket = self.buckets.setdefault(region, TokenBucket(self.rate)) if self.rate else None
         if self.latency_s:
             time.sleep(self.latency_s)
         fault = self._fault(environ, operation)
@@ -168,7 +183,7 @@ class CallGate:
             status, headers, body = fault.response(protocol)
             start_response(status, [*headers, ("Content-Length", str(len(body)))])
             return [body]
-        if self.bucket and not self.bucket.take():
+        if bucket and not bucket.take():
             status, headers, body = throttle_response(protocol)
             start_response(status, [*headers, ("Content-Length", str(len(body)))])
             return [body]

@@ -60,8 +60,15 @@ class Simulator:
     def call_counts(self) -> Counter[str]:
         return self._gate.counts
 
+    @property
+    def region_call_counts(self) -> Counter[str]:
+        """Calls per Region: each Region has its own rate limit, as on AWS."""
+        return self._gate.region_counts
+
     def reset_call_counts(self) -> None:
-        self._gate.counts.clear()
+        with self._gate.lock:
+            self._gate.counts.clear()
+            self._gate.region_counts.clear()
 
     def env(self) -> dict[str, str]:
         """Environment for boto3 clients talking to this simulator."""
