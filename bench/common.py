@@ -79,11 +79,20 @@ class SimulatorOptions:
         return f"{self.latency_ms} ms per call, rate limit {self.rate_limit or 'none'}/s, simulator {where}"
 
 
+@dataclass(frozen=True)
+class FleetSummary:
+    jobs: int
+    runs: int
+    regions: list[str]
+
+
 class BenchSimulator:
     """`start_simulator` plus a count of the requests moto answered (the rest were throttled)."""
 
     def __init__(self, options: SimulatorOptions, now: datetime) -> None:
         self.fleet = build_fleet(options.jobs, options.seed, now)
+        self.summary = FleetSummary(jobs=len(self.fleet.jobs), runs=sum(len(job.runs) for job in self.fleet.jobs),
+                                    regions=self.fleet.regions)
         self._sim = start_simulator(self.fleet, latency_ms=options.latency_ms, rate_limit_per_s=options.rate_limit)
         self._answered = 0
         self._lock = threading.Lock()
@@ -133,7 +142,9 @@ class SimulatorProcess:
         self._process = context.Process(target=_serve, args=(child, options, now), name="glue-simulator",
                                         daemon=True)
         self._process.start()
-        self.fleet = build_fleet(options.jobs, options.seed, now)  # same arguments, same fleet
+        # Only the summary: the fleet's objects (a million runs at 10,000 jobs) stay in the child, out of
+        # this process's peak RSS.
+        self.summary: FleetSummary = self._ask("summary")
         self._env: dict[str, str] = self._ask("env")
 
     def _ask(self, request: str):
@@ -187,7 +198,7 @@ def simulated_fleet(options: SimulatorOptions, now: datetime | None = None) -> I
     now = now or datetime.now(UTC)
     sim = BenchSimulator(options, now) if options.in_process else SimulatorProcess(options, now)
     try:
-        log(f"simulator: {len(sim.fleet.jobs)} jobs, {fleet_runs(sim)} runs in {', '.join(sim.fleet.regions)}, "
+        log(f"simulator: {sim.summary.jobs} jobs, {sim.summary.runs} runs in {', '.join(sim.summary.regions)}, "
             f"{options.label()} (ready in {time.perf_counter() - started:.1f}s)")
         yield sim
     finally:
@@ -232,7 +243,7 @@ def resolve_storage_arguments(args: argparse.Namespace) -> None:
 
 
 def fleet_runs(sim: AnySimulator) -> int:
-    return sum(len(job.runs) for job in sim.fleet.jobs)
+    return sim.summary.runs
 
 
 @contextmanager
@@ -301,7 +312,7 @@ def pipeline_environment(sim: AnySimulator, database_url: str, workdir: Path,
     the inventory database and the reports directory."""
     config = workdir / "glue_inventory.yaml"
     config.write_text("platforms:\n  - name: simulated\n"
-                      f"    regions: [{', '.join(sim.fleet.regions)}]\n", encoding="utf-8")
+                      f"    regions: [{', '.join(sim.summary.regions)}]\n", encoding="utf-8")
     speed: dict[str, str | None] = (dict(DAGSTER_SPEED_ENV) if dagster_speed_env
                                     else dict.fromkeys(DAGSTER_SPEED_ENV))
     return {**sim.env(), "AWS_PROFILE": None, "GLUE_INVENTORY_CONFIG": str(config),
@@ -321,7 +332,7 @@ def naive_pass(sim: AnySimulator) -> dict:
     """The naive loop over the simulator's fleet, with the simulator's call counts: the figures of the baseline."""
     log("naive loop: starting (one call after another: minutes)")
     sim.reset_call_counts()
-    naive = naive_inventory(sim.fleet.regions)
+    naive = naive_inventory(sim.summary.regions)
     calls = Counter(sim.call_counts)
     total = sum(calls.values())
     log(f"naive loop: {naive.seconds:.1f}s, {total} calls")

@@ -100,7 +100,7 @@ def measure(args: argparse.Namespace) -> dict:
     with (tempfile.TemporaryDirectory(prefix="glue-inventory-bench-") as tmp,
           simulated_fleet(options) as sim):
         workdir = Path(tmp)
-        results["fleet"] = {"jobs": len(sim.fleet.jobs), "runs": fleet_runs(sim), "regions": sim.fleet.regions}
+        results["fleet"] = {"jobs": sim.summary.jobs, "runs": fleet_runs(sim), "regions": sim.summary.regions}
         with (throwaway_database(args.database, workdir) as url,
               environment(pipeline_environment(sim, url, workdir))):
             if not args.skip_naive:
