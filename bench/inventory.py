@@ -47,7 +47,8 @@ from common import (
 
 from glue_inventory.demo import DAGSTER_SPEED_ENV, environment
 
-TARGET_SPEEDUP = 8.0
+TARGET_SPEEDUP = 8.0  # issue #3
+TARGET_SPEEDUP_AT_SCALE = 10.0  # issue #7, at 100 ms latency and no rate limit
 TARGET_REFRESH_CALLS_PER_JOB = 1.05
 
 
@@ -158,9 +159,10 @@ def report(results: dict) -> bool:
     print()
     if naive:
         speedup = naive["seconds"] / results["full"]["seconds"]
-        ok &= speedup >= TARGET_SPEEDUP
-        print(f"target: full inventory ≥ {TARGET_SPEEDUP:g}× faster than the naive loop: {speedup:.1f}× — "
-              f"{'met' if speedup >= TARGET_SPEEDUP else 'NOT met'}")
+        for target in (TARGET_SPEEDUP, TARGET_SPEEDUP_AT_SCALE):
+            ok &= speedup >= target
+            print(f"target: full inventory ≥ {target:g}× faster than the naive loop: {speedup:.1f}× — "
+                  f"{'met' if speedup >= target else 'NOT met'}")
     per_job = results["refresh"]["calls_per_job"]
     ok &= per_job <= TARGET_REFRESH_CALLS_PER_JOB
     print(f"target: refresh ≤ {TARGET_REFRESH_CALLS_PER_JOB} API calls per job: {per_job:.3f} — "

@@ -177,13 +177,14 @@ class PreliminaryRunner:
         batch: list[Fetched] = []
         todo = self._with_stored_runs(live)
         workers = self.settings.max_workers
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            pending: set[Future[Fetched]] = set()
+        pool = ThreadPoolExecutor(max_workers=workers)
+        pending: set[Future[Fetched]] = set()
 
-            def submit_more() -> None:
-                for record, known in islice(todo, IN_FLIGHT_PER_WORKER * workers - len(pending)):
-                    pending.add(pool.submit(self._fetch, sessions, record, known))
+        def submit_more() -> None:
+            for record, known in islice(todo, IN_FLIGHT_PER_WORKER * workers - len(pending)):
+                pending.add(pool.submit(self._fetch, sessions, record, known))
 
+        try:
             submit_more()
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -196,6 +197,9 @@ class PreliminaryRunner:
                     results.update(self._store(batch))
                     batch = []
                 self._progress()
+        finally:
+            # On an error (the database went away) the queued fetches are dropped, not waited for.
+            pool.shutdown(wait=True, cancel_futures=True)
         # A job throttled past botocore's retries gets one more, unhurried try: a throttling storm
         # slows the refresh down but does not fail jobs.
         retried = [self._fetch(sessions, f.record, f.known, last_try=True) for f in throttled]
