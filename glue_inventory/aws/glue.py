@@ -56,21 +56,18 @@ def job_arn(account_id: str, region: str, name: str, partition: str = "aws") -> 
     return f"arn:{partition}:glue:{region}:{account_id}:job/{name}"
 
 
-def fetch_job_tags(tagging, glue, account_id: str, region: str, names: list[str]) -> dict[str, dict[str, str]]:
-    """Tags of every job: up to 100 jobs per GetResources call; per-job GetTags only when that API is denied.
-
-    GetResources lists only resources that carry (or once carried) tags; a job it does not list has none.
-    """
-    wanted = set(names)
-    tags: dict[str, dict[str, str]] = {name: {} for name in names}
+def tagged_jobs(tagging) -> dict[str, dict[str, str]] | None:
+    """Tags of every tagged job of the region, up to 100 jobs per GetResources call; None when that API is
+    denied. GetResources lists only resources that carry (or once carried) tags: an unlisted job has none."""
+    tags: dict[str, dict[str, str]] = {}
+    token = ""
     try:
-        token = ""
         while True:
             page = tagging.get_resources(ResourceTypeFilters=["glue:job"], ResourcesPerPage=TAG_PAGE,
                                          TagsPerPage=TAGS_PER_PAGE, PaginationToken=token)
             for resource in page.get("ResourceTagMappingList", []):
                 name = job_name_from_arn(resource["ResourceARN"])
-                if name in wanted:
+                if name is not None:
                     tags[name] = {t["Key"]: t["Value"] for t in resource.get("Tags", [])}
             token = page.get("PaginationToken") or ""
             if not token:
@@ -78,9 +75,20 @@ def fetch_job_tags(tagging, glue, account_id: str, region: str, names: list[str]
     except ClientError as exc:
         if error_code(exc) not in ACCESS_DENIED:
             raise
-    for name in names:
-        tags[name] = glue.get_tags(ResourceArn=job_arn(account_id, region, name)).get("Tags", {})
-    return tags
+        return None
+
+
+def job_tags(tagged: Mapping[str, dict[str, str]] | None, glue, account_id: str, region: str,
+             names: list[str]) -> dict[str, dict[str, str]]:
+    """Tags of each of `names`: from `tagged_jobs`' answer, or one GetTags per job when it was denied."""
+    if tagged is not None:
+        return {name: tagged.get(name, {}) for name in names}
+    return {name: glue.get_tags(ResourceArn=job_arn(account_id, region, name)).get("Tags", {}) for name in names}
+
+
+def fetch_job_tags(tagging, glue, account_id: str, region: str, names: list[str]) -> dict[str, dict[str, str]]:
+    """Tags of every job: up to 100 jobs per GetResources call; per-job GetTags only when that API is denied."""
+    return job_tags(tagged_jobs(tagging), glue, account_id, region, names)
 
 
 @dataclass

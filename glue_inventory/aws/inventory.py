@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -10,7 +11,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from glue_inventory.analysis.secrets import redact_arguments, redact_text, secret_argument_names
 from glue_inventory.aws.clients import PlatformSession
-from glue_inventory.aws.glue import describe_error, fetch_job_tags, iter_jobs
+from glue_inventory.aws.glue import describe_error, iter_jobs, job_tags, tagged_jobs
 from glue_inventory.aws.parse import parse_job
 from glue_inventory.partitions import encode_partition_key
 
@@ -58,13 +59,15 @@ def list_platform(session: PlatformSession) -> PlatformListing:
         listing.account_id = session.resolve_account_id()
         glue = session.client("glue")
         specs = []
-        for raw in iter_jobs(glue):
-            try:
-                specs.append(parse_job(raw))
-            except ValueError as exc:
-                listing.skipped_jobs.append(f"{raw.get('Name')!r}: {exc}")
-        tags = fetch_job_tags(session.client("resourcegroupstaggingapi"), glue, listing.account_id,
-                              session.region, [s.name for s in specs])
+        # The tags are listed while the job definitions are: two independent sequences of pages.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            tagged = pool.submit(tagged_jobs, session.client("resourcegroupstaggingapi"))
+            for raw in iter_jobs(glue):
+                try:
+                    specs.append(parse_job(raw))
+                except ValueError as exc:
+                    listing.skipped_jobs.append(f"{raw.get('Name')!r}: {exc}")
+            tags = job_tags(tagged.result(), glue, listing.account_id, session.region, [s.name for s in specs])
         listing.jobs = [job_row(spec, listing.account_id, session.region)
                         | {"tags": redact_arguments(tags.get(spec.name, {}))}
                         for spec in specs]
