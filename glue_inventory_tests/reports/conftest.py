@@ -21,8 +21,10 @@ def chromium() -> str:
     return str(CHROMIUM)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium: str) -> Iterator[Browser]:
+    # Module scope: playwright's sync API keeps an asyncio loop running in this thread while it is open,
+    # and a later test in the same worker that calls asyncio.run (Dagster's automation evaluator) fails.
     sync_api = pytest.importorskip("playwright.sync_api", reason="the Python package playwright is not installed")
     with sync_api.sync_playwright() as playwright:
         # Never `playwright install`: it downloads a browser build, which fails offline.
