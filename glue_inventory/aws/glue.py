@@ -86,11 +86,6 @@ def job_tags(tagged: Mapping[str, dict[str, str]] | None, glue, account_id: str,
     return {name: glue.get_tags(ResourceArn=job_arn(account_id, region, name)).get("Tags", {}) for name in names}
 
 
-def fetch_job_tags(tagging, glue, account_id: str, region: str, names: list[str]) -> dict[str, dict[str, str]]:
-    """Tags of every job: up to 100 jobs per GetResources call; per-job GetTags only when that API is denied."""
-    return job_tags(tagged_jobs(tagging), glue, account_id, region, names)
-
-
 @dataclass
 class RunFetch:
     """What one job's incremental fetch saw: the pages read and whether the whole history was read."""

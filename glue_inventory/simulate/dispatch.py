@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
@@ -20,7 +19,9 @@ from typing import Any
 from moto.glue.models import glue_backends
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-_REGION_IN_AUTH = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/")
+from glue_inventory.simulate.catalog import DEFAULT_REGION
+from glue_inventory.simulate.middleware import request_region
+
 GET_JOB_RUNS = "AWSGlue.GetJobRuns"
 DEFAULT_PAGE = 100  # AWS Glue GetJobRuns without MaxResults
 
@@ -54,8 +55,7 @@ class SimulatorApp:
     def _job_runs_page(self, environ: dict, start_response: Callable) -> list[bytes]:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         request = json.loads(environ["wsgi.input"].read(length) or b"{}")
-        region = _REGION_IN_AUTH.search(environ.get("HTTP_AUTHORIZATION", ""))
-        backend = glue_backends[self.account_id][region.group(1) if region else "us-east-1"]
+        backend = glue_backends[self.account_id][request_region(environ) or DEFAULT_REGION]
         job = backend.jobs.get(request.get("JobName"))
         if job is None:
             body = {"__type": "EntityNotFoundException", "message": f"Job {request.get('JobName')} not found"}

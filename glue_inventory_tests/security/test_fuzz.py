@@ -29,10 +29,11 @@ from glue_inventory.aws.glue import (
     FINISHED_STATES,
     describe_error,
     error_code,
-    fetch_job_tags,
     fetch_new_runs,
     job_arn,
     job_name_from_arn,
+    job_tags,
+    tagged_jobs,
 )
 from glue_inventory.config import ConfigError, Settings, load_settings
 from glue_inventory.partitions import encode_partition_key
@@ -175,7 +176,7 @@ def test_tags_in_bulk_reach_exactly_the_wanted_jobs(names, data):
             return {"ResourceTagMappingList": mappings[start:end],
                     "PaginationToken": str(end) if end < len(mappings) else ""}
 
-    found = fetch_job_tags(RecordedTagging(), None, account, region, names)
+    found = job_tags(tagged_jobs(RecordedTagging()), None, account, region, names)
     wanted = [name for name in names if name != "deleted-long-ago"]
     assert {name: found[name] for name in wanted} == {name: tags.get(name, {}) for name in wanted}
     assert set(found) == set(names)
