@@ -22,44 +22,33 @@ from glue_inventory.aws.parse import (
     runs_in_response,
 )
 
-# shared/ sits beside the repository (on CI too): ../shared/fixtures/aws-recorded.
-RECORDED = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "aws-recorded"
+# The project's own fixtures, written with neutral values in the shapes AWS, placebo and the CLI produce (README.md).
+RECORDED = Path(__file__).resolve().parent.parent / "fixtures" / "recorded"
 
 # Every recorded file and the (jobs, runs) it holds: a new file fails here until it is described.
 EXPECTED_COUNTS = {
-    "custodian/test_glue_job_delete/glue.DeleteJob_1.json": (0, 0),
-    "custodian/test_glue_job_delete/glue.GetJobs_1.json": (1, 0),
-    "custodian/test_glue_job_delete/glue.GetJobs_2.json": (0, 0),
-    "custodian/test_glue_job_delete/tagging.GetResources_1.json": (0, 0),
-    "custodian/test_glue_job_disable_metrics/glue.GetJobs_1.json": (3, 0),
-    "custodian/test_glue_job_disable_metrics/glue.GetJobs_2.json": (3, 0),
-    "custodian/test_glue_job_disable_metrics/glue.UpdateJob_1.json": (0, 0),
-    "custodian/test_glue_job_disable_metrics/glue.UpdateJob_2.json": (0, 0),
-    "custodian/test_glue_job_disable_metrics/glue.UpdateJob_3.json": (0, 0),
-    "custodian/test_glue_job_disable_metrics/tagging.GetResources_1.json": (0, 0),
-    "custodian/test_glue_job_enable_metrics/glue.GetJobs_1.json": (3, 0),
-    "custodian/test_glue_job_enable_metrics/glue.GetJobs_2.json": (3, 0),
-    "custodian/test_glue_job_enable_metrics/glue.UpdateJob_1.json": (0, 0),
-    "custodian/test_glue_job_enable_metrics/glue.UpdateJob_2.json": (0, 0),
-    "custodian/test_glue_job_enable_metrics/glue.UpdateJob_3.json": (0, 0),
-    "custodian/test_glue_job_enable_metrics/tagging.GetResources_1.json": (0, 0),
-    "custodian/test_glue_job_tags/glue.GetJobs_1.json": (1, 0),
-    "custodian/test_glue_job_tags/glue.GetTags_1.json": (0, 0),
-    "custodian/test_glue_job_tags/glue.GetTags_2.json": (0, 0),
-    "custodian/test_glue_job_tags/tagging.GetResources_1.json": (0, 0),
-    "custodian/test_glue_job_tags/tagging.TagResources_1.json": (0, 0),
-    "custodian/test_glue_job_untag/glue.GetJobs_1.json": (1, 0),
-    "custodian/test_glue_job_untag/glue.GetTags_1.json": (0, 0),
-    "custodian/test_glue_job_untag/tagging.GetResources_1.json": (0, 0),
-    "custodian/test_glue_job_untag/tagging.UntagResources_1.json": (0, 0),
-    "examples/batch-stop-job-run.output.json": (0, 0),
-    "examples/create-job.output.json": (1, 0),
-    "examples/get-job-run.output.json": (0, 1),
-    "examples/get-job-runs.output.json": (0, 3),
-    "examples/get-job.output.json": (1, 0),
-    "examples/sfn-glue-sam__stepfunctions-startJobRun.sync.output.json": (0, 0),  # wrapped: see below
-    "examples/sfn-glue-sync-cdk__get-job-runs.output.json": (0, 1),
-    "examples/start-job-run.output.json": (0, 0),
+    "cli/batch-stop-job-run.output.json": (0, 0),
+    "cli/create-job.output.json": (1, 0),
+    "cli/get-job-run.output.json": (0, 1),
+    "cli/get-job-runs.output.json": (0, 3),
+    "cli/get-job-runs.python-shell.output.json": (0, 1),
+    "cli/get-job.output.json": (1, 0),
+    "cli/start-job-run.output.json": (0, 0),
+    "placebo/glue09_job_delete/glue.DeleteJob_1.json": (0, 0),
+    "placebo/glue09_job_delete/glue.GetJobs_1.json": (1, 0),
+    "placebo/glue09_job_delete/glue.GetJobs_2.json": (0, 0),
+    "placebo/glue09_job_delete/tagging.GetResources_1.json": (0, 0),
+    "placebo/job_tags/glue.GetTags_1.json": (0, 0),
+    "placebo/job_tags/tagging.GetResources_1.json": (0, 0),
+    "placebo/job_tags/tagging.TagResources_1.json": (0, 0),
+    "placebo/job_untag/glue.GetTags_1.json": (0, 0),
+    "placebo/job_untag/tagging.UntagResources_1.json": (0, 0),
+    "placebo/jobs_with_execution_class/glue.GetJobs_1.json": (3, 0),
+    "placebo/jobs_with_execution_class/glue.UpdateJob_1.json": (0, 0),
+    "placebo/jobs_without_execution_class/glue.GetJobs_1.json": (3, 0),
+    "placebo/jobs_without_execution_class/glue.UpdateJob_1.json": (0, 0),
+    "placebo/jobs_without_execution_class/tagging.GetResources_1.json": (0, 0),
+    "stepfunctions/startJobRun.sync.output.json": (0, 0),  # wrapped: see below
 }
 
 
@@ -91,20 +80,20 @@ def test_every_recorded_file_parses(name, counts):
 
 
 def test_old_job_without_glue_version_or_worker_type():
-    job = job_named("test", "custodian/test_glue_job_delete/glue.GetJobs_1.json")
+    job = job_named("test", "placebo/glue09_job_delete/glue.GetJobs_1.json")
     assert job == JobSpec(
         name="test",
         job_type="glueetl",
         max_capacity=10.0,
-        script_location="s3://aws-glue-scripts-644160558196-us-east-1/david.yun@capitalone.com/test",
+        script_location="s3://aws-glue-scripts-123456789012-us-east-1/etl/test",
         created_on=datetime(2019, 6, 11, 14, 33, 47, 862000, tzinfo=UTC),
         last_modified_on=datetime(2019, 6, 11, 15, 22, 29, 787000, tzinfo=UTC),
         default_arguments={
-            "--TempDir": "s3://aws-glue-temporary-644160558196-us-east-1/david.yun@capitalone.com",
+            "--TempDir": "s3://aws-glue-temporary-123456789012-us-east-1/etl",
             "--job-bookmark-option": "job-bookmark-disable",
             "--job-language": "python",
         },
-        role="arn:aws:iam::644160558196:role/c7n-glue-test",
+        role="arn:aws:iam::123456789012:role/AWSGlueServiceRole-test",
         timeout_minutes=2880,
     )
     assert job_capacity_dpu(job) == 10.0
@@ -113,7 +102,7 @@ def test_old_job_without_glue_version_or_worker_type():
 
 
 def test_ray_job_on_z_workers():
-    job = job_named("test-job-2", "custodian/test_glue_job_enable_metrics/glue.GetJobs_1.json")
+    job = job_named("test-job-2", "placebo/jobs_with_execution_class/glue.GetJobs_1.json")
     assert (job.job_type, job.worker_type, job.number_of_workers, job.max_capacity) == ("glueray", "Z.2X", 3, 6.0)
     assert (job.glue_version, job.execution_class, job.python_version) == ("4.0", "STANDARD", "3.9")
     assert job.default_arguments == {}
@@ -121,33 +110,33 @@ def test_ray_job_on_z_workers():
 
 
 def test_scala_and_streaming_jobs():
-    scala = job_named("test-job-3", "custodian/test_glue_job_enable_metrics/glue.GetJobs_1.json")
+    scala = job_named("test-job-3", "placebo/jobs_with_execution_class/glue.GetJobs_1.json")
     assert scala.default_arguments["--job-language"] == "scala"
-    streaming = job_named("my-testing-job", "custodian/test_glue_job_disable_metrics/glue.GetJobs_1.json")
+    streaming = job_named("my-testing-job", "placebo/jobs_without_execution_class/glue.GetJobs_1.json")
     assert (streaming.job_type, streaming.glue_version, streaming.python_version) == ("gluestreaming", "0.9", "2")
     assert streaming.execution_class is None
 
 
 def test_workers_rule_over_max_capacity():
     # Glue 1.0 with workers reports MaxCapacity 11 for 10 G.1X workers; the design counts the workers.
-    job = job_named("testjob2", "custodian/test_glue_job_disable_metrics/glue.GetJobs_1.json")
+    job = job_named("testjob2", "placebo/jobs_without_execution_class/glue.GetJobs_1.json")
     assert (job.worker_type, job.number_of_workers, job.max_capacity) == ("G.1X", 10, 11.0)
     assert job_capacity_dpu(job) == 10 * 1.0
 
 
 def test_cli_get_job_with_epoch_seconds():
-    (job,) = jobs_in_response(recorded("examples/get-job.output.json"))
+    (job,) = jobs_in_response(recorded("cli/get-job.output.json"))
     assert job.created_on == datetime(2020, 10, 15, 23, 48, 18, 167000, tzinfo=UTC)
     assert (job.job_type, job.glue_version, job.max_capacity) == ("gluestreaming", "1.0", 10.0)
     assert job.default_arguments == {"--class": "GlueApp", "--job-language": "scala"}
 
 
 def test_create_job_output_is_a_name_only():
-    assert jobs_in_response(recorded("examples/create-job.output.json")) == [JobSpec(name="my-testing-job")]
+    assert jobs_in_response(recorded("cli/create-job.output.json")) == [JobSpec(name="my-testing-job")]
 
 
 def test_cli_get_job_runs():
-    runs = runs_in_response(recorded("examples/get-job-runs.output.json"))
+    runs = runs_in_response(recorded("cli/get-job-runs.output.json"))
     assert [(run.state, run.attempt, run.execution_time_s) for run in runs] == [
         ("SUCCEEDED", 0, 117), ("FAILED", 2, 110), ("FAILED", 1, 113)]
     latest = runs[0]
@@ -161,21 +150,21 @@ def test_cli_get_job_runs():
 
 
 def test_cli_get_job_run():
-    (run,) = runs_in_response(recorded("examples/get-job-run.output.json"))
+    (run,) = runs_in_response(recorded("cli/get-job-run.output.json"))
     assert run.run_id == "jr_012e176506505074d94d761755e5c62538ee1aad6f17d39f527e9140cf0c9a5e"
     assert run.dpu_seconds is None
 
 
 def test_python_shell_run_with_iso_offsets():
-    (run,) = runs_in_response(recorded("examples/sfn-glue-sync-cdk__get-job-runs.output.json"))
+    (run,) = runs_in_response(recorded("cli/get-job-runs.python-shell.output.json"))
     assert run.started_on == datetime(2026, 7, 6, 14, 55, 20, 582000, tzinfo=UTC)  # 23:55:20.582+09:00
     assert (run.max_capacity, run.glue_version, run.execution_time_s) == (0.0625, "5.1", 71)
-    job = JobSpec(name="cdk-test-glue-python-job", job_type="pythonshell")
+    job = JobSpec(name="python-shell-job", job_type="pythonshell")
     assert run_dpu_hours(run, job) == pytest.approx(71 * 0.0625 / 3600)
 
 
 def test_step_functions_result_with_epoch_milliseconds():
-    run = parse_job_run(recorded("examples/sfn-glue-sam__stepfunctions-startJobRun.sync.output.json")
+    run = parse_job_run(recorded("stepfunctions/startJobRun.sync.output.json")
                         ["glue_job_result"])
     assert run.started_on == datetime(2021, 11, 30, 18, 13, 25, 295000, tzinfo=UTC)
     assert run.completed_on == datetime(2021, 11, 30, 18, 14, 19, 130000, tzinfo=UTC)
@@ -187,10 +176,10 @@ def test_step_functions_result_with_epoch_milliseconds():
 @pytest.mark.parametrize(
     ("file", "key", "expected"),
     [
-        ("custodian/test_glue_job_tags/glue.GetTags_1.json", None, {"abcd": "xyz"}),
-        ("custodian/test_glue_job_untag/glue.GetTags_1.json", None, {}),
-        ("custodian/test_glue_job_untag/tagging.GetResources_1.json", 0, {"abcd": "xyz"}),
-        ("custodian/test_glue_job_delete/tagging.GetResources_1.json", 0, {}),
+        ("placebo/job_tags/glue.GetTags_1.json", None, {"abcd": "xyz"}),
+        ("placebo/job_untag/glue.GetTags_1.json", None, {}),
+        ("placebo/job_tags/tagging.GetResources_1.json", 0, {"abcd": "xyz"}),
+        ("placebo/glue09_job_delete/tagging.GetResources_1.json", 0, {}),
     ],
 )
 def test_recorded_tags(file, key, expected):
