@@ -1,37 +1,40 @@
-# Every target creates .venv when it is missing and installs the package into it.
+# Every target first syncs .venv with uv.lock (`uv sync`: the package, editable, with its simulator extra
+# and the dev group), so a fresh clone needs nothing but the machine's Python 3.11. uv is the one on PATH,
+# else one that the first target installs with pip into .uv/.
 PYTHON ?= python3.11
-VENV := .venv
-BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
-
-export DAGSTER_EVENT_BATCH_SIZE ?= 1000
-export DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS ?= true
+UV_VERSION ?= 0.13.9
+UV ?= $(or $(shell command -v uv 2>/dev/null),.uv/bin/uv)
+# uv takes the interpreter that .python-version names from the machine and never downloads one.
+export UV_PYTHON_DOWNLOADS := never
+# Extra arguments for `uv sync`: .ci/run passes --locked (fail if uv.lock is behind pyproject.toml).
+UV_SYNC_ARGS ?=
 
 .PHONY: demo test ui bench lint install
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+.uv/bin/uv:
+	$(PYTHON) -m venv .uv
+	.uv/bin/python -m pip install --quiet 'uv==$(UV_VERSION)'
 
-install: $(STAMP)
+install: | $(UV)
+	$(UV) sync --quiet --extra simulator $(UV_SYNC_ARGS)
 
-demo: $(STAMP)
-	$(BIN)/glue-inventory demo
+demo: install
+	$(UV) run --no-sync glue-inventory demo
 
-test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile -q $(PYTEST_ARGS)
+test: install
+	$(UV) run --no-sync python -m pytest -n 2 --dist loadfile -q $(PYTEST_ARGS)
 
-ui: $(STAMP)
-	$(BIN)/glue-inventory ui
+ui: install
+	$(UV) run --no-sync glue-inventory ui
 
 # Postgres for both stores, as deployed (Dagster's SQLite storage writes one transaction per partition
 # event); BENCH_DATABASE=sqlite for the SQLite figures.
 BENCH_DATABASE ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-bench: $(STAMP)
-	$(BIN)/python bench/inventory.py --jobs 1000 --database $(BENCH_DATABASE)
+bench: install
+	$(UV) run --no-sync python bench/inventory.py --jobs 1000 --database $(BENCH_DATABASE)
 
-lint: $(STAMP)
-	$(BIN)/ruff check .
+# ruff, then the import contracts ([tool.importlinter] in pyproject.toml).
+lint: install
+	$(UV) run --no-sync ruff check .
+	$(UV) run --no-sync lint-imports

@@ -26,10 +26,11 @@ import dagster as dg
 import sqlalchemy as sa
 from botocore.config import Config
 
+from glue_inventory import DAGSTER_SPEED_ENV
 from glue_inventory.aws.glue import GET_JOB_RUNS_PAGE, GET_JOBS_PAGE
-from glue_inventory.demo import DAGSTER_SPEED_ENV, materialize
-from glue_inventory.partitions import glue_jobs_partitions
-from glue_inventory.sensors import RANGE_END, RANGE_START, contiguous_batches
+from glue_inventory.orchestration.automation.runs import RANGE_END, RANGE_START, partition_ranges
+from glue_inventory.orchestration.partitions import glue_jobs_partitions
+from glue_inventory.pipeline import materialize
 from glue_inventory.simulate import build_fleet, start_simulator
 from glue_inventory.storage.db import dispose_engines, engine_for
 from glue_inventory.storage.tables import job_runs
@@ -410,7 +411,7 @@ def run_inventory(instance: dg.DagsterInstance, sim: AnySimulator,
     run.seconds["glue_jobs"] = time.perf_counter() - started
     keys = instance.get_dynamic_partitions(glue_jobs_partitions.name)
     run.jobs = len(keys)
-    ranges = contiguous_batches(keys, set(keys))
+    ranges = partition_ranges(keys, set(keys))
     phase = time.perf_counter()
     for index, (first, last) in enumerate(ranges):
         calls_before = sum(sim.call_counts.values())
@@ -439,19 +440,19 @@ def run_inventory(instance: dg.DagsterInstance, sim: AnySimulator,
 def direct_preliminary(keys: list[str]) -> float:
     """Seconds to do `job_preliminary_metrics`' work over the same ranges without Dagster: the same
     runner, fresh AWS resources per range as a run has, and the same table writes as its IO manager."""
-    from glue_inventory.assets.preliminary import PreliminaryRunner
-    from glue_inventory.resources import AwsPlatforms, GlueInventoryConfig
-    from glue_inventory.storage.io_managers import write_metrics
+    from glue_inventory.orchestration.resources import AwsPlatforms, GlueInventoryConfig
+    from glue_inventory.services.preliminary import PreliminaryRunner
+    from glue_inventory.storage.jobs import write_preliminary
 
     started = time.perf_counter()
     engine = engine_for()
-    for first, last in contiguous_batches(keys, set(keys)):
+    for first, last in partition_ranges(keys, set(keys)):
         config = GlueInventoryConfig()
-        runner = PreliminaryRunner(aws=AwsPlatforms(config=config), settings=config.settings, engine=engine,
-                                   log=logging.getLogger("bench"))
+        aws = AwsPlatforms(config=config)
+        runner = PreliminaryRunner(sessions=aws.session_map(), counter=aws.counter, settings=config.settings,
+                                   engine=engine, log=logging.getLogger("bench"))
         rows = runner.run(keys[keys.index(first):keys.index(last) + 1])
-        with engine.begin() as conn:
-            write_metrics(conn, rows, "bench-without-dagster")
+        write_preliminary(engine, rows.values(), "bench-without-dagster", datetime.now(UTC))
     return time.perf_counter() - started
 
 

@@ -45,7 +45,8 @@ from common import (
     write_results,
 )
 
-from glue_inventory.demo import DAGSTER_SPEED_ENV, environment
+from glue_inventory import DAGSTER_SPEED_ENV
+from glue_inventory.pipeline import environment
 
 TARGET_SPEEDUP = 8.0  # issue #3
 TARGET_SPEEDUP_AT_SCALE = 10.0  # issue #7, at 100 ms latency and no rate limit

@@ -49,8 +49,8 @@ from common import (
     write_results,
 )
 
-from glue_inventory.demo import environment
-from glue_inventory.partitions import glue_jobs_partitions
+from glue_inventory.orchestration.partitions import glue_jobs_partitions
+from glue_inventory.pipeline import environment
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

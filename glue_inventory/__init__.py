@@ -6,5 +6,6 @@ import os
 # ~50x cheaper (measured: 2,000 partitions in one run, 64 s with defaults, 1.2 s with both). Dagster reads them
 # when it plans a run and when it stores events, so every process that loads this code location
 # (CLI, code server, run worker) gets them unless the deployment sets its own values.
-os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", "1000")
-os.environ.setdefault("DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS", "true")
+DAGSTER_SPEED_ENV = {"DAGSTER_EVENT_BATCH_SIZE": "1000", "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS": "true"}
+for _name, _value in DAGSTER_SPEED_ENV.items():
+    os.environ.setdefault(_name, _value)

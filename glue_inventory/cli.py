@@ -32,10 +32,23 @@ def _demo(args: argparse.Namespace) -> int:
         return EXIT_USAGE
 
 
+def _simulate(args: argparse.Namespace) -> int:
+    from glue_inventory.demo import DemoError, load_simulator
+
+    try:
+        load_simulator()
+    except DemoError as exc:
+        print(f"glue-inventory simulate: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    from glue_inventory.simulate.cli import run_simulate
+
+    return run_simulate(args.jobs, args.seed, args.port, args.latency_ms, args.rate_limit)
+
+
 def _refresh(args: argparse.Namespace) -> int:
     import dagster as dg
 
-    from glue_inventory.demo import DemoError, run_pipeline
+    from glue_inventory.pipeline import PipelineError, run_pipeline
 
     if args.deep < 0:
         print(f"glue-inventory refresh: --deep must be 0 or more, got {args.deep}", file=sys.stderr)
@@ -43,7 +56,7 @@ def _refresh(args: argparse.Namespace) -> int:
     try:
         with dg.DagsterInstance.get() as instance:
             run_pipeline(instance, deep_jobs=args.deep)
-    except DemoError as exc:
+    except PipelineError as exc:
         print(f"glue-inventory refresh: {exc}", file=sys.stderr)
         return 1
     return 0
@@ -59,8 +72,6 @@ def _ui(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from glue_inventory.simulate.cli import add_simulate_parser
-
     parser = argparse.ArgumentParser(prog="glue-inventory", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -70,7 +81,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--home", default=".glue_inventory", help="where the demo writes everything")
     demo.set_defaults(func=_demo)
 
-    add_simulate_parser(commands)
+    simulate = commands.add_parser("simulate", help="serve a simulated AWS Glue estate (moto) on 127.0.0.1 "
+                                   "(needs the simulator extra)")
+    simulate.add_argument("--jobs", type=int, default=200, help="number of Glue jobs (default 200)")
+    simulate.add_argument("--seed", type=int, default=7, help="random seed; the same seed gives the same fleet")
+    simulate.add_argument("--port", type=int, default=5000, help="port on 127.0.0.1 (0: any free port)")
+    simulate.add_argument("--latency-ms", type=int, default=0, help="added latency per API call")
+    simulate.add_argument("--rate-limit", type=float, default=None,
+                          help="requests per second before answering ThrottlingException")
+    simulate.set_defaults(func=_simulate)
 
     refresh = commands.add_parser(
         "refresh", help="refresh the whole inventory now: job list, every job's runs in batched runs, "

@@ -4,24 +4,13 @@ from __future__ import annotations
 
 import dagster as dg
 
-from glue_inventory.assets.deep import deep_assets
-from glue_inventory.assets.inventory import deep_analysis_candidates, glue_jobs, job_preliminary_metrics
-from glue_inventory.assets.reporting import executive_report
-from glue_inventory.automation import deep_analysis_candidate_sensor
-from glue_inventory.checks import inventory_checks
-from glue_inventory.notifications import notification_sensors
-from glue_inventory.resources import AwsPlatforms, GlueInventoryConfig, InventoryDatabase, ReportsLocation
-from glue_inventory.schedules import (
-    build_schedules,
-    inventory_automation_sensor,
-    inventory_follow_up_sensor,
-    inventory_refresh_sensor,
-    with_automation,
-)
-from glue_inventory.sensors import glue_job_sync_sensor
-from glue_inventory.storage.artifacts import JobArtifactsIOManager
-from glue_inventory.storage.io_managers import InventoryTablesIOManager
-from glue_inventory.storage.report_files import ReportFilesIOManager
+from glue_inventory.orchestration.assets import ASSETS, GLUE_JOBS
+from glue_inventory.orchestration.automation import SENSORS, build_schedules, with_automation
+from glue_inventory.orchestration.checks import inventory_checks
+from glue_inventory.orchestration.io_managers.artifacts import JobArtifactsIOManager
+from glue_inventory.orchestration.io_managers.report_files import ReportFilesIOManager
+from glue_inventory.orchestration.io_managers.tables import InventoryTablesIOManager
+from glue_inventory.orchestration.resources import AwsPlatforms, GlueInventoryConfig, InventoryDatabase, ReportsLocation
 
 config = GlueInventoryConfig()
 database = InventoryDatabase()
@@ -29,18 +18,16 @@ reports = ReportsLocation()
 
 inventory_job = dg.define_asset_job(
     "inventory_job_list",
-    selection=dg.AssetSelection.assets(glue_jobs),
+    selection=dg.AssetSelection.assets(GLUE_JOBS),
     description="Lists every Glue job and registers its partition.",
 )
 
 defs = dg.Definitions(
-    assets=with_automation([glue_jobs, job_preliminary_metrics, deep_analysis_candidates, *deep_assets,
-                            executive_report]),
+    assets=with_automation(ASSETS),
     asset_checks=inventory_checks,
     jobs=[inventory_job],
     schedules=build_schedules(),
-    sensors=[glue_job_sync_sensor, inventory_refresh_sensor, inventory_automation_sensor,
-             inventory_follow_up_sensor, deep_analysis_candidate_sensor, *notification_sensors],
+    sensors=SENSORS,
     resources={
         "config": config,
         "aws": AwsPlatforms(config=config),

@@ -50,7 +50,7 @@ IAM_ACTION = {
 }
 READ_PREFIXES = ("Get", "List", "Describe", "BatchGet")
 READ_ONLY_EXTRA = frozenset({"sts:AssumeRole", "sts:GetCallerIdentity"})
-_REPORTS = ("glue_inventory/reports/", "glue_inventory/resources.py")
+_REPORTS = ("glue_inventory/reports/",)
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ class ConditionalWrite:
 
 
 CONDITIONAL = {
-    "sns:Publish": ConditionalWrite(("glue_inventory/notifications.py",), "notifications are configured"),
+    "sns:Publish": ConditionalWrite(("glue_inventory/aws/sns.py",), "notifications are configured"),
     "s3:PutObject": ConditionalWrite(_REPORTS, "GLUE_INVENTORY_REPORTS_DIR is s3:// (the tool's own bucket)"),
     "s3:ListBucket": ConditionalWrite(_REPORTS, "GLUE_INVENTORY_REPORTS_DIR is s3:// (the tool's own bucket)"),
 }

@@ -8,23 +8,14 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from glue_inventory.automation import (
-    DEEP_ASSET_KEYS,
-    OPT_TAG,
-    STAGE_TAG,
-    DeepInputs,
-    change_reason,
-    chosen,
-    deep_analysis_candidate_sensor,
-    deep_analysis_plan,
-    exact_ranges,
-    opt_in,
-    read_cursor,
-)
-from glue_inventory.demo import materialize, run_pipeline
-from glue_inventory.partitions import decode_partition_key
-from glue_inventory.resources import GlueInventoryConfig, InventoryDatabase
-from glue_inventory.sensors import RANGE_END, RANGE_START
+from glue_inventory.analysis.deep_selection import OPT_TAG, DeepInputs, change_reason, chosen, opt_in
+from glue_inventory.keys import decode_partition_key
+from glue_inventory.orchestration.assets import DEEP_ASSET_KEYS
+from glue_inventory.orchestration.automation.deep import deep_analysis_candidate_sensor, read_cursor
+from glue_inventory.orchestration.automation.runs import RANGE_END, RANGE_START, STAGE_TAG, partition_ranges
+from glue_inventory.orchestration.resources import GlueInventoryConfig, InventoryDatabase
+from glue_inventory.pipeline import materialize, run_pipeline
+from glue_inventory.services.deep_selection import deep_analysis_plan
 from glue_inventory.simulate import build_fleet, start_simulator
 from glue_inventory.storage.db import engine_for
 from glue_inventory.storage.tables import data_jobs, deep_analysis_candidates
@@ -85,7 +76,7 @@ def test_change_reason(changes, previous, expected):
     ("abcdf", 2, [("a", "b"), ("c", "d"), ("f", "f")]),
 ])
 def test_exact_ranges(wanted, batch, expected):
-    assert exact_ranges(list("abcdefg"), set(wanted), batch) == expected
+    assert partition_ranges(list("abcdefg"), set(wanted), batch, exact=True) == expected
 
 
 # --- the sensor, on a simulated fleet and a real database -------------------------------------------

@@ -20,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from glue_inventory.automation import STAGE_TAG
+from glue_inventory.orchestration.automation.runs import STAGE_TAG
 from glue_inventory.simulate import build_fleet, start_simulator
 from glue_inventory.storage.db import dispose_engines, engine_for
 from glue_inventory.storage.tables import analysis_runs, data_jobs, deep_analysis_candidates

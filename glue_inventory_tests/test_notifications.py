@@ -13,15 +13,13 @@ import dagster as dg
 import pytest
 
 from glue_inventory.config import load_settings
-from glue_inventory.demo import run_pipeline
-from glue_inventory.notifications import (
-    ATTEMPTS,
+from glue_inventory.orchestration.automation.notifications import (
     inventory_refresh_notification_sensor,
-    post_webhook,
-    publish_sns,
     run_failure_notification_sensor,
 )
-from glue_inventory.resources import GlueInventoryConfig, InventoryDatabase
+from glue_inventory.orchestration.resources import GlueInventoryConfig, InventoryDatabase
+from glue_inventory.pipeline import run_pipeline
+from glue_inventory.services.notifications import ATTEMPTS, post_webhook, publish_sns
 from glue_inventory.simulate import Simulator, build_fleet, start_simulator
 
 # The path of a Slack webhook URL is its credential.

@@ -3,7 +3,7 @@ from dagster._core.definitions.partitions.utils.base import INVALID_PARTITION_SU
 from hypothesis import given
 from hypothesis import strategies as st
 
-from glue_inventory.partitions import JobKey, decode_partition_key, encode_partition_key, spread_over_platforms
+from glue_inventory.keys import JobKey, decode_partition_key, encode_partition_key, spread_over_platforms
 
 
 @pytest.mark.parametrize(("name", "encoded"), [

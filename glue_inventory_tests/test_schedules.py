@@ -9,13 +9,14 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from glue_inventory.automation import DEEP_ASSET_KEYS, STAGE_TAG
 from glue_inventory.config import ConfigError, load_settings
 from glue_inventory.definitions import defs
-from glue_inventory.demo import materialize, run_pipeline
-from glue_inventory.resources import GlueInventoryConfig, InventoryDatabase
-from glue_inventory.schedules import build_schedules, inventory_follow_up_sensor
-from glue_inventory.sensors import RANGE_END, RANGE_START
+from glue_inventory.orchestration.assets import DEEP_ASSET_KEYS
+from glue_inventory.orchestration.automation import build_schedules
+from glue_inventory.orchestration.automation.inventory import inventory_follow_up_sensor
+from glue_inventory.orchestration.automation.runs import RANGE_END, RANGE_START, STAGE_TAG
+from glue_inventory.orchestration.resources import GlueInventoryConfig, InventoryDatabase
+from glue_inventory.pipeline import materialize, run_pipeline
 from glue_inventory.storage.db import engine_for
 from glue_inventory.storage.tables import data_jobs, deep_analysis_candidates
 

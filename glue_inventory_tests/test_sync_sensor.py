@@ -8,11 +8,11 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from glue_inventory.demo import materialize
-from glue_inventory.partitions import encode_partition_key
-from glue_inventory.resources import InventoryDatabase
-from glue_inventory.schedules import inventory_refresh_sensor
-from glue_inventory.sensors import BATCH, RANGE_END, RANGE_START, contiguous_batches, glue_job_sync_sensor
+from glue_inventory.keys import encode_partition_key
+from glue_inventory.orchestration.automation.inventory import glue_job_sync_sensor, inventory_refresh_sensor
+from glue_inventory.orchestration.automation.runs import BATCH, RANGE_END, RANGE_START, partition_ranges
+from glue_inventory.orchestration.resources import InventoryDatabase
+from glue_inventory.pipeline import materialize
 from glue_inventory.simulate import build_fleet, start_simulator
 from glue_inventory.storage.db import engine_for
 from glue_inventory.storage.tables import data_jobs
@@ -27,7 +27,7 @@ PRELIMINARY = dg.AssetKey("job_preliminary_metrics")
     ("abcdef", "bd", 3, [("b", "d")]),  # c comes along: one wide run beats two narrow ones
 ])
 def test_contiguous_batches_cover_every_wanted_key_in_ranges_of_at_most_batch(ordered, wanted, batch, expected):
-    ranges = contiguous_batches(list(ordered), set(wanted), batch)
+    ranges = partition_ranges(list(ordered), set(wanted), batch)
     assert ranges == expected
     for start, end in ranges:
         assert ordered.index(end) - ordered.index(start) < batch

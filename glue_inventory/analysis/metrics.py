@@ -11,8 +11,8 @@ from glue_inventory.analysis.billing import job_capacity_dpu, job_execution_clas
 from glue_inventory.analysis.secrets import secret_argument_names
 from glue_inventory.analysis.status import (
     FAILED_STATES,
-    FINISHED_STATES,
     effective_glue_version,
+    failure_rate,
     in_window,
     is_eol,
     job_status,
@@ -62,7 +62,8 @@ def preliminary_metrics(
     start = window_start(now, thresholds.window_days)
     # Retries can share a StartedOn; attempt and id break the tie so "latest" does not depend on order.
     latest: tuple[datetime, int, str, str] | None = None
-    runs_seen = runs_window = finished = failed = 0
+    runs_seen = 0
+    window_runs: list[JobRun] = []
     # Summed with math.fsum: the totals do not depend on the order the runs arrive in, to the last bit.
     dpu_hours: list[float] = []
     costs: list[float] = []
@@ -76,15 +77,13 @@ def preliminary_metrics(
             latest = order
         if not in_window(run, start):
             continue
-        runs_window += 1
+        window_runs.append(run)
         run_cost = run_cost_usd(run, job, region, settings.pricing)
         dpu_hours.append(run_dpu_hours(run, job))
         costs.append(run_cost)
-        if run.state in FINISHED_STATES:
-            finished += 1
         if run.state in FAILED_STATES:
-            failed += 1
             failed_costs.append(run_cost)
+    rate, failed, finished = failure_rate(window_runs, now, thresholds.window_days)
     cost = fsum(costs)
     glue_version = effective_glue_version(job.glue_version)
     return {
@@ -95,10 +94,10 @@ def preliminary_metrics(
         "last_run_at": latest[0].isoformat() if latest else None,
         "last_run_state": latest[3] if latest else None,
         "runs_total": runs_seen if runs_total is None else runs_total,
-        "runs_30d": runs_window,
+        "runs_30d": len(window_runs),
         "finished_runs_30d": finished,
         "failed_runs_30d": failed,
-        "failure_rate_30d": failed / finished if finished else 0.0,
+        "failure_rate_30d": rate,
         "dpu_hours_30d": fsum(dpu_hours),
         "cost_30d_usd": cost,
         "failed_cost_30d_usd": fsum(failed_costs),

@@ -17,7 +17,7 @@ from typing import Any
 from glue_inventory.analysis.billing import DPU_PER_WORKER, job_execution_class
 from glue_inventory.analysis.code_rules_common import finding
 from glue_inventory.analysis.status import version_tuple
-from glue_inventory.analysis.types import JobSpec
+from glue_inventory.analysis.types import SPARK_JOB_TYPES, JobSpec
 from glue_inventory.config import Pricing
 
 RunMetrics = Mapping[str, Mapping[str, Mapping[str, Any]]]
@@ -25,7 +25,6 @@ RunMetrics = Mapping[str, Mapping[str, Mapping[str, Any]]]
 NEEDED_EXECUTORS = "glue.driver.ExecutorAllocationManager.executors.numberMaxNeededExecutors"
 HEAP_USAGE = "glue.ALL.jvm.heap.usage"
 
-SPARK_JOB_TYPES = frozenset({"glueetl", "gluestreaming"})
 STANDARD = "Standard"
 
 # Our policy, not AWS's: 20 % above the observed peak, heap below 50 % means the worker is too big,

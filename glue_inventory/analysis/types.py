@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+# Glue job types (Command.Name) that run Spark: right-sizing and Spark metrics apply to them.
+SPARK_JOB_TYPES = frozenset({"glueetl", "gluestreaming"})
+
 
 @dataclass(frozen=True)
 class JobSpec:

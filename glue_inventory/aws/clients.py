@@ -14,6 +14,7 @@ from botocore.config import Config
 from botocore.loaders import Loader
 from botocore.utils import parse_timestamp
 
+from glue_inventory.aws import sts
 from glue_inventory.config import PlatformConfig
 
 # botocore's adaptive mode rate-limits the client itself after ThrottlingException;
@@ -131,18 +132,37 @@ class PlatformSession:
             return self._clients[service]
 
     def resolve_account_id(self) -> str:
+        """The configured account, else the one in the role ARN, else the credentials' own (one STS call)."""
         if self.account_id is None:
-            self.account_id = self.platform.account_id or self.client("sts").get_caller_identity()["Account"]
+            self.account_id = (self.platform.account_id or sts.account_of_role(self.platform.role_arn)
+                               or sts.caller_account(self.client("sts")))
         return self.account_id
+
+    @property
+    def glue(self):
+        return self.client("glue")
+
+    @property
+    def tagging(self):
+        return self.client("resourcegroupstaggingapi")
+
+    @property
+    def s3(self):
+        return self.client("s3")
+
+    @property
+    def cloudwatch(self):
+        return self.client("cloudwatch")
+
+    @property
+    def cost_explorer(self):
+        return self.client("ce")
 
 
 def _assume_role(base: boto3.Session, platform: PlatformConfig, region: str, config: Config) -> boto3.Session:
     kwargs = {"endpoint_url": platform.endpoint_url} if platform.endpoint_url else {}
-    sts = base.client("sts", region_name=region, config=config, **kwargs)
-    params = {"RoleArn": platform.role_arn, "RoleSessionName": "glue-inventory"}
-    if platform.external_id:
-        params["ExternalId"] = platform.external_id
-    creds = sts.assume_role(**params)["Credentials"]
+    creds = sts.assume_role(base.client("sts", region_name=region, config=config, **kwargs), platform.role_arn,
+                            platform.external_id)
     return new_session(
         aws_access_key_id=creds["AccessKeyId"],
         aws_secret_access_key=creds["SecretAccessKey"],

@@ -1,37 +1,15 @@
-"""Glue reads: the job list, tags in bulk, and run history fetched incrementally."""
+"""Glue reads: the job list, tags per job, and run history fetched incrementally."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from botocore.exceptions import ClientError
+from glue_inventory.analysis.status import FINISHED_STATES
 
-# Largest pages the APIs accept (AWS Glue API reference: GetJobs MaxResults ≤ 1000,
-# GetJobRuns MaxResults ≤ 200; Resource Groups Tagging API: ResourcesPerPage ≤ 100, TagsPerPage ≤ 500).
+# Largest pages the APIs accept (AWS Glue API reference: GetJobs MaxResults ≤ 1000, GetJobRuns MaxResults ≤ 200).
 GET_JOBS_PAGE = 1000
 GET_JOB_RUNS_PAGE = 200
-TAG_PAGE = 100
-# A page also ends at TagsPerPage tags (100 unless asked): at 3-4 tags per job that is ~26 jobs a page.
-TAGS_PER_PAGE = 500
-
-FINISHED_STATES = frozenset({"SUCCEEDED", "FAILED", "TIMEOUT", "ERROR", "STOPPED", "EXPIRED"})
-ACCESS_DENIED = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
-# Error codes botocore's retry handler treats as throttling (botocore/retries/standard.py).
-THROTTLING = frozenset({"Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
-                        "TooManyRequestsException", "ProvisionedThroughputExceededException",
-                        "TransactionInProgressException", "RequestLimitExceeded", "BandwidthLimitExceeded",
-                        "LimitExceededException", "RequestThrottled", "SlowDown", "PriorRequestNotComplete",
-                        "EC2ThrottledException"})
-
-
-def error_code(exc: ClientError) -> str:
-    return exc.response.get("Error", {}).get("Code", "")
-
-
-def describe_error(exc: ClientError) -> str:
-    return f"{error_code(exc) or 'ClientError'}: {exc.response.get('Error', {}).get('Message', exc)}"
-
 
 def iter_jobs(glue) -> Iterator[dict]:
     """Every job definition in the region, 1000 per call."""
@@ -47,35 +25,8 @@ def iter_jobs(glue) -> Iterator[dict]:
             return
 
 
-def job_name_from_arn(arn: str) -> str | None:
-    _, sep, name = arn.partition(":job/")
-    return name if sep else None
-
-
 def job_arn(account_id: str, region: str, name: str, partition: str = "aws") -> str:
     return f"arn:{partition}:glue:{region}:{account_id}:job/{name}"
-
-
-def tagged_jobs(tagging) -> dict[str, dict[str, str]] | None:
-    """Tags of every tagged job of the region, up to 100 jobs per GetResources call; None when that API is
-    denied. GetResources lists only resources that carry (or once carried) tags: an unlisted job has none."""
-    tags: dict[str, dict[str, str]] = {}
-    token = ""
-    try:
-        while True:
-            page = tagging.get_resources(ResourceTypeFilters=["glue:job"], ResourcesPerPage=TAG_PAGE,
-                                         TagsPerPage=TAGS_PER_PAGE, PaginationToken=token)
-            for resource in page.get("ResourceTagMappingList", []):
-                name = job_name_from_arn(resource["ResourceARN"])
-                if name is not None:
-                    tags[name] = {t["Key"]: t["Value"] for t in resource.get("Tags", [])}
-            token = page.get("PaginationToken") or ""
-            if not token:
-                return tags
-    except ClientError as exc:
-        if error_code(exc) not in ACCESS_DENIED:
-            raise
-        return None
 
 
 def job_tags(tagged: Mapping[str, dict[str, str]] | None, glue, account_id: str, region: str,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +13,11 @@ from pygal.etree import etree
 from pygal.style import Style
 
 from glue_inventory.reports.formatting import REASON_ORDER, STATUS_ORDER, ordered_keys, usd
+
+# pygal appends a sys.meta_path hook for its map plugins (pygal.maps.*, unused here) that has no
+# find_spec: Python's import system skips it, but tools that walk sys.meta_path themselves (pytest's
+# importlib mode) fail on it. Nothing of ours needs it.
+sys.meta_path[:] = [hook for hook in sys.meta_path if type(hook).__module__ != "pygal"]
 
 Row = Mapping[str, Any]
 TOP_JOBS = 20

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Mapping
@@ -56,3 +57,9 @@ def write_reports(
             target.write_bytes(data)
         written.append(str(target))
     return written
+
+
+def read_report_json(base: str, relpath: str) -> Any:
+    """A JSON file written under `base` earlier, or None when there is none yet."""
+    path = UPath(base).joinpath(*_checked(relpath).split("/"))
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None

@@ -1,4 +1,9 @@
-"""Fixed facts of the simulated estate: AWS capacity and price tables, rule ids, vocabulary for names."""
+"""Fixed facts of the simulated estate: AWS capacity and price tables, rule ids, vocabulary for names.
+
+The capacity, price and billing tables restate DESIGN.md on purpose: the simulator's ground truth
+(truth.py) is computed from them independently of glue_inventory.analysis, so a wrong table in either
+fails the pipeline tests. Only the API's vocabulary (run states, job types) is shared.
+"""
 
 from __future__ import annotations
 
@@ -18,14 +23,11 @@ PRICE_PER_DPU_HOUR = {"STANDARD": 0.44, "FLEX": 0.29}
 LEGACY_SPARK_MIN_S = 600
 MIN_BILLED_S = 60
 LEGACY_VERSIONS = {None, "0.9", "1.0"}
-SPARK_TYPES = {"glueetl", "gluestreaming"}
 EOL_VERSIONS = {None, "0.9", "1.0", "2.0"}
 REQUIRED_TAGS = ("owner", "cost-center")
 
 WINDOW_DAYS = 30
 NEW_JOB_DAYS = 14
-FINISHED_STATES = {"SUCCEEDED", "FAILED", "TIMEOUT", "ERROR", "STOPPED", "EXPIRED"}
-FAILED_STATES = {"FAILED", "TIMEOUT", "ERROR"}
 
 STATUSES = ("active", "idle", "stale", "abandoned", "never_run", "new", "deleted")
 CANDIDATE_REASONS = (

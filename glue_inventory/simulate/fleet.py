@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from glue_inventory.analysis.types import SPARK_JOB_TYPES
 from glue_inventory.simulate.catalog import (
     ACTIONS,
     COST_CENTERS,
@@ -190,7 +191,7 @@ def _command(p: Profile, name: str, bucket: str) -> dict[str, str]:
 
 
 def _arguments(p: Profile, rng: random.Random, bucket: str, table: str, secrets: set[str]) -> dict[str, str]:
-    spark = p.job_type in ("glueetl", "gluestreaming")
+    spark = p.job_type in SPARK_JOB_TYPES
     args = {"--TempDir": f"s3://{bucket}/temporary/", "--target_path": f"s3://{bucket}-curated/{table}/"}
     if spark:
         args["--job-language"] = "scala" if "scala-script" in p.rules else "python"

@@ -12,17 +12,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from glue_inventory.analysis.status import FAILED_STATES, FINISHED_STATES
+from glue_inventory.analysis.types import SPARK_JOB_TYPES
 from glue_inventory.simulate.catalog import (
     EOL_VERSIONS,
-    FAILED_STATES,
-    FINISHED_STATES,
     LEGACY_SPARK_MIN_S,
     LEGACY_VERSIONS,
     MIN_BILLED_S,
     NEW_JOB_DAYS,
     PRICE_PER_DPU_HOUR,
     REQUIRED_TAGS,
-    SPARK_TYPES,
     WINDOW_DAYS,
     WORKER_DPU,
 )
@@ -59,7 +58,7 @@ def run_cost_usd(run: SimJobRun, job_type: str) -> float:
             dpus = cfg.number_of_workers * WORKER_DPU[cfg.worker_type]
         else:
             dpus = cfg.max_capacity or 0.0
-        legacy_spark = job_type in SPARK_TYPES and cfg.glue_version in LEGACY_VERSIONS
+        legacy_spark = job_type in SPARK_JOB_TYPES and cfg.glue_version in LEGACY_VERSIONS
         minimum = LEGACY_SPARK_MIN_S if legacy_spark else MIN_BILLED_S
         dpu_hours = max(run.execution_time, minimum) * dpus / 3600
     return dpu_hours * PRICE_PER_DPU_HOUR[cfg.execution_class]

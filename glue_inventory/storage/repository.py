@@ -32,7 +32,7 @@ from glue_inventory.storage.tables import (
 Bind = Engine | Connection
 BATCH_SIZE = 1000
 # SQLite allows 32766 bound parameters per statement; stay far below for IN lists.
-_IN_CHUNK = 500
+IN_CHUNK = 500
 _CANDIDATES_LOCK = 0x6769_6361_6E64  # advisory lock key: one candidate replacement at a time on Postgres
 _CACHE_TABLES = {table.name: table for table in (code_analysis_cache, llm_cache)}
 _JOB_MANAGED = {"id", "platform_id", "first_seen_at", "last_seen_at", "deleted_at", "created_at",
@@ -61,7 +61,7 @@ def dialect_insert(conn: Connection, table: Table) -> Insert:
     return dialects[conn.dialect.name](table)
 
 
-def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+def chunks(items: Iterable[Any], size: int = IN_CHUNK) -> Iterator[list[Any]]:
     iterator = iter(items)
     while chunk := list(islice(iterator, size)):
         yield chunk
@@ -127,7 +127,7 @@ def upsert_jobs(bind: Bind, platform_id: int, jobs: list[dict[str, Any]],
                 set_["status"] = case((data_jobs.c.status == "deleted", None), else_=data_jobs.c.status)
             stmt = stmt.on_conflict_do_update(index_elements=["platform_id", "name"], set_=set_)
             stmt = stmt.returning(data_jobs.c.name, data_jobs.c.id)
-            for chunk in _chunks(group, BATCH_SIZE):
+            for chunk in chunks(group, BATCH_SIZE):
                 ids.update(conn.execute(stmt, chunk).tuples().all())
     return ids
 
@@ -139,7 +139,7 @@ def mark_deleted(bind: Bind, platform_id: int, live_names: set[str], now: dateti
             data_jobs.c.platform_id == platform_id, data_jobs.c.deleted_at.is_(None))).all()
         gone = [(job_id, name) for job_id, name in stored if name not in live_names]
         stmt = update(data_jobs).values(status="deleted", deleted_at=now, updated_at=now)
-        for chunk in _chunks([job_id for job_id, _ in gone], _IN_CHUNK):
+        for chunk in chunks([job_id for job_id, _ in gone], IN_CHUNK):
             conn.execute(stmt.where(data_jobs.c.id.in_(chunk)))
     return sorted(name for _, name in gone)
 
@@ -149,7 +149,7 @@ def existing_runs_bulk(bind: Bind, data_job_ids: Iterable[int]) -> dict[int, dic
     found: dict[int, dict[str, RunState]] = {}
     query = select(job_runs.c.data_job_id, job_runs.c.run_id, job_runs.c.state, job_runs.c.started_on)
     with transaction(bind) as conn:
-        for chunk in _chunks(data_job_ids, _IN_CHUNK):
+        for chunk in chunks(data_job_ids, IN_CHUNK):
             for job_id in chunk:
                 found.setdefault(job_id, {})
             rows = conn.execute(query.where(job_runs.c.data_job_id.in_(chunk)))
@@ -168,7 +168,7 @@ def upsert_runs(bind: Bind, rows: Iterable[dict[str, Any]]) -> int:
     e.g. RUNNING that became SUCCEEDED. Returns the number of rows sent."""
     sent = 0
     with transaction(bind) as conn:
-        for chunk in _chunks(rows, BATCH_SIZE):
+        for chunk in chunks(rows, BATCH_SIZE):
             chunk = _unique(chunk, "data_job_id", "run_id")
             for keys, group in _by_keys(chunk).items():
                 _check_columns(job_runs, keys, {"id"})
@@ -194,7 +194,7 @@ def update_job_metrics(bind: Bind, rows: list[dict[str, Any]]) -> None:
                                       for column in columns}
             values["updated_at"] = now
             stmt = update(data_jobs).where(data_jobs.c.id == bindparam("b_id")).values(values)
-            for chunk in _chunks(group, BATCH_SIZE):
+            for chunk in chunks(group, BATCH_SIZE):
                 conn.execute(stmt, [{f"b_{key}": value for key, value in row.items()} for row in chunk])
 
 
@@ -208,7 +208,7 @@ def insert_analysis_runs(bind: Bind, rows: list[dict[str, Any]]) -> int:
             set_ = {column: stmt.excluded[column] for column in keys - set(key) - {"created_at"}}
             stmt = stmt.on_conflict_do_update(index_elements=key, set_=set_) if set_ else \
                 stmt.on_conflict_do_nothing(index_elements=key)
-            for chunk in _chunks(group, BATCH_SIZE):
+            for chunk in chunks(group, BATCH_SIZE):
                 conn.execute(stmt, chunk)
     return len(rows)
 
@@ -223,7 +223,7 @@ def replace_candidates(bind: Bind, dagster_run_id: str, rows: list[dict[str, Any
         conn.execute(table.delete().where(table.c.dagster_run_id == dagster_run_id))
         current = [{**row, "dagster_run_id": dagster_run_id, "is_current": True} for row in rows]
         for group in _by_keys(current).values():
-            for chunk in _chunks(group, BATCH_SIZE):
+            for chunk in chunks(group, BATCH_SIZE):
                 conn.execute(table.insert(), chunk)
     return len(rows)
 
@@ -232,7 +232,7 @@ def jobs_by_partition_key(bind: Bind, partition_keys: Iterable[str]) -> dict[str
     """data_jobs rows of the given partition keys (keys not stored are absent)."""
     found: dict[str, RowMapping] = {}
     with transaction(bind) as conn:
-        for chunk in _chunks(partition_keys, _IN_CHUNK):
+        for chunk in chunks(partition_keys, IN_CHUNK):
             for row in conn.execute(select(data_jobs).where(data_jobs.c.partition_key.in_(chunk))).mappings():
                 found[row["partition_key"]] = row
     return found
@@ -251,7 +251,7 @@ def run_history_for_metrics(bind: Bind, data_job_ids: Iterable[int], since: date
     latest run, even outside the window; retries can share it), and the count of all its runs."""
     history = RunHistory(runs=[], counts={})
     with transaction(bind) as conn:
-        for chunk in _chunks(data_job_ids, _IN_CHUNK):
+        for chunk in chunks(data_job_ids, IN_CHUNK):
             latest = (select(job_runs.c.data_job_id, func.max(job_runs.c.started_on).label("latest"),
                              func.count().label("runs"))
                       .where(job_runs.c.data_job_id.in_(chunk)).group_by(job_runs.c.data_job_id).subquery())
@@ -289,7 +289,7 @@ def cache_put(bind: Bind, table: Table | str, key: str, value: Any) -> None:
 
 
 __all__ = [
-    "BATCH_SIZE", "Bind", "RunHistory", "RunState", "cache_get", "cache_put", "existing_runs", "existing_runs_bulk",
-    "insert_analysis_runs", "jobs_by_partition_key", "mark_deleted", "replace_candidates", "run_history_for_metrics",
-    "transaction", "update_job_metrics", "upsert_jobs", "upsert_platform", "upsert_runs",
+    "BATCH_SIZE", "IN_CHUNK", "Bind", "RunHistory", "RunState", "cache_get", "cache_put", "chunks", "existing_runs",
+    "existing_runs_bulk", "insert_analysis_runs", "jobs_by_partition_key", "mark_deleted", "replace_candidates",
+    "run_history_for_metrics", "transaction", "update_job_metrics", "upsert_jobs", "upsert_platform", "upsert_runs",
 ]

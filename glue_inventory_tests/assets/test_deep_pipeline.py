@@ -8,8 +8,9 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from glue_inventory.demo import DEEP_ASSETS, materialize, run_pipeline
-from glue_inventory.partitions import encode_partition_key
+from glue_inventory.keys import encode_partition_key
+from glue_inventory.orchestration.assets import DEEP_ASSET_KEYS
+from glue_inventory.pipeline import materialize, run_pipeline
 from glue_inventory.reports.paths import job_report_relpath
 from glue_inventory.simulate import build_fleet, start_simulator
 from glue_inventory.storage.db import engine_for
@@ -61,7 +62,7 @@ def test_deep_analysis_of_chosen_jobs(deep_env):
     with dg.DagsterInstance.ephemeral() as instance:
         run_pipeline(instance, log=lambda _: None)
         for job in chosen:
-            materialize(instance, DEEP_ASSETS, partition_key=_key(job))
+            materialize(instance, DEEP_ASSET_KEYS, partition_key=_key(job))
         # A second analysis of an unchanged script is served from the cache.
         materialize(instance, ["job_code_analysis"], partition_key=_key(planted))
         record = instance.fetch_materializations(dg.AssetKey("job_code_analysis"), limit=1).records[0]
@@ -97,7 +98,7 @@ def test_without_a_key_the_review_is_a_recorded_skip(deep_env, monkeypatch):
     job = next(j for j in sim.fleet.jobs if j.region == "us-east-1")
     with dg.DagsterInstance.ephemeral() as instance:
         run_pipeline(instance, log=lambda _: None)
-        materialize(instance, DEEP_ASSETS, partition_key=_key(job))
+        materialize(instance, DEEP_ASSET_KEYS, partition_key=_key(job))
     review = _deep_rows(url)[_key(job)]["ai_analysis"]
     assert review["status"] == "skipped" and "OPENAI_API_KEY" in review["reason"]
     assert llm.requests == []

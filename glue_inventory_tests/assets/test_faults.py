@@ -7,8 +7,9 @@ import pytest
 import sqlalchemy as sa
 
 from glue_inventory.config import ConfigError, load_settings
-from glue_inventory.demo import DEEP_ASSETS, materialize, run_pipeline
-from glue_inventory.partitions import encode_partition_key
+from glue_inventory.keys import encode_partition_key
+from glue_inventory.orchestration.assets import DEEP_ASSET_KEYS
+from glue_inventory.pipeline import materialize, run_pipeline
 from glue_inventory.simulate import Fault, build_fleet, start_simulator
 from glue_inventory.storage.db import engine_for
 from glue_inventory.storage.tables import analysis_runs, data_jobs, job_runs, platforms
@@ -125,7 +126,7 @@ def test_deep_analysis_survives_cloudwatch_and_s3_faults(faulty):
         cw_errors = sim.inject(Fault("GetMetricData", code="InternalServerError", status=500, message="boom", times=2))
         cw_throttles = sim.inject(Fault("GetMetricData", code="ThrottlingException", message="Rate exceeded", times=3))
         for job in (denied, healthy):
-            materialize(instance, DEEP_ASSETS, partition_key=encode_partition_key(ACCOUNT, job.region, job.name))
+            materialize(instance, DEEP_ASSET_KEYS, partition_key=encode_partition_key(ACCOUNT, job.region, job.name))
     rows = {r["name"]: r for r in _rows(url, sa.select(data_jobs.c.name, analysis_runs.c.code_analysis,
                                                       analysis_runs.c.metrics)
                                         .join(analysis_runs, analysis_runs.c.data_job_id == data_jobs.c.id)

@@ -6,8 +6,8 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from glue_inventory.demo import materialize, run_pipeline
-from glue_inventory.partitions import encode_partition_key
+from glue_inventory.keys import encode_partition_key
+from glue_inventory.pipeline import materialize, run_pipeline
 from glue_inventory.simulate import build_fleet, start_simulator
 from glue_inventory.storage.db import engine_for
 from glue_inventory.storage.tables import data_jobs, deep_analysis_candidates, job_runs

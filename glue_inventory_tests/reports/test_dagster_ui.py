@@ -13,7 +13,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from glue_inventory.demo import run_pipeline
+from glue_inventory.pipeline import run_pipeline
 from glue_inventory.simulate import build_fleet, start_simulator
 from glue_inventory_tests.reports.png import distinct_colours
 

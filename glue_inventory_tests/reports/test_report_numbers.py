@@ -9,7 +9,7 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from glue_inventory.demo import run_pipeline
+from glue_inventory.pipeline import run_pipeline
 from glue_inventory.storage.db import engine_for
 from glue_inventory.storage.tables import data_jobs, deep_analysis_candidates
 

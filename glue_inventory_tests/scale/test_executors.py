@@ -21,12 +21,15 @@ import sqlalchemy as sa
 import yaml
 from sqlalchemy.engine import make_url
 
-from glue_inventory.demo import DAGSTER_SPEED_ENV, DEEP_ASSETS
-from glue_inventory.partitions import encode_partition_key
-from glue_inventory.sensors import RANGE_END, RANGE_START
+from glue_inventory import DAGSTER_SPEED_ENV
+from glue_inventory.keys import encode_partition_key
+from glue_inventory.orchestration.assets import DEEP_ASSET_KEYS
+from glue_inventory.orchestration.automation.runs import RANGE_END, RANGE_START
 from glue_inventory.simulate import Simulator, build_fleet, start_simulator
 from glue_inventory.storage.db import engine_for
 from glue_inventory.storage.tables import analysis_runs, data_jobs, deep_analysis_candidates
+
+DEEP_ASSETS = [key.to_user_string() for key in DEEP_ASSET_KEYS]
 
 BIN = Path(sys.executable).parent
 REPO = Path(__file__).resolve().parents[2]

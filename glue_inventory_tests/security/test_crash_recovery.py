@@ -23,9 +23,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
-from glue_inventory.demo import DemoError, materialize, run_pipeline
-from glue_inventory.partitions import encode_partition_key
-from glue_inventory.sensors import RANGE_END, RANGE_START
+from glue_inventory.keys import encode_partition_key
+from glue_inventory.orchestration.automation.runs import RANGE_END, RANGE_START
+from glue_inventory.pipeline import PipelineError, materialize, run_pipeline
 from glue_inventory.simulate import build_fleet, start_simulator
 from glue_inventory.storage.db import dispose_engines, engine_for
 from glue_inventory.storage.tables import analysis_runs, data_jobs, job_runs
@@ -207,7 +207,7 @@ def test_connection_killed_mid_batch_rolls_back_and_a_retry_converges(target, un
         killer = BackendKiller(postgres_url)
         killer.start()
         try:
-            with pytest.raises(DemoError, match="job_preliminary_metrics failed"):
+            with pytest.raises(PipelineError, match="job_preliminary_metrics failed"):
                 _preliminary(instance)
         finally:
             killer.stop()

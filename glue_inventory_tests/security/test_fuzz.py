@@ -25,18 +25,12 @@ from glue_inventory.analysis.code_analysis import MAX_FINDINGS_PER_RULE, analyse
 from glue_inventory.analysis.code_rules import run_code_rules
 from glue_inventory.analysis.script import SCRIPT_KINDS, inspect_script
 from glue_inventory.analysis.secrets import REDACTED
-from glue_inventory.aws.glue import (
-    FINISHED_STATES,
-    describe_error,
-    error_code,
-    fetch_new_runs,
-    job_arn,
-    job_name_from_arn,
-    job_tags,
-    tagged_jobs,
-)
+from glue_inventory.analysis.status import FINISHED_STATES
+from glue_inventory.aws.errors import describe_error, error_code
+from glue_inventory.aws.glue import fetch_new_runs, job_arn, job_tags
+from glue_inventory.aws.tagging import job_name_from_arn, tagged_jobs
 from glue_inventory.config import ConfigError, Settings, load_settings
-from glue_inventory.partitions import encode_partition_key
+from glue_inventory.keys import encode_partition_key
 
 MIB = 1 << 20
 ACCOUNTS = st.from_regex(r"\A[0-9]{12}\Z")

@@ -13,8 +13,9 @@ import s3fs
 import sqlalchemy as sa
 
 from glue_inventory.aws.glue import iter_jobs
-from glue_inventory.demo import DEEP_ASSETS, materialize, run_pipeline
-from glue_inventory.partitions import encode_partition_key
+from glue_inventory.keys import encode_partition_key
+from glue_inventory.orchestration.assets import DEEP_ASSET_KEYS
+from glue_inventory.pipeline import materialize, run_pipeline
 from glue_inventory.simulate import Fault, build_fleet, start_simulator
 from glue_inventory.storage.db import engine_for
 from glue_inventory.storage.tables import data_jobs, platforms
@@ -91,9 +92,9 @@ def test_checker_flags_writes_and_unlisted_reads():
 
 def test_conditional_writes_only_from_their_module():
     statements = load_policy()
-    assert violations([_call("sns:Publish", "glue_inventory/notifications.py:notify")], statements) == []
+    assert violations([_call("sns:Publish", "glue_inventory/aws/sns.py:publish")], statements) == []
     assert violations([_call("s3:PutObject", "glue_inventory/reports/store.py:write_reports")], statements) == []
-    assert violations([_call("sns:Publish", "glue_inventory/assets/inventory.py:glue_jobs")], statements)
+    assert violations([_call("sns:Publish", "glue_inventory/orchestration/assets/inventory.py:glue_jobs")], statements)
     assert violations([_call("s3:PutObject", "glue_inventory/aws/glue.py:iter_jobs")], statements)
 
 
@@ -108,7 +109,8 @@ def test_only_calls_from_our_code_are_recorded(simulator, sim_env):
 
 @pytest.fixture
 def fleet_env(sqlite_url, tmp_path, monkeypatch):
-    """A 33-job fleet (every archetype, two regions) reached through an assumed role; reports on S3."""
+    """A 33-job fleet (every archetype, two regions) reached through an assumed role, beside a platform on the
+    tool's own credentials (its account is asked of STS); reports on S3."""
     fleet = build_fleet(33, 21, datetime.now(UTC), account_id=ACCOUNT)
     with start_simulator(fleet) as sim:
         for name, value in sim.env().items():
@@ -118,7 +120,8 @@ def fleet_env(sqlite_url, tmp_path, monkeypatch):
         monkeypatch.setenv("GLUE_INVENTORY_DATABASE_URL", sqlite_url)
         config = tmp_path / "config.yaml"
         config.write_text(f"platforms:\n  - name: sim\n    regions: [us-east-1, eu-west-1]\n"
-                          f"    role_arn: {ROLE_ARN}\n    external_id: glue-inventory\n")
+                          f"    role_arn: {ROLE_ARN}\n    external_id: glue-inventory\n"
+                          "  - name: own-account\n    regions: [us-east-1]\n")
         monkeypatch.setenv("GLUE_INVENTORY_CONFIG", str(config))
         boto3.client("s3").create_bucket(Bucket=REPORTS_BUCKET)
         monkeypatch.setenv("GLUE_INVENTORY_REPORTS_DIR", f"s3://{REPORTS_BUCKET}/inventory")
@@ -142,7 +145,7 @@ def test_pipeline_calls_are_in_the_policy_and_read_only(fleet_env, sqlite_url):
     with recording() as calls, dg.DagsterInstance.ephemeral() as instance:
         run_pipeline(instance, log=lambda _: None)
         for key in _deep_keys(sim):
-            materialize(instance, DEEP_ASSETS, partition_key=key)
+            materialize(instance, DEEP_ASSET_KEYS, partition_key=key)
         materialize(instance, ["executive_report"])
     assert violations(calls, load_policy()) == []
     actions = {c.action for c in calls}

@@ -22,10 +22,11 @@ from dagster._serdes import serialize_value
 
 from glue_inventory.analysis.secrets import REDACTED
 from glue_inventory.aws.clients import platform_sessions
-from glue_inventory.aws.inventory import list_platform
 from glue_inventory.config import PlatformConfig
-from glue_inventory.demo import DEEP_ASSETS, materialize, run_pipeline
-from glue_inventory.partitions import encode_partition_key
+from glue_inventory.keys import encode_partition_key
+from glue_inventory.orchestration.assets import DEEP_ASSET_KEYS
+from glue_inventory.pipeline import materialize, run_pipeline
+from glue_inventory.services.inventory import list_platform
 from glue_inventory.simulate import SimJob, build_fleet, start_simulator
 from glue_inventory.simulate.runs import SimJobRun
 from glue_inventory.simulate.scripts import Script
@@ -158,7 +159,7 @@ def test_planted_secrets_never_leave(leaky_fleet, postgres_url, tmp_path, capfd,
     with dg.DagsterInstance.local_temp(str(home)) as instance:
         run_pipeline(instance, log=lambda _: None)
         for key in secret_keys:
-            materialize(instance, DEEP_ASSETS, partition_key=key)
+            materialize(instance, DEEP_ASSET_KEYS, partition_key=key)
         materialize(instance, ["executive_report"])
         runs = instance.get_runs()
         events = [(run.run_id, entry) for run in runs for entry in instance.all_logs(run.run_id)]

@@ -1,44 +1,41 @@
-"""The daily inventory refresh and the weekly deep analysis.
+"""The inventory's automation: the daily refresh chain and the partitions kept in step with the inventory.
 
 The refresh is a chain, because new job partitions exist only once `glue_jobs` has run:
 1. `inventory_refresh_schedule` (cron `schedules.refresh_cron`) materializes `glue_jobs`; on a fresh
    deployment declarative automation does it at once;
 2. `inventory_refresh_sensor` sees that materialization and refreshes every live job's
-   `job_preliminary_metrics` in runs of at most 2,000 partitions (sensors.BATCH);
+   `job_preliminary_metrics` in runs of at most 2,000 partitions (runs.BATCH);
 3. `inventory_follow_up_sensor` then materializes `deep_analysis_candidates`, and `executive_report`,
    each once none of its inputs is still being computed;
-4. `deep_analysis_candidate_sensor` (automation.py) requests the deep analyses the new list calls for,
+4. `deep_analysis_candidate_sensor` (deep.py) requests the deep analyses the new list calls for,
    after which step 3 refreshes the report again.
+`glue_job_sync_sensor` keeps the partitions in step with the inventory between refreshes.
 """
 
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from collections.abc import Sequence
 
 import dagster as dg
-import sqlalchemy as sa
 
-from glue_inventory.automation import (
+from glue_inventory.config import Settings
+from glue_inventory.orchestration.assets import CANDIDATES, DEEP_ASSET_KEYS, GLUE_JOBS, PRELIMINARY, REPORT
+from glue_inventory.orchestration.automation.runs import (
     AUTOMATION_INTERVAL_S,
-    CANDIDATES,
-    DEEP_ASSET_KEYS,
     SCHEDULE_STATUS,
     SENSOR_STATUS,
     STAGE_TAG,
+    SYNC_INTERVAL_S,
     TRIGGER_TAG,
-    deep_requests,
+    assets_in_progress,
     latest_materialization,
-    load_chosen,
+    partition_ranges,
+    partitions_in_progress,
     range_run,
 )
-from glue_inventory.config import ConfigError, Settings, load_settings
-from glue_inventory.partitions import glue_jobs_partitions
-from glue_inventory.resources import GlueInventoryConfig, InventoryDatabase
-from glue_inventory.sensors import IN_PROGRESS, contiguous_batches, partitions_in_progress
-from glue_inventory.storage.tables import data_jobs
+from glue_inventory.orchestration.partitions import glue_jobs_partitions
+from glue_inventory.orchestration.resources import InventoryDatabase
+from glue_inventory.storage.jobs import live_partition_keys, partition_statuses
 
-GLUE_JOBS = dg.AssetKey("glue_jobs")
-PRELIMINARY = dg.AssetKey("job_preliminary_metrics")
-REPORT = dg.AssetKey("executive_report")
+INVENTORY_TAGS = {STAGE_TAG: "inventory"}
 
 # glue_jobs once on a fresh deployment (the first inventory should not wait for the cron), and never
 # again after a failed attempt: the schedule retries the next day, not every tick.
@@ -72,10 +69,32 @@ inventory_automation_sensor = dg.AutomationConditionSensorDefinition(
     run_tags={TRIGGER_TAG: "automation"})
 
 
-def _live_keys(inventory_db: InventoryDatabase) -> set[str]:
-    with inventory_db.engine().connect() as conn:
-        return set(conn.execute(sa.select(data_jobs.c.partition_key).where(
-            sa.or_(data_jobs.c.status.is_(None), data_jobs.c.status != "deleted"))).scalars())
+@dg.sensor(minimum_interval_seconds=SYNC_INTERVAL_S, default_status=dg.DefaultSensorStatus.RUNNING,
+           asset_selection=[PRELIMINARY])
+def glue_job_sync_sensor(context: dg.SensorEvaluationContext, inventory_db: InventoryDatabase):
+    """Adds partitions for jobs the inventory found, deletes those of vanished jobs, and requests
+    preliminary metrics for jobs that have none yet, in a few batched runs."""
+    rows = partition_statuses(inventory_db.engine())
+    live = {key for key, status in rows if status != "deleted"}
+    unanalysed = {key for key, status in rows if status is None}
+    existing = context.instance.get_dynamic_partitions(glue_jobs_partitions.name)
+    existing_set = set(existing)
+    added = sorted(live - existing_set)
+    deleted = sorted(existing_set - live)
+    ordered = [key for key in existing if key in live] + added
+    # Jobs a running refresh already covers are left to it.
+    busy = partitions_in_progress(context.instance, PRELIMINARY, ordered)
+    tags = INVENTORY_TAGS | {TRIGGER_TAG: "new-jobs"}
+    requests = [range_run([PRELIMINARY], start, end, "new-jobs", tags)
+                for start, end in partition_ranges(ordered, unanalysed - busy)]
+    partition_requests = []
+    if added:
+        partition_requests.append(glue_jobs_partitions.build_add_request(added))
+    if deleted:
+        partition_requests.append(glue_jobs_partitions.build_delete_request(deleted))
+    if not requests and not partition_requests:
+        return dg.SkipReason(f"{len(live)} jobs, partitions in step, every job analysed")
+    return dg.SensorResult(run_requests=requests, dynamic_partitions_requests=partition_requests)
 
 
 @dg.sensor(minimum_interval_seconds=AUTOMATION_INTERVAL_S, default_status=SENSOR_STATUS,
@@ -88,20 +107,14 @@ def inventory_refresh_sensor(context: dg.SensorEvaluationContext, inventory_db: 
         return dg.SkipReason("glue_jobs has not been materialized yet")
     if context.cursor and int(context.cursor) >= latest.storage_id:
         return dg.SkipReason("no new job list since the last refresh")
-    live = _live_keys(inventory_db)
+    live = live_partition_keys(inventory_db.engine())
     ordered = [key for key in context.instance.get_dynamic_partitions(glue_jobs_partitions.name) if key in live]
     wanted = set(ordered) - partitions_in_progress(context.instance, PRELIMINARY, ordered)
-    tags = {STAGE_TAG: "inventory", TRIGGER_TAG: "refresh"}
+    tags = INVENTORY_TAGS | {TRIGGER_TAG: "refresh"}
     requests = [range_run([PRELIMINARY], start, end, f"refresh-{latest.storage_id}", tags)
-                for start, end in contiguous_batches(ordered, wanted)]
+                for start, end in partition_ranges(ordered, wanted)]
     context.log.info(f"refreshing {len(wanted)} of {len(ordered)} live jobs in {len(requests)} runs")
     return dg.SensorResult(run_requests=requests, cursor=str(latest.storage_id))
-
-
-def assets_in_progress(instance: dg.DagsterInstance) -> set[dg.AssetKey]:
-    """Assets selected by a run queued or running now."""
-    runs = instance.get_runs(filters=dg.RunsFilter(statuses=IN_PROGRESS))
-    return {key for run in runs for key in run.asset_selection or ()}
 
 
 @dg.sensor(minimum_interval_seconds=AUTOMATION_INTERVAL_S, default_status=SENSOR_STATUS,
@@ -127,40 +140,14 @@ def inventory_follow_up_sensor(context: dg.SensorEvaluationContext):
     return requests
 
 
-def _checked(build: Callable[[], dg.ScheduleDefinition], key: str) -> dg.ScheduleDefinition:
-    try:
-        return build()
-    except dg.DagsterInvalidDefinitionError as exc:
-        raise ConfigError(f"GLUE_INVENTORY_CONFIG: schedules.{key} or schedules.timezone: {exc} — a cron "
-                          "string has five fields ('0 6 * * *'), a timezone is an IANA name ('UTC')") from None
-
-
-def build_schedules(settings: Settings | None = None) -> list[dg.ScheduleDefinition]:
-    """The refresh and weekly deep-analysis schedules, on the cron strings of the settings."""
-    settings = settings or load_settings()
+def refresh_schedule(settings: Settings) -> dg.ScheduleDefinition:
     crons = settings.schedules
+    return dg.ScheduleDefinition(
+        name="inventory_refresh_schedule", cron_schedule=crons.refresh_cron,
+        execution_timezone=crons.timezone, target=dg.AssetSelection.keys(GLUE_JOBS),
+        tags=INVENTORY_TAGS | {TRIGGER_TAG: "schedule"}, default_status=SCHEDULE_STATUS,
+        description="Lists every Glue job; the refresh sensor and declarative automation do the rest.")
 
-    def refresh() -> dg.ScheduleDefinition:
-        return dg.ScheduleDefinition(
-            name="inventory_refresh_schedule", cron_schedule=crons.refresh_cron,
-            execution_timezone=crons.timezone, target=dg.AssetSelection.keys(GLUE_JOBS),
-            tags={STAGE_TAG: "inventory", TRIGGER_TAG: "schedule"}, default_status=SCHEDULE_STATUS,
-            description="Lists every Glue job; the refresh sensor and declarative automation do the rest.")
 
-    def weekly() -> dg.ScheduleDefinition:
-        @dg.schedule(name="deep_analysis_weekly_schedule", cron_schedule=crons.deep_analysis_cron,
-                     execution_timezone=crons.timezone, target=dg.AssetSelection.keys(*DEEP_ASSET_KEYS),
-                     default_status=SCHEDULE_STATUS)
-        def deep_analysis_weekly_schedule(context: dg.ScheduleEvaluationContext, config: GlueInventoryConfig,
-                                          inventory_db: InventoryDatabase):
-            """Deep analysis of the current top candidates and opted-in jobs, changed or not: CloudWatch
-            metrics and the LLM's view move even when the job does not."""
-            with inventory_db.engine().connect() as conn:
-                plan = {job.key: "weekly" for job in load_chosen(conn, config.settings.deep_analysis.top_k)}
-            week = (context.scheduled_execution_time or datetime.now(UTC)).strftime("%Y-%m-%d")
-            requests = deep_requests(context.instance, plan, f"weekly-{week}", "weekly")
-            return requests or dg.SkipReason(f"{len(plan)} jobs chosen, none to analyse now")
-
-        return deep_analysis_weekly_schedule
-
-    return [_checked(refresh, "refresh_cron"), _checked(weekly, "deep_analysis_cron")]
+inventory_sensors = [glue_job_sync_sensor, inventory_refresh_sensor, inventory_automation_sensor,
+                     inventory_follow_up_sensor]

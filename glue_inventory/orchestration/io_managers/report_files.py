@@ -3,7 +3,7 @@ location (a local directory or `s3://bucket/prefix`, through universal-pathlib).
 
 import dagster as dg
 
-from glue_inventory.resources import ReportsLocation
+from glue_inventory.orchestration.resources import ReportsLocation
 
 
 class ReportFilesIOManager(dg.ConfigurableIOManager):

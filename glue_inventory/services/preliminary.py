@@ -10,13 +10,12 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
 
-import sqlalchemy as sa
 from botocore.exceptions import BotoCoreError, ClientError
 
 from glue_inventory.analysis.billing import run_cost_usd, run_dpu_hours
@@ -24,13 +23,15 @@ from glue_inventory.analysis.metrics import preliminary_metrics
 from glue_inventory.analysis.secrets import redact_text
 from glue_inventory.analysis.status import window_start
 from glue_inventory.analysis.types import JobRun, JobSpec
-from glue_inventory.aws.clients import PlatformSession
-from glue_inventory.aws.glue import THROTTLING, describe_error, error_code, fetch_new_runs
+from glue_inventory.aws.clients import CallCounter
+from glue_inventory.aws.errors import THROTTLING, describe_error, error_code
+from glue_inventory.aws.glue import fetch_new_runs
 from glue_inventory.aws.parse import parse_job_run
+from glue_inventory.aws.sessions import PlatformUnreachable, SessionMap
 from glue_inventory.config import Settings
-from glue_inventory.partitions import decode_partition_key, spread_over_platforms
+from glue_inventory.keys import decode_partition_key, spread_over_platforms
 from glue_inventory.storage import repository
-from glue_inventory.storage.tables import data_jobs, platforms
+from glue_inventory.storage.jobs import mark_history_complete, read_jobs
 
 # Jobs whose stored runs are read together, and the most stored per transaction: bounds memory.
 CHUNK = 250
@@ -74,27 +75,24 @@ class RefreshStats:
     pages: int = 0
 
 
-def load_job_records(engine: sa.Engine, keys: list[str]) -> dict[str, JobRecord]:
-    records: dict[str, JobRecord] = {}
-    query = (sa.select(data_jobs, platforms.c.region, platforms.c.account_id)
-             .join(platforms, platforms.c.id == data_jobs.c.platform_id))
-    with engine.connect() as conn:
-        for start in range(0, len(keys), 1000):
-            batch = keys[start:start + 1000]
-            for row in conn.execute(query.where(data_jobs.c.partition_key.in_(batch))).mappings():
-                spec = JobSpec(
-                    name=row["name"], job_type=row["job_type"], worker_type=row["worker_type"],
-                    number_of_workers=row["number_of_workers"], max_capacity=row["max_capacity"],
-                    glue_version=row["glue_version"], execution_class=row["execution_class"],
-                    script_location=row["script_location"], created_on=row["created_on"],
-                    default_arguments=dict.fromkeys(row["default_argument_names"] or [], ""),
-                    tags=row["tags"] or {},
-                )
-                records[row["partition_key"]] = JobRecord(
-                    key=row["partition_key"], id=row["id"], region=row["region"], account_id=row["account_id"],
-                    spec=spec, status=row["status"], history_complete=bool(row["runs_history_complete"]),
-                    secret_argument_names=list(row["secret_argument_names"] or []))
-    return records
+def job_record(job: dict) -> JobRecord:
+    """A stored job (`storage.jobs.read_jobs`) as the preliminary refresh and the deep analysis use it."""
+    spec = JobSpec(
+        name=job["name"], job_type=job["job_type"], worker_type=job["worker_type"],
+        number_of_workers=job["number_of_workers"], max_capacity=job["max_capacity"],
+        glue_version=job["glue_version"], execution_class=job["execution_class"],
+        script_location=job["script_location"], created_on=job["created_on"],
+        default_arguments=dict.fromkeys(job["default_argument_names"] or [], ""),
+        tags=job["tags"] or {},
+    )
+    return JobRecord(key=job["partition_key"], id=job["data_job_id"], region=job["region"],
+                     account_id=job["account_id"], spec=spec, status=job["status"],
+                     history_complete=bool(job["runs_history_complete"]),
+                     secret_argument_names=list(job["secret_argument_names"] or []))
+
+
+def load_job_records(bind: repository.Bind, keys: list[str]) -> dict[str, JobRecord]:
+    return {key: job_record(job) for key, job in read_jobs(bind, keys).items()}
 
 
 def run_row(record: JobRecord, run: JobRun, settings: Settings, fetched_at: datetime) -> dict:
@@ -129,8 +127,10 @@ class PreliminaryRunner:
     a batch are computed as soon as it is stored, while the pool keeps fetching.
     """
 
-    def __init__(self, *, aws, settings: Settings, engine: sa.Engine, log, now: datetime | None = None):
-        self.aws = aws
+    def __init__(self, *, sessions: SessionMap, counter: CallCounter, settings: Settings, engine: repository.Bind,
+                 log, now: datetime | None = None):
+        self.sessions = sessions
+        self.counter = counter
         self.settings = settings
         self.engine = engine
         self.log = log
@@ -139,18 +139,6 @@ class PreliminaryRunner:
         self._lock = threading.Lock()
         self._last_progress = 0.0
         self._started = 0.0
-
-    def _sessions_by_target(self, records: Iterable[JobRecord]) -> dict[tuple[str, str], PlatformSession]:
-        wanted = {(r.account_id, r.region) for r in records}
-        found: dict[tuple[str, str], PlatformSession] = {}
-        for session in self.aws.sessions():
-            if session.region not in {region for _, region in wanted}:
-                continue
-            try:
-                found.setdefault((session.resolve_account_id(), session.region), session)
-            except (ClientError, BotoCoreError) as exc:
-                self.log.warning(f"platform {session.name}: cannot resolve its account: {exc}")
-        return found
 
     def run(self, keys: list[str]) -> dict[str, dict]:
         self._started = time.monotonic()
@@ -164,14 +152,14 @@ class PreliminaryRunner:
         by_key = {r.key: r for r in records.values() if r.status != "deleted"}
         live = [by_key[key] for key in spread_over_platforms(sorted(by_key))]
         self.stats.jobs_total = len(records)
-        results.update(self._refresh(live, self._sessions_by_target(live)))
+        results.update(self._refresh(live))
         for record in records.values():
             if record.status == "deleted":
                 results[record.key] = self._deleted_row(record)
         self._progress(force=True)
         return results
 
-    def _refresh(self, live: list[JobRecord], sessions) -> dict[str, dict]:
+    def _refresh(self, live: list[JobRecord]) -> dict[str, dict]:
         results: dict[str, dict] = {}
         throttled: list[Fetched] = []
         batch: list[Fetched] = []
@@ -182,7 +170,7 @@ class PreliminaryRunner:
 
         def submit_more() -> None:
             for record, known in islice(todo, IN_FLIGHT_PER_WORKER * workers - len(pending)):
-                pending.add(pool.submit(self._fetch, sessions, record, known))
+                pending.add(pool.submit(self._fetch, record, known))
 
         try:
             submit_more()
@@ -202,7 +190,7 @@ class PreliminaryRunner:
             pool.shutdown(wait=True, cancel_futures=True)
         # A job throttled past botocore's retries gets one more, unhurried try: a throttling storm
         # slows the refresh down but does not fail jobs.
-        retried = [self._fetch(sessions, f.record, f.known, last_try=True) for f in throttled]
+        retried = [self._fetch(f.record, f.known, last_try=True) for f in throttled]
         results.update(self._store(batch + retried))
         return results
 
@@ -210,24 +198,21 @@ class PreliminaryRunner:
         """Each job with the states of its stored runs, read from the database CHUNK jobs at a time."""
         for start in range(0, len(live), CHUNK):
             chunk = live[start:start + CHUNK]
-            with self.engine.connect() as conn:
-                known = repository.existing_runs_bulk(conn, [r.id for r in chunk])
+            known = repository.existing_runs_bulk(self.engine, [r.id for r in chunk])
             for record in chunk:
                 yield record, {run_id: state for run_id, (state, _) in known.pop(record.id, {}).items()}
 
-    def _fetch(self, sessions, record: JobRecord, known: dict[str, str], last_try: bool = False) -> Fetched:
+    def _fetch(self, record: JobRecord, known: dict[str, str], last_try: bool = False) -> Fetched:
         """New and changed runs of one job as `job_runs` rows; an error is recorded, never raised."""
         fetched = Fetched(record, known)
-        session = sessions.get((record.account_id, record.region))
         try:
-            if session is None:
-                fetched.error = f"no configured platform reaches account {record.account_id} in {record.region}"
-            else:
-                fetch = fetch_new_runs(session.client("glue"), record.spec.name, known, record.history_complete)
-                fetched_at = datetime.now(UTC)
-                fetched.rows = [run_row(record, parse_job_run(raw), self.settings, fetched_at)
-                                for raw in fetch.changed]
-                fetched.pages = fetch.pages
+            session = self.sessions.session(record.account_id, record.region)
+            fetch = fetch_new_runs(session.glue, record.spec.name, known, record.history_complete)
+            fetched_at = datetime.now(UTC)
+            fetched.rows = [run_row(record, parse_job_run(raw), self.settings, fetched_at) for raw in fetch.changed]
+            fetched.pages = fetch.pages
+        except PlatformUnreachable as exc:
+            fetched.error = redact_text(str(exc))
         except ClientError as exc:
             fetched.error = redact_text(describe_error(exc))
             fetched.throttled = error_code(exc) in THROTTLING and not last_try
@@ -245,11 +230,9 @@ class PreliminaryRunner:
         if not batch:
             return {}
         completed = [f.record.id for f in batch if f.error is None and not f.record.history_complete]
-        with self.engine.begin() as conn:
+        with repository.transaction(self.engine) as conn:
             repository.upsert_runs(conn, (row for f in batch for row in f.rows))
-            if completed:
-                conn.execute(sa.update(data_jobs).where(data_jobs.c.id.in_(completed))
-                             .values(runs_history_complete=True))
+            mark_history_complete(conn, completed)
         with self._lock:
             self.stats.pages += sum(f.pages for f in batch)
             self.stats.runs_changed += sum(len(f.rows) for f in batch)
@@ -259,8 +242,7 @@ class PreliminaryRunner:
         """Metrics from the stored history: the runs of the window and each job's latest, plus a count."""
         start = window_start(self.now, self.settings.thresholds.window_days)
         runs_by_job: dict[int, list[JobRun]] = defaultdict(list)
-        with self.engine.connect() as conn:
-            history = repository.run_history_for_metrics(conn, [r.id for r in jobs], start)
+        history = repository.run_history_for_metrics(self.engine, [r.id for r in jobs], start)
         for row in history.runs:
             runs_by_job[row["data_job_id"]].append(stored_run(row))
         results = {}
@@ -288,7 +270,7 @@ class PreliminaryRunner:
             return
         self._last_progress = now
         elapsed = max(now - self._started, 1e-6)
-        counter = self.aws.counter
+        counter = self.counter
         self.log.info(
             f"preliminary metrics: {self.stats.jobs_done}/{self.stats.jobs_total} jobs "
             f"({self.stats.jobs_done / elapsed:.1f} jobs/s), {counter.total_calls} API calls "

@@ -1,29 +1,22 @@
 """Inventory group: the job list, per-job run history and metrics, and the deep-analysis candidates."""
 
-
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import dagster as dg
 
-from glue_inventory.analysis.candidates import select_candidates
-from glue_inventory.assets.preliminary import PreliminaryRunner
-from glue_inventory.assets.rows import candidate_rows, job_report_rows
-from glue_inventory.aws.inventory import InventorySnapshot, list_platform
-from glue_inventory.partitions import glue_jobs_partitions, spread_over_platforms
-from glue_inventory.reports import preliminary as render
-from glue_inventory.resources import AwsPlatforms, GlueInventoryConfig, InventoryDatabase, ReportsLocation
+from glue_inventory.keys import spread_over_platforms
+from glue_inventory.orchestration.partitions import glue_jobs_partitions
+from glue_inventory.orchestration.resources import AwsPlatforms, GlueInventoryConfig, InventoryDatabase, ReportsLocation
+from glue_inventory.services.candidates import candidate_list
+from glue_inventory.services.inventory import InventorySnapshot, list_inventory
+from glue_inventory.services.preliminary import PreliminaryRunner
 
 
 @dg.asset(group_name="inventory", pool="aws_api", io_manager_key="inventory_tables", kinds={"aws", "glue"})
 def glue_jobs(context: dg.AssetExecutionContext, aws: AwsPlatforms) -> dg.Output[InventorySnapshot]:
     """Every Glue job of every configured account and region, with its configuration and tags."""
-    sessions = aws.sessions()
-    with ThreadPoolExecutor(max_workers=min(8, len(sessions)) or 1) as pool:
-        listings = list(pool.map(list_platform, sessions))
-    snapshot = InventorySnapshot(listings=listings, seen_at=datetime.now(UTC))
-
+    snapshot = list_inventory(aws.sessions())
     live = snapshot.live_partition_keys()
     existing = set(context.instance.get_dynamic_partitions(glue_jobs_partitions.name))
     new_keys = spread_over_platforms(sorted(live - existing))
@@ -33,16 +26,19 @@ def glue_jobs(context: dg.AssetExecutionContext, aws: AwsPlatforms) -> dg.Output
     for key in vanished:
         context.instance.delete_dynamic_partition(glue_jobs_partitions.name, key)
 
-    failed = [listing for listing in listings if listing.error]
+    failed = [listing for listing in snapshot.listings if listing.error]
     for listing in failed:
         context.log.warning(f"platform {listing.name} failed: {listing.error}")
-    context.log.info(f"{len(live)} jobs on {len(listings) - len(failed)}/{len(listings)} platforms; "
-                     f"{len(new_keys)} new, {len(vanished)} vanished; API calls {aws.counter.snapshot()}")
+    for duplicate in snapshot.duplicates:
+        context.log.warning(f"platform {duplicate}: not listed twice")
+    context.log.info(f"{len(live)} jobs on {len(snapshot.listings) - len(failed)}/{len(snapshot.listings)} "
+                     f"platforms; {len(new_keys)} new, {len(vanished)} vanished; API calls {aws.counter.snapshot()}")
     return dg.Output(snapshot, metadata={
         "jobs": len(live),
         "new_jobs": len(new_keys),
         "vanished_jobs": len(vanished),
         "platforms_failed": len(failed),
+        "platforms_duplicate": len(snapshot.duplicates),
         "api_calls": aws.counter.total_calls,
         "throttling_retries": aws.counter.total_retries,
         "platforms": dg.MetadataValue.md(snapshot.platforms_markdown()),
@@ -64,7 +60,8 @@ def job_preliminary_metrics(
     context: dg.AssetExecutionContext, aws: AwsPlatforms, config: GlueInventoryConfig, inventory_db: InventoryDatabase
 ) -> dg.Output[dict[str, dict]]:
     """Run history (kept in `job_runs` beyond Glue's retention), status, cost and failure rate per job."""
-    runner = PreliminaryRunner(aws=aws, settings=config.settings, engine=inventory_db.engine(), log=context.log)
+    runner = PreliminaryRunner(sessions=aws.session_map(), counter=aws.counter, settings=config.settings,
+                               engine=inventory_db.engine(), log=context.log)
     results = runner.run(list(context.partition_keys))
     statuses = Counter(row["status"] for row in results.values() if row.get("status"))
     errors = sum(1 for row in results.values() if row.get("last_error"))
@@ -89,26 +86,15 @@ def deep_analysis_candidates(
     job_preliminary_metrics: dict[str, dict],
 ) -> dg.Output[list[dict]]:
     """Jobs worth a deep analysis, each with its reasons, score, priority and estimated monthly saving."""
-    jobs = job_preliminary_metrics
-    live = {key: row["metrics"] for key, row in jobs.items() if row["status"] != "deleted" and row["metrics"]}
-    candidates = select_candidates(live, config.settings)
-    rows = candidate_rows(candidates, jobs)
-    job_rows = job_report_rows(jobs, candidates, datetime.now(UTC))
-    generated_at = datetime.now(UTC)
-    written = reports.write({
-        "inventory.json": render.inventory_json(job_rows, generated_at),
-        "inventory.csv": render.inventory_csv(job_rows),
-        "candidates.json": render.candidates_json(rows, generated_at),
-        "candidates.csv": render.candidates_csv(rows),
-        "inventory_summary.md": render.inventory_summary_md(job_rows, rows, generated_at),
-    })
-    summary = render.inventory_summary_md(job_rows, rows[:50], generated_at)
-    context.log.info(f"{len(rows)} candidates among {len(live)} live jobs; reports: {written}")
+    result = candidate_list(job_preliminary_metrics, config.settings, datetime.now(UTC))
+    written = reports.write(result.files)
+    rows = result.rows
+    context.log.info(f"{len(rows)} candidates among {result.live_jobs} live jobs; reports: {written}")
     return dg.Output(rows, metadata={
         "candidates": len(rows),
-        "live_jobs": len(live),
+        "live_jobs": result.live_jobs,
         "estimated_monthly_savings_usd": round(sum(r["estimated_monthly_savings_usd"] for r in rows), 2),
         "by_priority": dg.MetadataValue.json(dict(Counter(r["priority"] for r in rows))),
-        "summary": dg.MetadataValue.md(summary),
+        "summary": dg.MetadataValue.md(result.summary_md),
         "reports": dg.MetadataValue.json(written),
     })

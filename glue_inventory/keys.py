@@ -1,4 +1,4 @@
-"""Dynamic partitions: one per Glue job, keyed `<account_id>/<region>/<job_name>`."""
+"""Job keys: `<account_id>/<region>/<job_name>`, the partition key of a job in every layer."""
 
 from __future__ import annotations
 
@@ -7,10 +7,6 @@ from collections.abc import Iterable
 from itertools import zip_longest
 from typing import NamedTuple
 from urllib.parse import unquote
-
-import dagster as dg
-
-glue_jobs_partitions = dg.DynamicPartitionsDefinition(name="glue_jobs")
 
 # Dagster rejects partition keys holding "..." or control characters (INVALID_PARTITION_SUBSTRINGS);
 # Glue allows both in job names, so they are percent-encoded, as is "%" itself to stay reversible.

@@ -1,21 +1,26 @@
-"""One platform's job list: definitions and tags, or the reason it could not be read."""
+"""The job list: every platform's definitions and tags (or the reason it could not be read), and storing it."""
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from glue_inventory.analysis.secrets import redact_arguments, redact_text, secret_argument_names
 from glue_inventory.aws.clients import PlatformSession
-from glue_inventory.aws.glue import describe_error, iter_jobs, job_tags, tagged_jobs
+from glue_inventory.aws.errors import AWS_ERRORS, describe_error
+from glue_inventory.aws.glue import iter_jobs, job_tags
 from glue_inventory.aws.parse import parse_job
-from glue_inventory.partitions import encode_partition_key
+from glue_inventory.aws.tagging import tagged_jobs
+from glue_inventory.keys import encode_partition_key
+from glue_inventory.storage import repository
 
-log = logging.getLogger(__name__)
+PLATFORM_TYPE = "aws_glue"
+# Platforms listed at once: each lists its tags and job definitions as two sequences of pages.
+LISTING_THREADS = 8
 
 
 @dataclass
@@ -57,11 +62,11 @@ def list_platform(session: PlatformSession) -> PlatformListing:
                               credentials=session.platform.credentials_reference())
     try:
         listing.account_id = session.resolve_account_id()
-        glue = session.client("glue")
+        glue = session.glue
         specs = []
         # The tags are listed while the job definitions are: two independent sequences of pages.
         with ThreadPoolExecutor(max_workers=1) as pool:
-            tagged = pool.submit(tagged_jobs, session.client("resourcegroupstaggingapi"))
+            tagged = pool.submit(tagged_jobs, session.tagging)
             for raw in iter_jobs(glue):
                 try:
                     specs.append(parse_job(raw))
@@ -84,6 +89,8 @@ class InventorySnapshot:
 
     listings: list[PlatformListing]
     seen_at: datetime
+    # Platforms not listed because an earlier one reaches the same account and Region.
+    duplicates: list[str] = field(default_factory=list)
 
     def live_partition_keys(self) -> set[str]:
         return {job["partition_key"] for listing in self.listings for job in listing.jobs}
@@ -100,4 +107,52 @@ class InventorySnapshot:
             status = f"failed: {listing.error}" if listing.error else "ok"
             lines.append(f"| {listing.platform_name} | {listing.account_id or '?'} | {listing.region} "
                          f"| {len(listing.jobs)} | {status} |")
+        lines += [f"| {duplicate} | | | 0 | skipped |" for duplicate in self.duplicates]
         return "\n".join(lines)
+
+
+def _distinct(sessions: Sequence[PlatformSession]) -> tuple[list[PlatformSession], list[str]]:
+    """The sessions to list: the first of each (account, Region), and a note for each one left out.
+    A session whose account cannot be resolved is kept: its listing records why."""
+    first: dict[tuple[str, str], str] = {}
+    kept, duplicates = [], []
+    for session in sessions:
+        try:
+            target = (session.resolve_account_id(), session.region)
+        except AWS_ERRORS:
+            kept.append(session)
+            continue
+        if target in first:
+            duplicates.append(f"{session.name}: same account {target[0]} and Region as {first[target]}")
+            continue
+        first[target] = session.name
+        kept.append(session)
+    return kept, duplicates
+
+
+def list_inventory(sessions: Sequence[PlatformSession]) -> InventorySnapshot:
+    """Every platform's listing, listed in parallel; a failed platform is a listing with its error."""
+    distinct, duplicates = _distinct(sessions)
+    with ThreadPoolExecutor(max_workers=min(LISTING_THREADS, len(distinct)) or 1) as pool:
+        listings = list(pool.map(list_platform, distinct))
+    return InventorySnapshot(listings=listings, seen_at=datetime.now(UTC), duplicates=duplicates)
+
+
+def store_snapshot(bind: repository.Bind, snapshot: InventorySnapshot) -> None:
+    """One transaction: platforms and jobs upserted, and the jobs a successfully listed platform no longer
+    has marked deleted."""
+    with repository.transaction(bind) as conn:
+        for listing in snapshot.listings:
+            _store_listing(conn, listing, snapshot.seen_at)
+
+
+def _store_listing(conn: repository.Bind, listing: PlatformListing, seen_at: datetime) -> None:
+    platform_id = repository.upsert_platform(
+        conn, name=listing.platform_name, platform_type=PLATFORM_TYPE,
+        account_id=listing.account_id or "unknown", region=listing.region,
+        credentials=listing.credentials, status="failed" if listing.error else "ok",
+        last_error=listing.error, synced_at=seen_at)
+    if listing.error:
+        return  # a failed listing says nothing about which jobs vanished
+    repository.upsert_jobs(conn, platform_id, listing.jobs, seen_at)
+    repository.mark_deleted(conn, platform_id, {job["name"] for job in listing.jobs}, seen_at)

@@ -1,6 +1,5 @@
 """Dagster resources: AWS platforms from the config, the inventory database, the reports location."""
 
-
 import os
 from functools import cached_property
 
@@ -8,7 +7,10 @@ import dagster as dg
 from pydantic import PrivateAttr
 
 from glue_inventory.aws.clients import CallCounter, PlatformSession, platform_sessions
+from glue_inventory.aws.sessions import SessionMap
 from glue_inventory.config import DEFAULT_REPORTS_DIR, Settings, load_settings
+from glue_inventory.reports.store import read_report_json, write_reports
+from glue_inventory.storage.db import database_url, engine_for
 
 
 class GlueInventoryConfig(dg.ConfigurableResource):
@@ -35,6 +37,10 @@ class AwsPlatforms(dg.ConfigurableResource):
                                                counter=self._counter)
         return self._sessions
 
+    def session_map(self) -> SessionMap:
+        """The sessions by (account, Region), isolating platforms that cannot be reached."""
+        return SessionMap(self.sessions())
+
     @property
     def counter(self) -> CallCounter:
         return self._counter
@@ -46,8 +52,6 @@ class InventoryDatabase(dg.ConfigurableResource):
     url: str | None = None
 
     def engine(self):
-        from glue_inventory.storage.db import database_url, engine_for
-
         return engine_for(self.url or database_url())
 
 
@@ -62,14 +66,7 @@ class ReportsLocation(dg.ConfigurableResource):
 
     def read_json(self, relpath: str):
         """A JSON file written earlier (e.g. the inventory history), or None when there is none yet."""
-        import json
-
-        from upath import UPath
-
-        path = UPath(self.root) / relpath
-        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+        return read_report_json(self.root, relpath)
 
     def write(self, files: dict[str, str | bytes]) -> list[str]:
-        from glue_inventory.reports.store import write_reports
-
         return write_reports(self.root, files)

@@ -7,10 +7,11 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from glue_inventory.analysis.candidates import reason_savings
-from glue_inventory.assets.rows import job_report_rows
 from glue_inventory.config import Settings
 from glue_inventory.reports.job_report import job_report_md
 from glue_inventory.reports.paths import job_report_relpath
+from glue_inventory.reports.rows import job_report_rows
+from glue_inventory.storage import repository
 
 SEVERE = ("critical", "high")
 
@@ -113,3 +114,16 @@ def compile_deep_analysis(jobs: Mapping[str, Mapping], scripts: Mapping, code: M
             "report_path": path,
         }
     return compiled, files
+
+
+def record_deep_analyses(bind: repository.Bind, jobs: Mapping[str, Mapping], scripts: Mapping, code: Mapping,
+                         cloudwatch: Mapping, ai: Mapping, settings: Settings,
+                         dagster_run_id: str) -> tuple[dict[str, dict], dict[str, str]]:
+    """Compile each job's deep analysis, store it in `analysis_runs` (one transaction) and return
+    (per job: report path and recommendations, the report files to write)."""
+    compiled, files = compile_deep_analysis(jobs, scripts, code, cloudwatch, ai, settings)
+    repository.insert_analysis_runs(bind, [
+        {k: v for k, v in row.items() if k != "report_path"} | {"dagster_run_id": dagster_run_id}
+        for row in compiled.values()])
+    return {key: {"report": row["report_path"], "recommendations": row["recommendations"]}
+            for key, row in compiled.items()}, files

@@ -1,0 +1,26 @@
+"""STS: whose credentials these are, and credentials of a role to assume."""
+
+from __future__ import annotations
+
+import re
+
+ROLE_SESSION_NAME = "glue-inventory"
+_ROLE_ARN = re.compile(r"^arn:aws[a-zA-Z-]*:iam::(\d{12}):role/")
+
+
+def account_of_role(role_arn: str | None) -> str | None:
+    """The account id written in a role ARN (`arn:aws:iam::<account>:role/<name>`), without a call."""
+    match = _ROLE_ARN.match(role_arn or "")
+    return match.group(1) if match else None
+
+
+def caller_account(sts) -> str:
+    return sts.get_caller_identity()["Account"]
+
+
+def assume_role(sts, role_arn: str, external_id: str | None) -> dict:
+    """The role's temporary credentials (AccessKeyId, SecretAccessKey, SessionToken, Expiration)."""
+    params = {"RoleArn": role_arn, "RoleSessionName": ROLE_SESSION_NAME}
+    if external_id:
+        params["ExternalId"] = external_id
+    return sts.assume_role(**params)["Credentials"]

@@ -1,0 +1,97 @@
+"""Deep-analysis group: CloudWatch right-sizing, the script, code analysis, LLM review, the per-job verdict."""
+
+import os
+from datetime import UTC, datetime
+
+import dagster as dg
+
+from glue_inventory.orchestration.partitions import glue_jobs_partitions
+from glue_inventory.orchestration.resources import AwsPlatforms, GlueInventoryConfig, InventoryDatabase, ReportsLocation
+from glue_inventory.services.code_review import ai_reviews, code_analyses
+from glue_inventory.services.deep_inputs import cloudwatch_results, script_results
+from glue_inventory.services.deep_verdict import record_deep_analyses
+from glue_inventory.services.preliminary import job_record, load_job_records
+from glue_inventory.storage.jobs import read_jobs
+
+DEEP = {
+    "group_name": "deep_analysis",
+    "partitions_def": glue_jobs_partitions,
+    "io_manager_key": "job_artifacts",
+    "backfill_policy": dg.BackfillPolicy.single_run(),
+}
+
+
+def _unreachable(results: dict[str, dict]) -> int:
+    return sum(1 for result in results.values() if result.get("error"))
+
+
+@dg.asset(**DEEP, pool="aws_api", kinds={"aws", "cloudwatch"})
+def job_cloudwatch_metrics(context: dg.AssetExecutionContext, aws: AwsPlatforms, config: GlueInventoryConfig,
+                           inventory_db: InventoryDatabase) -> dict[str, dict]:
+    """CloudWatch metrics of each job's recent runs and the worker count and type they call for."""
+    engine = inventory_db.engine()
+    jobs = read_jobs(engine, context.partition_keys)
+    specs = {key: job_record(job).spec for key, job in jobs.items()}
+    results = cloudwatch_results(aws.session_map(), engine, jobs, specs, config.settings, datetime.now(UTC))
+    context.add_output_metadata({"jobs": len(results), "errors": _unreachable(results),
+                                 "api_calls": aws.counter.total_calls})
+    return results
+
+
+@dg.asset(**DEEP, pool="aws_api", kinds={"aws", "s3"})
+def job_script(context: dg.AssetExecutionContext, aws: AwsPlatforms, config: GlueInventoryConfig,
+               inventory_db: InventoryDatabase) -> dict[str, dict]:
+    """Each job's script from S3: sha256 of the original and the text with secrets redacted."""
+    jobs = read_jobs(inventory_db.engine(), context.partition_keys)
+    results = script_results(aws.session_map(), jobs, config.settings)
+    context.add_output_metadata({"scripts": sum(1 for r in results.values() if r.get("sha256")),
+                                 "missing": sum(1 for r in results.values() if not r.get("sha256"))})
+    return results
+
+
+@dg.asset(**DEEP, ins={"job_script": dg.AssetIn()}, kinds={"python"})
+def job_code_analysis(context: dg.AssetExecutionContext, config: GlueInventoryConfig,
+                      inventory_db: InventoryDatabase, job_script: dict[str, dict]) -> dict[str, dict]:
+    """AST rules, pylint, bandit and secrets findings per job script (cached by script and tool versions)."""
+    engine = inventory_db.engine()
+    results, hits = code_analyses(engine, read_jobs(engine, context.partition_keys), job_script, config.settings)
+    context.add_output_metadata({"jobs": len(results), "cache_hits": hits,
+                                 "findings": sum(len(r["findings"]) for r in results.values())})
+    return results
+
+
+@dg.asset(**DEEP, ins={"job_script": dg.AssetIn(), "job_code_analysis": dg.AssetIn(),
+                       "job_cloudwatch_metrics": dg.AssetIn()}, kinds={"openai"})
+def job_ai_review(context: dg.AssetExecutionContext, config: GlueInventoryConfig, inventory_db: InventoryDatabase,
+                  job_script: dict[str, dict], job_code_analysis: dict[str, dict],
+                  job_cloudwatch_metrics: dict[str, dict]) -> dict[str, dict]:
+    """A structured LLM review per job (OpenAI-compatible API), or a recorded skip when no key is set."""
+    engine = inventory_db.engine()
+    specs = {key: record.spec for key, record in load_job_records(engine, list(context.partition_keys)).items()}
+    results = ai_reviews(engine, specs, job_script, job_code_analysis, job_cloudwatch_metrics, config.settings,
+                         os.environ)
+    statuses = [r.get("status") for r in results.values()]
+    context.add_output_metadata({"reviewed": statuses.count("ok"), "skipped": statuses.count("skipped"),
+                                 "errors": statuses.count("error")})
+    return results
+
+
+@dg.asset(**DEEP, ins={"job_script": dg.AssetIn(), "job_code_analysis": dg.AssetIn(),
+                       "job_cloudwatch_metrics": dg.AssetIn(), "job_ai_review": dg.AssetIn()},
+          kinds={"markdown"})
+def job_deep_analysis(context: dg.AssetExecutionContext, config: GlueInventoryConfig,
+                      inventory_db: InventoryDatabase, reports: ReportsLocation, job_script: dict[str, dict],
+                      job_code_analysis: dict[str, dict], job_cloudwatch_metrics: dict[str, dict],
+                      job_ai_review: dict[str, dict]) -> dict[str, dict]:
+    """Everything known about each job compiled into recommendations with savings, and its Markdown report."""
+    engine = inventory_db.engine()
+    verdicts, files = record_deep_analyses(engine, read_jobs(engine, context.partition_keys), job_script,
+                                           job_code_analysis, job_cloudwatch_metrics, job_ai_review,
+                                           config.settings, context.run_id)
+    written = reports.write(files)
+    context.add_output_metadata({"jobs": len(verdicts), "reports": len(written)})
+    return verdicts
+
+
+deep_assets = [job_cloudwatch_metrics, job_script, job_code_analysis, job_ai_review, job_deep_analysis]
+DEEP_ASSET_KEYS = [asset.key for asset in deep_assets]

@@ -1,0 +1,26 @@
+"""Every sensor and schedule: the inventory refresh chain, the deep analysis, notifications."""
+
+import dagster as dg
+
+from glue_inventory.config import ConfigError, Settings, load_settings
+from glue_inventory.orchestration.automation.deep import deep_analysis_candidate_sensor, weekly_schedule
+from glue_inventory.orchestration.automation.inventory import inventory_sensors, refresh_schedule, with_automation
+from glue_inventory.orchestration.automation.notifications import notification_sensors
+
+SENSORS = [*inventory_sensors, deep_analysis_candidate_sensor, *notification_sensors]
+
+
+def build_schedules(settings: Settings | None = None) -> list[dg.ScheduleDefinition]:
+    """The refresh and weekly deep-analysis schedules, on the cron strings of the settings."""
+    settings = settings or load_settings()
+    schedules = []
+    for build, key in ((refresh_schedule, "refresh_cron"), (weekly_schedule, "deep_analysis_cron")):
+        try:
+            schedules.append(build(settings))
+        except dg.DagsterInvalidDefinitionError as exc:
+            raise ConfigError(f"GLUE_INVENTORY_CONFIG: schedules.{key} or schedules.timezone: {exc} — a cron "
+                              "string has five fields ('0 6 * * *'), a timezone is an IANA name ('UTC')") from None
+    return schedules
+
+
+__all__ = ["SENSORS", "build_schedules", "with_automation"]

@@ -1,0 +1,75 @@
+"""In-process orchestration of the whole pipeline, for `glue-inventory refresh`, the demo and the benchmarks:
+glue_jobs → preliminary metrics of every job (batched) → candidates → deep analysis → executive report."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import dagster as dg
+
+from glue_inventory.orchestration.assets import CANDIDATES, DEEP_ASSET_KEYS, GLUE_JOBS, PRELIMINARY, REPORT
+from glue_inventory.orchestration.automation.runs import RANGE_END, RANGE_START, partition_ranges
+from glue_inventory.orchestration.partitions import glue_jobs_partitions
+from glue_inventory.storage.candidates import top_candidate_keys
+from glue_inventory.storage.db import engine_for
+
+
+class PipelineError(RuntimeError):
+    """A step of the pipeline failed; the message names it and where its logs are."""
+
+
+def _set(values: dict[str, str | None]) -> None:
+    for key, value in values.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@contextmanager
+def environment(values: dict[str, str | None]) -> Iterator[None]:
+    """Set (or, for None, unset) environment variables for the block; restore them afterwards."""
+    saved = {key: os.environ.get(key) for key in values}
+    try:
+        _set(values)
+        yield
+    finally:
+        _set(saved)
+
+
+def materialize(instance: dg.DagsterInstance, keys: list[dg.AssetKey | str], tags: dict[str, str] | None = None,
+                partition_key: str | None = None) -> None:
+    """One in-process run of the assets `keys`; raises PipelineError when it fails."""
+    from glue_inventory.definitions import defs
+
+    selection = [dg.AssetKey(key) if isinstance(key, str) else key for key in keys]
+    job = defs.resolve_implicit_global_asset_job_def()
+    result = job.execute_in_process(instance=instance, asset_selection=selection,
+                                    tags=tags or {}, partition_key=partition_key, raise_on_error=False,
+                                    run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}})
+    if not result.success:
+        names = ", ".join(key.to_user_string() for key in selection)
+        raise PipelineError(f"materializing {names} failed: see the run's logs in {instance.root_directory}")
+
+
+def run_pipeline(instance: dg.DagsterInstance, log: Callable[[str], object] = print, deep_jobs: int = 0) -> None:
+    """glue_jobs → preliminary metrics over every partition (batched) → candidates → deep analysis of
+    the top `deep_jobs` candidates → executive report."""
+    started = time.monotonic()
+    materialize(instance, [GLUE_JOBS])
+    keys = instance.get_dynamic_partitions(glue_jobs_partitions.name)
+    log(f"glue_jobs: {len(keys)} jobs ({time.monotonic() - started:.1f}s)")
+    for start, end in partition_ranges(keys, set(keys)):
+        materialize(instance, [PRELIMINARY], {RANGE_START: start, RANGE_END: end})
+    log(f"job_preliminary_metrics: {len(keys)} partitions ({time.monotonic() - started:.1f}s)")
+    materialize(instance, [CANDIDATES])
+    log(f"deep_analysis_candidates ({time.monotonic() - started:.1f}s)")
+    chosen = top_candidate_keys(engine_for(), deep_jobs)
+    for key in chosen:
+        materialize(instance, DEEP_ASSET_KEYS, partition_key=key)
+    log(f"deep analysis of the top {len(chosen)} candidates ({time.monotonic() - started:.1f}s)")
+    materialize(instance, [REPORT])
+    log(f"executive_report ({time.monotonic() - started:.1f}s)")

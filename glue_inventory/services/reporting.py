@@ -1,0 +1,98 @@
+"""The executive report: every job, the current candidates and the latest deep analyses, rendered as
+the executive summary, the offline dashboard and their JSON, with the trend of past inventories."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from glue_inventory.aws.cost_explorer import glue_spend_usd
+from glue_inventory.aws.errors import AWS_ERRORS
+from glue_inventory.aws.sessions import SessionMap
+from glue_inventory.reports.dashboard import dashboard_html
+from glue_inventory.reports.executive import executive_json, executive_numbers, executive_summary_md
+from glue_inventory.reports.paths import job_report_relpath
+from glue_inventory.reports.rows import job_report_rows
+from glue_inventory.storage.analyses import latest_deep
+from glue_inventory.storage.candidates import current_candidates
+from glue_inventory.storage.jobs import read_jobs
+from glue_inventory.storage.repository import Bind
+
+HISTORY_FILE = "history.json"
+# Snapshots kept for the trend chart: two years of daily refreshes.
+HISTORY_LIMIT = 730
+# Cost Explorer's window: the same 30 days as the estimate.
+SPEND_DAYS = 30
+
+
+@dataclass
+class ExecutiveReport:
+    files: dict[str, str]
+    summary_md: str
+    numbers: dict
+
+
+def deep_summaries(bind: Bind) -> dict[int, dict]:
+    """The newest deep analysis of each job, summarised for the dashboard."""
+    deep = {}
+    for job_id, row in latest_deep(bind).items():
+        findings = (row["code_analysis"] or {}).get("findings") or []
+        deep[job_id] = {
+            "recommendations": row["recommendations"] or [],
+            "code_findings": dict(Counter(finding.get("severity") or "info" for finding in findings)),
+            "security_findings": sum(1 for f in findings if f.get("source") == "bandit" or "secret" in f["rule_id"]
+                                     or "credential" in f["rule_id"]),
+        }
+    return deep
+
+
+def actual_glue_spend(sessions: SessionMap, now: datetime) -> dict | None:
+    """Glue spend of the last 30 days from Cost Explorer (once per account), or None when unavailable."""
+    start, end = (now - timedelta(days=SPEND_DAYS)).date().isoformat(), now.date().isoformat()
+    by_account = {account: session for (account, _), session in sessions.accounts().items()}
+    if sessions.failures:
+        return None  # a total without some accounts would understate the spend
+    try:
+        total = sum(glue_spend_usd(session.cost_explorer, start, end) for session in by_account.values())
+    except AWS_ERRORS:
+        return None
+    return {"period_start": start, "period_end": end, "actual_usd": total}
+
+
+def executive_report(bind: Bind, sessions: SessionMap, history: list | None, now: datetime) -> ExecutiveReport:
+    """The report files (executive summary, dashboard, JSON, the history with this inventory added)."""
+    jobs = read_jobs(bind)
+    candidates = current_candidates(bind)
+    deep = deep_summaries(bind)
+    for job in jobs.values():
+        if job["data_job_id"] in deep:
+            job["deep"] = deep[job["data_job_id"]] | {"report_path": job_report_relpath(job["partition_key"])}
+    rows = _with_candidates(job_report_rows(jobs, [], now), candidates)
+    history = history or []
+    spend = actual_glue_spend(sessions, now)
+    numbers = executive_numbers(rows, candidates, history, spend, now)
+    snapshot = {"generated_at": now.isoformat(), "jobs_by_status": numbers["jobs"]["by_status"],
+                "monthly_projection_usd": numbers["spend"]["estimated_monthly_usd"],
+                "job_keys": sorted(j["key"] for j in rows if j["status"] != "deleted")}
+    summary = executive_summary_md(rows, candidates, history, spend, now)
+    files = {
+        "executive_summary.md": summary,
+        "executive.json": executive_json(rows, candidates, history, spend, now),
+        "dashboard.html": dashboard_html(rows, candidates, history, spend, now),
+        HISTORY_FILE: json.dumps((history + [snapshot])[-HISTORY_LIMIT:]),
+    }
+    return ExecutiveReport(files=files, summary_md=summary, numbers=numbers)
+
+
+def _with_candidates(rows: list[dict], candidates: list[Mapping]) -> list[dict]:
+    by_key = {c["key"]: c for c in candidates}
+    for row in rows:
+        candidate = by_key.get(row["key"])
+        if candidate:
+            row.update(priority=candidate["priority"], candidate_reasons=candidate["reasons"],
+                       estimated_monthly_savings_usd=candidate["estimated_monthly_savings_usd"],
+                       savings_by_reason=candidate["savings_by_reason"])
+    return rows

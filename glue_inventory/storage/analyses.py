@@ -1,0 +1,53 @@
+"""Reads of `analysis_runs` and `job_runs` for the deep analysis: recent runs, latest deep analyses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from glue_inventory.storage.repository import Bind, chunks, transaction
+from glue_inventory.storage.tables import analysis_runs, job_artifacts, job_runs
+
+_NEWEST_DEEP = (sa.select(sa.func.max(analysis_runs.c.id)).where(analysis_runs.c.analysis_type == "deep")
+                .group_by(analysis_runs.c.data_job_id))
+
+
+def recent_runs(bind: Bind, data_job_id: int, now: datetime, window_days: int,
+                limit: int) -> list[tuple[str, datetime, datetime]]:
+    """The job's latest finished runs of the window, newest first: (run id, started, completed)."""
+    query = (sa.select(job_runs.c.run_id, job_runs.c.started_on, job_runs.c.completed_on)
+             .where(job_runs.c.data_job_id == data_job_id,
+                    job_runs.c.started_on >= now - timedelta(days=window_days),
+                    job_runs.c.completed_on.is_not(None))
+             .order_by(job_runs.c.started_on.desc()).limit(limit))
+    with transaction(bind) as conn:
+        return [tuple(row) for row in conn.execute(query)]
+
+
+def latest_deep(bind: Bind) -> dict[int, sa.RowMapping]:
+    """The newest deep `analysis_runs` row of each job that has one."""
+    with transaction(bind) as conn:
+        return {row["data_job_id"]: row for row in conn.execute(
+            sa.select(analysis_runs).where(analysis_runs.c.id.in_(_NEWEST_DEEP))).mappings()}
+
+
+def deep_history(bind: Bind, data_job_ids: Iterable[int]
+                 ) -> tuple[dict[int, datetime], dict[int, str], dict[int, tuple[datetime, str | None]]]:
+    """Per job: when a run of it was last stored, the script sha `job_script` last read, and (completed at,
+    script sha) of its latest deep analysis. Only JSON fields are read, never the stored script text."""
+    stored, scripts, deep = {}, {}, {}
+    with transaction(bind) as conn:
+        for chunk in chunks(data_job_ids):
+            stored.update(conn.execute(sa.select(job_runs.c.data_job_id, sa.func.max(job_runs.c.fetched_at))
+                                       .where(job_runs.c.data_job_id.in_(chunk))
+                                       .group_by(job_runs.c.data_job_id)).all())
+            scripts.update(conn.execute(
+                sa.select(job_artifacts.c.data_job_id, job_artifacts.c.content["sha256"].as_string())
+                .where(job_artifacts.c.asset == "job_script", job_artifacts.c.data_job_id.in_(chunk))).all())
+            deep.update((row[0], row[1:]) for row in conn.execute(
+                sa.select(analysis_runs.c.data_job_id, analysis_runs.c.completed_at,
+                          analysis_runs.c.metrics[("script", "sha256")].as_string())
+                .where(analysis_runs.c.id.in_(_NEWEST_DEEP.where(analysis_runs.c.data_job_id.in_(chunk))))))
+    return stored, scripts, deep
