@@ -87,6 +87,16 @@ class CallCounter:
             return {"calls": dict(self.calls), "retries": dict(self.retries)}
 
 
+class _ServiceClient:
+    """`session.glue` and the like: the session's client of one service, for aws/ functions to use."""
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+
+    def __get__(self, session: PlatformSession, owner: type) -> object:
+        return session.client(self.service)
+
+
 @dataclass
 class PlatformSession:
     """One platform (account) in one region, with the clients the pipeline needs."""
@@ -99,6 +109,12 @@ class PlatformSession:
     _clients: dict[str, object] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     account_id: str | None = None
+
+    glue = _ServiceClient("glue")
+    tagging = _ServiceClient("resourcegroupstaggingapi")
+    s3 = _ServiceClient("s3")
+    cloudwatch = _ServiceClient("cloudwatch")
+    cost_explorer = _ServiceClient("ce")
 
     @property
     def name(self) -> str:
@@ -137,27 +153,6 @@ class PlatformSession:
             self.account_id = (self.platform.account_id or sts.account_of_role(self.platform.role_arn)
                                or sts.caller_account(self.client("sts")))
         return self.account_id
-
-    @property
-    def glue(self):
-        return self.client("glue")
-
-    @property
-    def tagging(self):
-        return self.client("resourcegroupstaggingapi")
-
-    @property
-    def s3(self):
-        return self.client("s3")
-
-    @property
-    def cloudwatch(self):
-        return self.client("cloudwatch")
-
-    @property
-    def cost_explorer(self):
-        return self.client("ce")
-
 
 def _assume_role(base: boto3.Session, platform: PlatformConfig, region: str, config: Config) -> boto3.Session:
     kwargs = {"endpoint_url": platform.endpoint_url} if platform.endpoint_url else {}

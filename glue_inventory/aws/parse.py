@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -174,34 +174,28 @@ def parse_job_run(d: Mapping[str, Any]) -> JobRun:
     )
 
 
+def _records(response: Mapping[str, Any], many: str, one: str, bare: str, parse: Callable[[Any], Any]) -> list:
+    response = _mapping(response, "response")
+    if many in response:
+        records = response[many] or []
+        if not isinstance(records, list):
+            raise ValueError(f"{many}: expected a list, got {_kind(records)}")
+        return [parse(record) for record in records]
+    if one in response:
+        return [parse(response[one])]
+    if bare in response:
+        return [parse(response)]
+    return []
+
+
 def jobs_in_response(response: Mapping[str, Any]) -> list[JobSpec]:
     """The jobs of a GetJobs/BatchGetJobs (`Jobs`), GetJob (`Job`) or CreateJob (`Name`) response."""
-    response = _mapping(response, "response")
-    if "Jobs" in response:
-        jobs = response["Jobs"] or []
-        if not isinstance(jobs, list):
-            raise ValueError(f"Jobs: expected a list, got {_kind(jobs)}")
-        return [parse_job(job) for job in jobs]
-    if "Job" in response:
-        return [parse_job(response["Job"])]
-    if "Name" in response:
-        return [parse_job(response)]
-    return []
+    return _records(response, "Jobs", "Job", "Name", parse_job)
 
 
 def runs_in_response(response: Mapping[str, Any]) -> list[JobRun]:
     """The runs of a GetJobRuns (`JobRuns`) or GetJobRun (`JobRun`) response, or a bare JobRun object."""
-    response = _mapping(response, "response")
-    if "JobRuns" in response:
-        runs = response["JobRuns"] or []
-        if not isinstance(runs, list):
-            raise ValueError(f"JobRuns: expected a list, got {_kind(runs)}")
-        return [parse_job_run(run) for run in runs]
-    if "JobRun" in response:
-        return [parse_job_run(response["JobRun"])]
-    if "JobRunState" in response:
-        return [parse_job_run(response)]
-    return []
+    return _records(response, "JobRuns", "JobRun", "JobRunState", parse_job_run)
 
 
 def _decode_placebo(obj: dict[str, Any]) -> Any:

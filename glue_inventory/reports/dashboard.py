@@ -6,14 +6,12 @@ import base64
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from importlib.resources import files
 from typing import Any
 
 from markupsafe import Markup
 
 from glue_inventory.reports.charts import dashboard_charts
-from glue_inventory.reports.executive import executive_numbers
 from glue_inventory.reports.formatting import html_env
 from glue_inventory.reports.paths import report_href
 
@@ -63,15 +61,9 @@ def _csp_hash(script: str) -> str:
     return "sha256-" + base64.b64encode(digest).decode("ascii")
 
 
-def dashboard_html(
-    jobs: Sequence[Row],
-    candidates: Sequence[Row],
-    history: Sequence[Row],
-    cost_explorer: Row | None,
-    generated_at: str | datetime,
-) -> str:
-    """The dashboard page; relative links to `jobs/…md` assume it sits at the reports root."""
-    numbers = executive_numbers(jobs, candidates, history, cost_explorer, generated_at)
+def dashboard_html(jobs: Sequence[Row], numbers: Mapping[str, Any]) -> str:
+    """The dashboard page of the jobs and their `executive_numbers`; relative links to `jobs/…md` assume it
+    sits at the reports root."""
     assets = files("glue_inventory.reports") / "templates"
     script = (assets / "dashboard.js").read_text(encoding="utf-8")
     rows = [_table_row(job) for job in sorted(jobs, key=lambda j: -(j.get("monthly_projection_usd") or 0))]

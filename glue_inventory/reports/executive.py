@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +29,18 @@ TOP_ACTIONS = 10
 CHANGE_LIST_LIMIT = 20
 # DESIGN.md: `active` is a last run at most 30 days ago.
 ACTIVE_DAYS = 30
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """What the executive report is built from: one row per job (reports.rows), the current candidates,
+    past inventories (history.json), Cost Explorer's actual spend (None when unavailable)."""
+
+    jobs: Sequence[Row]
+    candidates: Sequence[Row]
+    history: Sequence[Row]
+    cost_explorer: Row | None
+    generated_at: str | datetime
 
 # What to do about a candidate that has no deep-analysis recommendation yet.
 REASON_ACTIONS = {
@@ -124,15 +137,10 @@ def _trend(history: Sequence[Row], now: datetime | None, totals: Mapping[str, An
                       "jobs_by_status": current}]  # fmt: skip
 
 
-def executive_numbers(
-    jobs: Sequence[Row],
-    candidates: Sequence[Row],
-    history: Sequence[Row],
-    cost_explorer: Row | None,
-    generated_at: str | datetime,
-) -> dict[str, Any]:
+def executive_numbers(inputs: ReportInputs) -> dict[str, Any]:
     """Every number the executive summary, its JSON and the dashboard show, computed once."""
-    now = parse_time(generated_at)
+    jobs, candidates, history, cost_explorer = inputs.jobs, inputs.candidates, inputs.history, inputs.cost_explorer
+    now = parse_time(inputs.generated_at)
     totals = fleet_totals(jobs)
     estimated = totals["monthly_projection_usd"]
     actual = None if cost_explorer is None else cents(cost_explorer.get("actual_usd"))
@@ -188,22 +196,9 @@ def _count(values: Any) -> dict[str, int]:
     return counts
 
 
-def executive_summary_md(
-    jobs: Sequence[Row],
-    candidates: Sequence[Row],
-    history: Sequence[Row],
-    cost_explorer: Row | None,
-    generated_at: str | datetime,
-) -> str:
-    numbers = executive_numbers(jobs, candidates, history, cost_explorer, generated_at)
+def executive_summary_md(numbers: Mapping[str, Any]) -> str:
     return markdown_env().get_template("executive_summary.md.j2").render(n=numbers)
 
 
-def executive_json(
-    jobs: Sequence[Row],
-    candidates: Sequence[Row],
-    history: Sequence[Row],
-    cost_explorer: Row | None,
-    generated_at: str | datetime,
-) -> str:
-    return to_json(executive_numbers(jobs, candidates, history, cost_explorer, generated_at))
+def executive_json(numbers: Mapping[str, Any]) -> str:
+    return to_json(numbers)

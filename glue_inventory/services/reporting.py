@@ -13,7 +13,7 @@ from glue_inventory.aws.cost_explorer import glue_spend_usd
 from glue_inventory.aws.errors import AWS_ERRORS
 from glue_inventory.aws.sessions import SessionMap
 from glue_inventory.reports.dashboard import dashboard_html
-from glue_inventory.reports.executive import executive_json, executive_numbers, executive_summary_md
+from glue_inventory.reports.executive import ReportInputs, executive_json, executive_numbers, executive_summary_md
 from glue_inventory.reports.paths import job_report_relpath
 from glue_inventory.reports.rows import job_report_rows
 from glue_inventory.storage.analyses import latest_deep
@@ -73,15 +73,15 @@ def executive_report(bind: Bind, sessions: SessionMap, history: list | None, now
     rows = _with_candidates(job_report_rows(jobs, [], now), candidates)
     history = history or []
     spend = actual_glue_spend(sessions, now)
-    numbers = executive_numbers(rows, candidates, history, spend, now)
+    numbers = executive_numbers(ReportInputs(rows, candidates, history, spend, now))
     snapshot = {"generated_at": now.isoformat(), "jobs_by_status": numbers["jobs"]["by_status"],
                 "monthly_projection_usd": numbers["spend"]["estimated_monthly_usd"],
                 "job_keys": sorted(j["key"] for j in rows if j["status"] != "deleted")}
-    summary = executive_summary_md(rows, candidates, history, spend, now)
+    summary = executive_summary_md(numbers)
     files = {
         "executive_summary.md": summary,
-        "executive.json": executive_json(rows, candidates, history, spend, now),
-        "dashboard.html": dashboard_html(rows, candidates, history, spend, now),
+        "executive.json": executive_json(numbers),
+        "dashboard.html": dashboard_html(rows, numbers),
         HISTORY_FILE: json.dumps((history + [snapshot])[-HISTORY_LIMIT:]),
     }
     return ExecutiveReport(files=files, summary_md=summary, numbers=numbers)

@@ -117,6 +117,11 @@ class Fault:
             body = (f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{self.code}</Code>'
                     f"<Message>{self.message}</Message></Error>").encode()
             return f"{self.status} {reason}", [("Content-Type", "application/xml")], body
+        if protocol == "query":
+            body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{self.code}</Code>"
+                    f"<Message>{self.message}</Message></Error>"
+                    "<RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>").encode()
+            return f"{self.status} {reason}", [("Content-Type", "text/xml")], body
         if protocol == "cbor":
             body = bytes([0xA2]) + _cbor_text("__type") + _cbor_text(self.code) + \
                 _cbor_text("message") + _cbor_text(self.message)

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from glue_inventory.reports.dashboard import dashboard_html
+from glue_inventory.reports import dashboard
+from glue_inventory.reports.executive import ReportInputs, executive_numbers
 from glue_inventory.reports.paths import job_report_relpath
 from glue_inventory.reports.store import write_reports
 from glue_inventory_tests.reports.chromium import CHROMIUM_ARGS
@@ -31,6 +32,11 @@ if TYPE_CHECKING:
 
 MAX_BYTES = 3 * 1024 * 1024
 
+
+
+def dashboard_html(jobs, *rest) -> str:
+    """The dashboard of (jobs, candidates, history, Cost Explorer spend, generated at)."""
+    return dashboard.dashboard_html(jobs, executive_numbers(ReportInputs(jobs, *rest)))
 
 def usd(amount: float) -> str:
     return f"${round(amount, 2):,.2f}"

@@ -6,8 +6,18 @@ import json
 
 import pytest
 
-from glue_inventory.reports.executive import executive_json, executive_summary_md
+from glue_inventory.reports import executive
+from glue_inventory.reports.dashboard import dashboard_html
 from glue_inventory_tests.reports.fleet import GENERATED_AT, candidates, cost_explorer, fleet, history
+
+
+def executive_json(*inputs) -> str:
+    """executive.json of (jobs, candidates, history, Cost Explorer spend, generated at)."""
+    return executive.executive_json(executive.executive_numbers(executive.ReportInputs(*inputs)))
+
+
+def executive_summary_md(*inputs) -> str:
+    return executive.executive_summary_md(executive.executive_numbers(executive.ReportInputs(*inputs)))
 
 
 def usd(amount: float) -> str:
@@ -117,7 +127,7 @@ def test_markdown_shows_the_same_numbers(inputs: tuple) -> None:
 
 
 def test_an_empty_inventory_renders_everything() -> None:
-    from glue_inventory.reports import dashboard_html, inventory_csv, inventory_json, inventory_summary_md
+    from glue_inventory.reports import inventory_csv, inventory_json, inventory_summary_md
 
     assert json.loads(executive_json([], [], [], None, GENERATED_AT))["spend"]["estimated_monthly_usd"] == 0.0
     assert "No action needed." in executive_summary_md([], [], [], None, GENERATED_AT)
@@ -125,5 +135,4 @@ def test_an_empty_inventory_renders_everything() -> None:
     assert json.loads(inventory_json([], GENERATED_AT))["jobs"] == []
     assert inventory_csv([]).count("\n") == 1
     assert '<script type="application/json" id="jobs-data">{"columns":' in dashboard_html(
-        [], [], [], None, GENERATED_AT
-    )
+        [], executive.executive_numbers(executive.ReportInputs([], [], [], None, GENERATED_AT)))
