@@ -9,6 +9,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     Dialect,
     Float,
@@ -87,6 +88,10 @@ platforms = Table(
     Column("status", Text, nullable=False, default="ok"),  # ok | failed
     Column("last_error", Text),
     Column("last_synced_at", UTCDateTime()),
+    # From AWS Organizations for a discovered account: its name and OU path (Root/Workloads/Prod).
+    Column("account_name", Text),
+    Column("ou_path", Text),
+    Column("source", Text, nullable=False, default="config", server_default="config"),  # config | organization
     _created_at(),
     _updated_at(),
     UniqueConstraint("name", "account_id", "region"),
@@ -183,6 +188,7 @@ deep_analysis_candidates = Table(
     Column("reasons", JSONVariant, nullable=False),
     Column("savings_by_reason", JSONVariant),
     Column("estimated_monthly_savings_usd", Float),
+    Column("savings_basis", Text),  # what the savings rest on: estimate | billed | measured
     Column("is_current", Boolean, nullable=False, default=True),
     _created_at(),
     Index(None, "data_job_id"),
@@ -214,4 +220,47 @@ job_artifacts = Table(
     Column("content", JSONVariant, nullable=False),
     _updated_at(),
     UniqueConstraint("data_job_id", "asset"),
+)
+
+# Glue line items of the Cost and Usage Report, summed per resource, day, operation, usage type and line
+# item type. A billing period is replaced whole when it is read again (AWS restates the current month).
+job_billed_costs = Table(
+    "job_billed_costs", metadata,
+    _id(),
+    Column("data_job_id", IdType, ForeignKey("data_jobs.id", ondelete="SET NULL")),  # NULL: not a job we know
+    Column("resource_id", Text, nullable=False),  # the line item's resource: a job, crawler or session ARN
+    Column("account_id", Text),
+    Column("region", Text),
+    Column("billing_period", Text, nullable=False),  # YYYY-MM
+    Column("usage_date", Date, nullable=False),
+    Column("operation", Text, nullable=False),
+    Column("usage_type", Text, nullable=False),
+    Column("line_item_type", Text, nullable=False),
+    Column("usage_amount", Float, nullable=False),
+    Column("unblended_cost_usd", Float, nullable=False),
+    Column("net_cost_usd", Float),
+    _created_at(),
+    # Named: the convention's name (every column) is past Postgres' 63-character limit.
+    UniqueConstraint("billing_period", "resource_id", "usage_date", "operation", "usage_type", "line_item_type",
+                     name="uq_job_billed_costs_line_item"),
+    Index(None, "data_job_id"),
+    Index(None, "usage_date"),
+)
+
+# A change that a remediation plan called for, seen between two inventories (made by the tool or anyone).
+remediation_events = Table(
+    "remediation_events", metadata,
+    _id(),
+    _job_fk(),
+    Column("kind", Text, nullable=False),
+    Column("plan_id", Text),
+    Column("detected_at", UTCDateTime(), nullable=False),
+    Column("before", JSONVariant),
+    Column("after", JSONVariant),
+    Column("monthly_cost_before_usd", Float),
+    Column("monthly_cost_after_usd", Float),
+    Column("applied_by", Text, nullable=False),  # tool | outside
+    _created_at(),
+    Index(None, "data_job_id"),
+    Index(None, "detected_at"),
 )
