@@ -111,6 +111,22 @@ class NotificationSettings(_Strict):
     webhook_url: str | None = None
 
 
+class BillingSettings(_Strict):
+    """The Cost and Usage Report to reconcile the estimate with: an AWS Data Exports CUR 2.0 export (or a
+    legacy CUR) in Parquet, read with the credentials of `platform` (a configured platform's name) or,
+    without one, the tool's own."""
+
+    cur_uri: str
+    platform: str | None = None
+
+    @field_validator("cur_uri")
+    @classmethod
+    def _s3_uri(cls, value: str) -> str:
+        if not re.fullmatch(r"s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/.*)?", value):
+            raise ValueError("expected s3://bucket/prefix/ (the export's bucket and S3 prefix)")
+        return value
+
+
 class Settings(_Strict):
     platforms: list[PlatformConfig] = Field(default_factory=list)
     thresholds: Thresholds = Field(default_factory=Thresholds)
@@ -122,6 +138,7 @@ class Settings(_Strict):
     schedules: ScheduleSettings = Field(default_factory=ScheduleSettings)
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     max_workers: int = Field(default=16, ge=1)
+    billing: BillingSettings | None = None
 
     def effective_platforms(self) -> list[PlatformConfig]:
         """Configured platforms, or one for the current credentials in `AWS_REGION`."""

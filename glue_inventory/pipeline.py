@@ -1,5 +1,6 @@
 """In-process orchestration of the whole pipeline, for `glue-inventory refresh`, the demo and the benchmarks:
-glue_jobs → preliminary metrics of every job (batched) → candidates → deep analysis → executive report."""
+glue_jobs → preliminary metrics of every job (batched) → the bill (when `billing:` is set) → candidates →
+deep analysis → executive report."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from contextlib import contextmanager
 
 import dagster as dg
 
-from glue_inventory.orchestration.assets import CANDIDATES, DEEP_ASSET_KEYS, GLUE_JOBS, PRELIMINARY, REPORT
+from glue_inventory.config import load_settings
+from glue_inventory.orchestration.assets import BILLED, CANDIDATES, DEEP_ASSET_KEYS, GLUE_JOBS, PRELIMINARY, REPORT
 from glue_inventory.orchestration.automation.runs import RANGE_END, RANGE_START, partition_ranges
 from glue_inventory.orchestration.partitions import glue_jobs_partitions
 from glue_inventory.storage.candidates import top_candidate_keys
@@ -65,6 +67,12 @@ def run_pipeline(instance: dg.DagsterInstance, log: Callable[[str], object] = pr
     for start, end in partition_ranges(keys, set(keys)):
         materialize(instance, [PRELIMINARY], {RANGE_START: start, RANGE_END: end})
     log(f"job_preliminary_metrics: {len(keys)} partitions ({time.monotonic() - started:.1f}s)")
+    if load_settings().billing:
+        try:
+            materialize(instance, [BILLED])
+            log(f"glue_billed_costs ({time.monotonic() - started:.1f}s)")
+        except PipelineError as exc:  # the bill is an addition: the estimate carries on without it
+            log(f"glue_billed_costs failed, continuing with the estimate: {exc}")
     materialize(instance, [CANDIDATES])
     log(f"deep_analysis_candidates ({time.monotonic() - started:.1f}s)")
     chosen = top_candidate_keys(engine_for(), deep_jobs)

@@ -1,13 +1,16 @@
 """The assets, one module per group; their keys are taken from here wherever the automation names one."""
 
+from glue_inventory.orchestration.assets.billing import glue_billed_costs
 from glue_inventory.orchestration.assets.deep import DEEP_ASSET_KEYS, deep_assets
 from glue_inventory.orchestration.assets.inventory import deep_analysis_candidates, glue_jobs, job_preliminary_metrics
 from glue_inventory.orchestration.assets.reporting import executive_report
 
-ASSETS = [glue_jobs, job_preliminary_metrics, deep_analysis_candidates, *deep_assets, executive_report]
+ASSETS = [glue_jobs, job_preliminary_metrics, glue_billed_costs, deep_analysis_candidates, *deep_assets,
+          executive_report]
 GLUE_JOBS = glue_jobs.key
 PRELIMINARY = job_preliminary_metrics.key
 CANDIDATES = deep_analysis_candidates.key
 REPORT = executive_report.key
+BILLED = glue_billed_costs.key
 
-__all__ = ["ASSETS", "CANDIDATES", "DEEP_ASSET_KEYS", "GLUE_JOBS", "PRELIMINARY", "REPORT"]
+__all__ = ["ASSETS", "BILLED", "CANDIDATES", "DEEP_ASSET_KEYS", "GLUE_JOBS", "PRELIMINARY", "REPORT"]

@@ -77,7 +77,7 @@ def job_preliminary_metrics(
     })
 
 
-@dg.asset(group_name="inventory", io_manager_key="inventory_tables",
+@dg.asset(group_name="inventory", io_manager_key="inventory_tables", deps=["glue_billed_costs"],
           ins={"job_preliminary_metrics": dg.AssetIn(input_manager_key="inventory_tables")})
 def deep_analysis_candidates(
     context: dg.AssetExecutionContext,

@@ -4,7 +4,12 @@ import dagster as dg
 
 from glue_inventory.config import ConfigError, Settings, load_settings
 from glue_inventory.orchestration.automation.deep import deep_analysis_candidate_sensor, weekly_schedule
-from glue_inventory.orchestration.automation.inventory import inventory_sensors, refresh_schedule, with_automation
+from glue_inventory.orchestration.automation.inventory import (
+    billing_schedule,
+    inventory_sensors,
+    refresh_schedule,
+    with_automation,
+)
 from glue_inventory.orchestration.automation.notifications import notification_sensors
 
 SENSORS = [*inventory_sensors, deep_analysis_candidate_sensor, *notification_sensors]
@@ -14,7 +19,10 @@ def build_schedules(settings: Settings | None = None) -> list[dg.ScheduleDefinit
     """The refresh and weekly deep-analysis schedules, on the cron strings of the settings."""
     settings = settings or load_settings()
     schedules = []
-    for build, key in ((refresh_schedule, "refresh_cron"), (weekly_schedule, "deep_analysis_cron")):
+    builds = [(refresh_schedule, "refresh_cron"), (weekly_schedule, "deep_analysis_cron")]
+    if settings.billing:
+        builds.append((billing_schedule, "refresh_cron"))
+    for build, key in builds:
         try:
             schedules.append(build(settings))
         except dg.DagsterInvalidDefinitionError as exc:

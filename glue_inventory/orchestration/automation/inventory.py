@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import dagster as dg
 
 from glue_inventory.config import Settings
-from glue_inventory.orchestration.assets import CANDIDATES, DEEP_ASSET_KEYS, GLUE_JOBS, PRELIMINARY, REPORT
+from glue_inventory.orchestration.assets import BILLED, CANDIDATES, DEEP_ASSET_KEYS, GLUE_JOBS, PRELIMINARY, REPORT
 from glue_inventory.orchestration.automation.runs import (
     AUTOMATION_INTERVAL_S,
     SCHEDULE_STATUS,
@@ -43,7 +43,7 @@ FIRST_INVENTORY = (dg.AutomationCondition.missing() & ~dg.AutomationCondition.in
                    & ~dg.AutomationCondition.execution_failed()).with_label("never listed")
 CONDITIONS = {GLUE_JOBS: FIRST_INVENTORY}
 # What each follow-up step waits for: it runs after any of these updated, once none of them is running.
-FOLLOW_UPS = {CANDIDATES: (PRELIMINARY,), REPORT: (CANDIDATES, DEEP_ASSET_KEYS[-1])}
+FOLLOW_UPS = {CANDIDATES: (PRELIMINARY, BILLED), REPORT: (CANDIDATES, DEEP_ASSET_KEYS[-1])}
 
 
 def with_automation(assets: Sequence[dg.AssetsDefinition]) -> list[dg.AssetsDefinition]:
@@ -147,6 +147,15 @@ def refresh_schedule(settings: Settings) -> dg.ScheduleDefinition:
         execution_timezone=crons.timezone, target=dg.AssetSelection.keys(GLUE_JOBS),
         tags=INVENTORY_TAGS | {TRIGGER_TAG: "schedule"}, default_status=SCHEDULE_STATUS,
         description="Lists every Glue job; the refresh sensor and declarative automation do the rest.")
+
+
+def billing_schedule(settings: Settings) -> dg.ScheduleDefinition:
+    crons = settings.schedules
+    return dg.ScheduleDefinition(
+        name="billing_refresh_schedule", cron_schedule=crons.refresh_cron,
+        execution_timezone=crons.timezone, target=dg.AssetSelection.keys(BILLED),
+        tags=INVENTORY_TAGS | {TRIGGER_TAG: "schedule"}, default_status=SCHEDULE_STATUS,
+        description="Reads the Cost and Usage Report (the export is restated daily); the candidates follow.")
 
 
 inventory_sensors = [glue_job_sync_sensor, inventory_refresh_sensor, inventory_automation_sensor,
