@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from glue_inventory.analysis.cur import NO_RESOURCE
 from glue_inventory.config import Pricing
 from glue_inventory.keys import encode_partition_key
 
@@ -30,6 +31,7 @@ MATCH_FRACTION = 0.01
 FAR_ABOVE_RATIO = 2.0
 FAR_ABOVE_MIN_USD = 1.0
 
+NOT_CONFIGURED = "no billing export configured (billing.cur_uri in the config file)"
 KIND_LABELS = {
     "crawler": "Crawlers",
     "interactive_session": "Interactive sessions",
@@ -208,7 +210,7 @@ def reconcile(lines: Iterable[Mapping[str, Any]], jobs: Mapping[str, Mapping[str
     """Every job of `jobs` (key → data_job_id, region) with its bill of the window's `lines`
     (`storage.billing.window_lines`); line items of other resources sorted by what they are."""
     bills: dict[str, Bill] = defaultdict(Bill)
-    others: dict[tuple[str, str], tuple[Resource, Bill]] = {}
+    others: dict[tuple[str, str], tuple[str, Bill]] = {}
     for line in lines:
         resource = parse_resource(line["resource_id"], line["operation"], line["usage_type"],
                                   line.get("account_id") or "", line.get("region") or "")
@@ -218,7 +220,10 @@ def reconcile(lines: Iterable[Mapping[str, Any]], jobs: Mapping[str, Mapping[str
         kind = resource.kind if line["line_item_type"] in USAGE_LINE_TYPES else "adjustments"
         if kind == "job":
             kind = "other"  # a job line item that names no account or Region cannot be matched
-        _, bill = others.setdefault((kind, line["resource_id"]), (resource, Bill()))
+        # Line items without a resource are told apart by what they are (Tax, Credit, Catalog-Storage).
+        label = (f"{line['line_item_type']} {line['usage_type']}".strip() if resource.name.startswith(NO_RESOURCE)
+                 else resource.name)
+        _, bill = others.setdefault((kind, label), (label, Bill()))
         bill.add(line)
     result = Reconciliation(window=window, through=through)
     for key, job in jobs.items():
@@ -235,8 +240,8 @@ def reconcile(lines: Iterable[Mapping[str, Any]], jobs: Mapping[str, Mapping[str
     return result
 
 
-def _not_jobs(others: Mapping[tuple[str, str], tuple[Resource, Bill]]) -> list[dict[str, Any]]:
-    by_kind: dict[str, list[tuple[Resource, Bill]]] = defaultdict(list)
+def _not_jobs(others: Mapping[tuple[str, str], tuple[str, Bill]]) -> list[dict[str, Any]]:
+    by_kind: dict[str, list[tuple[str, Bill]]] = defaultdict(list)
     for (kind, _), item in others.items():
         by_kind[kind].append(item)
     lines = []
@@ -247,8 +252,8 @@ def _not_jobs(others: Mapping[tuple[str, str], tuple[Resource, Bill]]) -> list[d
         amount = (sum(bill.usage_usd for _, bill in items) if kind != "adjustments"
                   else sum(bill.net_usd for _, bill in items))
         lines.append({"kind": kind, "label": KIND_LABELS[kind], "billed_usd": amount,
-                      "net_usd": sum(bill.net_usd for _, bill in items), "resources": len(items),
-                      "examples": [resource.name for resource, _ in items[:3]]})
+                      "net_usd": sum(bill.net_usd for _, bill in items), "items": len(items),
+                      "examples": [label for label, _ in items[:3]]})
     return lines
 
 

@@ -20,6 +20,7 @@ from glue_inventory.analysis.cur import (
     periods_to_read,
 )
 from glue_inventory.analysis.reconcile import (
+    NOT_CONFIGURED,
     Reconciliation,
     billing_window,
     estimates_by_job,
@@ -34,7 +35,6 @@ from glue_inventory.storage import billing as store
 from glue_inventory.storage.jobs import read_jobs
 from glue_inventory.storage.repository import Bind
 
-NOT_CONFIGURED = "no billing export configured (billing.cur_uri in the config file)"
 PROGRESS_EVERY_S = 10.0
 
 

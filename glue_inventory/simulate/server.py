@@ -7,6 +7,7 @@ import threading
 from collections import Counter
 from datetime import datetime
 from types import TracebackType
+from typing import Any
 
 from moto.glue.models import glue_backends
 from moto.iam.models import AccessKey, iam_backends
@@ -14,6 +15,7 @@ from moto.moto_server.werkzeug_app import MotoRequestHandler
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from glue_inventory.simulate.catalog import DEFAULT_ACCOUNT_ID, DEFAULT_REGION
+from glue_inventory.simulate.cur import CurExport, write_cur_export
 from glue_inventory.simulate.dispatch import SimulatorApp
 from glue_inventory.simulate.fleet import Fleet, SimJob
 from glue_inventory.simulate.middleware import CallGate, Fault
@@ -47,6 +49,8 @@ class Simulator:
         self._seed_lock = threading.Lock()
         self._seed_token = object()
         self.access_key_id, self.secret_access_key = "testing", "testing"
+        self._cur_options: dict[str, Any] | None = None
+        self.cur_export: CurExport | None = None
         self._reseed()
         gate.before_call = self._ensure_seeded
         self._thread.start()
@@ -99,6 +103,13 @@ class Simulator:
         with self._seed_lock:
             return expire_runs(self.fleet, older_than)
 
+    def write_cur_export(self, **options: Any) -> CurExport:
+        """A Cost and Usage Report of the fleet in its S3 (simulate/cur.py); `export.uri` is the billing.cur_uri."""
+        with self._seed_lock:
+            self._cur_options = options
+            self.cur_export = write_cur_export(self.fleet, **options)
+        return self.cur_export
+
     def inject(self, fault: Fault) -> Fault:
         """Answer matching calls with `fault`'s error (AccessDenied, 5xx, throttling) instead of moto's."""
         self._gate.faults.append(fault)
@@ -131,6 +142,8 @@ class Simulator:
             key = AccessKey(None, "AKIA", account)
             key.access_key_id = self.access_key_id
             iam_backends[account]["global"].access_keys[self.access_key_id] = key
+        if self._cur_options is not None:
+            self.cur_export = write_cur_export(self.fleet, **self._cur_options)
         glue_backends[account][DEFAULT_REGION].glue_inventory_seed = self._seed_token
 
     def _ensure_seeded(self) -> None:

@@ -47,21 +47,24 @@ class JobTruth:
     script_present: bool
 
 
-def run_cost_usd(run: SimJobRun, job_type: str) -> float:
+def run_dpu_hours(run: SimJobRun, job_type: str) -> float:
+    """DPU-hours Glue bills for the run: DPUSeconds when reported, else capacity × time with the minimum."""
     if run.state == "RUNNING":
         return 0.0
     cfg = run.config
     if run.dpu_seconds is not None:
-        dpu_hours = run.dpu_seconds / 3600
+        return run.dpu_seconds / 3600
+    if cfg.worker_type and cfg.number_of_workers:
+        dpus = cfg.number_of_workers * WORKER_DPU[cfg.worker_type]
     else:
-        if cfg.worker_type and cfg.number_of_workers:
-            dpus = cfg.number_of_workers * WORKER_DPU[cfg.worker_type]
-        else:
-            dpus = cfg.max_capacity or 0.0
-        legacy_spark = job_type in SPARK_JOB_TYPES and cfg.glue_version in LEGACY_VERSIONS
-        minimum = LEGACY_SPARK_MIN_S if legacy_spark else MIN_BILLED_S
-        dpu_hours = max(run.execution_time, minimum) * dpus / 3600
-    return dpu_hours * PRICE_PER_DPU_HOUR[cfg.execution_class]
+        dpus = cfg.max_capacity or 0.0
+    legacy_spark = job_type in SPARK_JOB_TYPES and cfg.glue_version in LEGACY_VERSIONS
+    minimum = LEGACY_SPARK_MIN_S if legacy_spark else MIN_BILLED_S
+    return max(run.execution_time, minimum) * dpus / 3600
+
+
+def run_cost_usd(run: SimJobRun, job_type: str) -> float:
+    return run_dpu_hours(run, job_type) * PRICE_PER_DPU_HOUR[run.config.execution_class]
 
 
 def _status(job: SimJob, last_started: float | None, now: datetime) -> str:

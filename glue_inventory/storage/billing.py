@@ -74,7 +74,7 @@ def job_ids(bind: Bind, partition_keys: Iterable[str]) -> dict[str, int]:
     with transaction(bind) as conn:
         for chunk in chunks(partition_keys):
             found.update(conn.execute(sa.select(data_jobs.c.partition_key, data_jobs.c.id)
-                                      .where(data_jobs.c.partition_key.in_(chunk))).tuples())
+                                      .where(data_jobs.c.partition_key.in_(chunk))).tuples().all())
     return found
 
 
@@ -84,7 +84,7 @@ def merge_job_metrics(bind: Bind, fields_by_job: Mapping[int, Mapping[str, Any]]
         updates = []
         for chunk in chunks(fields_by_job):
             for job_id, metrics in conn.execute(sa.select(data_jobs.c.id, data_jobs.c.metrics)
-                                                .where(data_jobs.c.id.in_(chunk))).tuples():
+                                                .where(data_jobs.c.id.in_(chunk))).tuples().all():
                 if metrics:
                     updates.append({"job_id": job_id, "new_metrics": {**metrics, **fields_by_job[job_id]}})
         for chunk in chunks(updates, BATCH_SIZE):
