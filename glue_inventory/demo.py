@@ -86,6 +86,10 @@ def run_demo(jobs: int, seed: int, home: str) -> int:
         "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1", "AWS_PROFILE": None,
     }):
         print(f"simulated fleet: {jobs} jobs (seed {seed}) at {sim.endpoint_url}")
+        # The simulated bill: a CUR 2.0 export of the fleet's runs in its S3, reconciled with the estimate.
+        export = sim.write_cur_export()
+        with config.open("a", encoding="utf-8") as file:
+            file.write(f"billing:\n  cur_uri: {export.uri}\n")
         with dg.DagsterInstance.get() as instance:
             run_pipeline(instance, deep_jobs=DEMO_DEEP_JOBS)
         print_summary(env)

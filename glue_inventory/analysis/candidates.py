@@ -1,6 +1,7 @@
 """Deep-analysis candidates: the reasons each job holds, its estimated savings, score and priority.
 
-Monthly savings per reason (P = monthly_projection_usd, the cost of the last 30 days):
+Monthly savings per reason (P = the job's billed cost of the last 30 days when the Cost and Usage Report has
+it, `billed_30d_usd`, else monthly_projection_usd, the estimate of the last 30 days; `savings_basis` says which):
 - high_cost: 0.30 × P — an estimate of right-sizing until deep analysis measures the job.
 - failing: cost of the last 30 days' FAILED, TIMEOUT and ERROR runs — spend that produced nothing.
 - inactive: 1.00 × P — the job is deleted or disabled.
@@ -52,10 +53,17 @@ class Candidate:
     estimated_monthly_savings_usd: float
     score: float
     priority: str
+    savings_basis: str = "estimate"
+
+
+def savings_basis(metrics: Mapping[str, Any]) -> str:
+    """`billed` when the job's bill of the last 30 days is known, else `estimate`."""
+    return "billed" if metrics.get("billed_30d_usd") is not None else "estimate"
 
 
 def _projection(metrics: Mapping[str, Any]) -> float:
-    return float(metrics.get("monthly_projection_usd") or 0.0)
+    billed = metrics.get("billed_30d_usd")
+    return float((billed if billed is not None else metrics.get("monthly_projection_usd")) or 0.0)
 
 
 def high_cost_keys(jobs: Mapping[str, Mapping[str, Any]], thresholds: Thresholds) -> set[str]:
@@ -120,5 +128,5 @@ def select_candidates(jobs: Mapping[str, Mapping[str, Any]], settings: Settings)
         savings = {reason: reason_savings(reason, metrics, settings) for reason in reasons}
         estimate = min(max(savings.values()), _projection(metrics))
         score = estimate + sum(RISK_POINTS.get(reason, 0.0) for reason in reasons)
-        candidates.append(Candidate(key, reasons, savings, estimate, score, priority_of(score)))
+        candidates.append(Candidate(key, reasons, savings, estimate, score, priority_of(score), savings_basis(metrics)))
     return sorted(candidates, key=lambda candidate: (-candidate.score, candidate.key))

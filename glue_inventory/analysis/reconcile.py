@@ -221,8 +221,9 @@ def reconcile(lines: Iterable[Mapping[str, Any]], jobs: Mapping[str, Mapping[str
         if kind == "job":
             kind = "other"  # a job line item that names no account or Region cannot be matched
         # Line items without a resource are told apart by what they are (Tax, Credit, Catalog-Storage).
-        label = (f"{line['line_item_type']} {line['usage_type']}".strip() if resource.name.startswith(NO_RESOURCE)
-                 else resource.name)
+        label = resource.name
+        if label.startswith(NO_RESOURCE):
+            label = line["line_item_type"] if kind == "adjustments" else line["usage_type"] or line["operation"]
         _, bill = others.setdefault((kind, label), (label, Bill()))
         bill.add(line)
     result = Reconciliation(window=window, through=through)
@@ -252,7 +253,7 @@ def _not_jobs(others: Mapping[tuple[str, str], tuple[str, Bill]]) -> list[dict[s
         amount = (sum(bill.usage_usd for _, bill in items) if kind != "adjustments"
                   else sum(bill.net_usd for _, bill in items))
         lines.append({"kind": kind, "label": KIND_LABELS[kind], "billed_usd": amount,
-                      "net_usd": sum(bill.net_usd for _, bill in items), "items": len(items),
+                      "net_usd": sum(bill.net_usd for _, bill in items), "count": len(items),
                       "examples": [label for label, _ in items[:3]]})
     return lines
 

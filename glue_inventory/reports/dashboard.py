@@ -21,7 +21,7 @@ Row = Mapping[str, Any]
 TABLE_COLUMNS = (
     "name", "account_id", "region", "status", "priority", "owner", "team", "glue_version", "eol_version",
     "runs_30d", "failure_rate_30d", "days_since_last_run", "monthly_projection_usd",
-    "estimated_monthly_savings_usd", "reasons", "report",
+    "estimated_monthly_savings_usd", "reasons", "report", "billed_30d_usd", "billed_difference_usd", "billed_cause",
 )  # fmt: skip
 
 
@@ -45,6 +45,9 @@ def _table_row(job: Row) -> list[Any]:
         round(job.get("estimated_monthly_savings_usd") or 0, 2),
         " ".join(job.get("candidate_reasons") or []),
         report_href(deep["report_path"]) if deep.get("report_path") else None,
+        None if job.get("billed_30d_usd") is None else round(job["billed_30d_usd"], 2),
+        None if job.get("billed_difference_usd") is None else round(job["billed_difference_usd"], 2),
+        job.get("billed_difference_cause"),
     ]
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from glue_inventory.reports.billing import billing_numbers
 from glue_inventory.reports.formatting import (
     PRIORITY_ORDER,
     REASON_ORDER,
@@ -34,13 +35,15 @@ ACTIVE_DAYS = 30
 @dataclass(frozen=True)
 class ReportInputs:
     """What the executive report is built from: one row per job (reports.rows), the current candidates,
-    past inventories (history.json), Cost Explorer's actual spend (None when unavailable)."""
+    past inventories (history.json), Cost Explorer's actual spend (None, or `actual_usd` None with a `reason`,
+    when unavailable), the bill (services.billing.billing_summary; None when billing is not configured)."""
 
     jobs: Sequence[Row]
     candidates: Sequence[Row]
     history: Sequence[Row]
     cost_explorer: Row | None
     generated_at: str | datetime
+    billing: Row | None = None
 
 # What to do about a candidate that has no deep-analysis recommendation yet.
 REASON_ACTIONS = {
@@ -168,7 +171,10 @@ def executive_numbers(inputs: ReportInputs) -> dict[str, Any]:
             else {"start": cost_explorer.get("period_start"), "end": cost_explorer.get("period_end")},
             "gap_usd": None if actual is None else cents(actual - estimated),
             "gap_pct": None if not actual else round((actual - estimated) / actual, 4),
+            "actual_unavailable_reason": None if actual is not None
+            else (cost_explorer or {}).get("reason") or "Cost Explorer not asked",
         },
+        "billing": billing_numbers(inputs.billing, jobs),
         "savings": {
             "candidates": len(candidates),
             "total_monthly_usd": cents(sum(c.get("estimated_monthly_savings_usd") or 0 for c in candidates)),

@@ -33,7 +33,7 @@ class Trusted(str):
 
 def cents(value: float | int | None) -> float | None:
     """Money for output; analysis keeps full precision and only reports round."""
-    return None if value is None else round(float(value), 2)
+    return None if value is None else round(float(value), 2) + 0.0  # + 0.0: never "-0.0" for a tiny negative
 
 
 def pick(row: Mapping[str, Any], fields: Iterable[str]) -> dict[str, Any]:

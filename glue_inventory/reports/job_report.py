@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from glue_inventory.analysis.reconcile import NOT_CONFIGURED
 from glue_inventory.reports.formatting import SEVERITY_ORDER, cents, iso, markdown_env, pick, rank
 
 Row = Mapping[str, Any]
@@ -17,6 +18,8 @@ JOB_FIELDS = (
     "last_run_state", "days_since_last_run", "runs_30d", "finished_runs_30d", "failed_runs_30d",
     "failure_rate_30d", "dpu_hours_30d", "cost_30d_usd", "monthly_projection_usd", "eol_version", "missing_tags",
     "secret_arguments", "candidate_reasons", "estimated_monthly_savings_usd",
+    "billed_30d_usd", "billed_net_30d_usd", "estimate_billed_days_usd", "billed_difference_usd",
+    "billed_difference_cause",
 )  # fmt: skip
 FINDING_FIELDS = ("rule_id", "severity", "line", "message", "source", "snippet")
 RECOMMENDATION_FIELDS = ("title", "category", "severity", "est_monthly_savings_usd", "effort", "source")
@@ -119,5 +122,6 @@ def job_report_md(job_row: Row, deep: Row) -> str:
             ai=_ai(deep.get("ai_analysis")),
             cost=_scalars(deep.get("cost_analysis")),
             savings_by_reason={r: cents(v) for r, v in (job_row.get("savings_by_reason") or {}).items()},
+            billed_unavailable=job_row.get("billed_unavailable_reason") or NOT_CONFIGURED,
         )
     )

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from glue_inventory.reports.billing import JOB_BILLED_MONEY
 from glue_inventory.reports.formatting import (
     PRIORITY_ORDER,
     REASON_ORDER,
@@ -27,7 +28,7 @@ Row = Mapping[str, Any]
 SCHEMA_VERSION = 1
 TOP_CANDIDATES = 50
 
-JOB_MONEY = ("cost_30d_usd", "monthly_projection_usd", "estimated_monthly_savings_usd")
+JOB_MONEY = ("cost_30d_usd", "monthly_projection_usd", "estimated_monthly_savings_usd", *JOB_BILLED_MONEY)
 INVENTORY_COLUMNS = (
     "key", "account_id", "region", "platform", "name", "status", "priority", "job_type",
     "worker_type", "number_of_workers", "max_capacity", "capacity_dpu", "glue_version",
@@ -35,10 +36,12 @@ INVENTORY_COLUMNS = (
     "days_since_last_run", "runs_30d", "finished_runs_30d", "failed_runs_30d", "failure_rate_30d",
     "dpu_hours_30d", "cost_30d_usd", "monthly_projection_usd", "eol_version", "missing_tags",
     "secret_arguments", "candidate_reasons", "estimated_monthly_savings_usd",
+    "billed_30d_usd", "billed_net_30d_usd", "estimate_billed_days_usd", "billed_difference_usd",
+    "billed_difference_cause", "cost_basis",
 )  # fmt: skip
 CANDIDATE_COLUMNS = (
     "key", "name", "account_id", "region", "owner", "score", "priority", "reasons",
-    "estimated_monthly_savings_usd", "evidence",
+    "estimated_monthly_savings_usd", "evidence", "savings_basis", "billed_30d_usd",
 )  # fmt: skip
 LIST_SEPARATOR = ";"
 
@@ -69,6 +72,7 @@ def job_record(job: Row) -> dict[str, Any]:
 def candidate_record(candidate: Row) -> dict[str, Any]:
     record = dict(candidate)
     record["estimated_monthly_savings_usd"] = cents(candidate.get("estimated_monthly_savings_usd"))
+    record["billed_30d_usd"] = cents(candidate.get("billed_30d_usd"))
     record["savings_by_reason"] = _money_dict(candidate.get("savings_by_reason"))
     return record
 

@@ -13,6 +13,10 @@ METRIC_FIELDS = (
     "runs_30d", "finished_runs_30d", "failed_runs_30d", "failure_rate_30d", "dpu_hours_30d",
     "cost_30d_usd", "monthly_projection_usd", "capacity_dpu", "eol_version", "missing_tags",
     "secret_arguments", "last_run_at", "last_run_state",
+    # The bill of the window (services/billing.py): present when `billing:` is set.
+    "billed_30d_usd", "billed_net_30d_usd", "billed_dpu_hours_30d", "estimate_billed_days_usd",
+    "billed_difference_usd", "billed_difference_cause", "billed_far_above_estimate", "cost_basis",
+    "billed_unavailable_reason",
 )
 
 
@@ -55,7 +59,9 @@ def job_report_rows(jobs: Mapping[str, Mapping[str, Any]], candidates: list[Cand
 
 def _evidence(metrics: Mapping[str, Any], reasons: list[str]) -> str:
     parts = []
-    if "high_cost" in reasons:
+    if "high_cost" in reasons and metrics.get("billed_30d_usd") is not None:
+        parts.append(f"${metrics['billed_30d_usd']:,.2f} billed in 30 days")
+    elif "high_cost" in reasons:
         parts.append(f"${metrics.get('monthly_projection_usd', 0):,.2f}/month")
     if "failing" in reasons:
         parts.append(f"{metrics.get('failed_runs_30d')}/{metrics.get('finished_runs_30d')} runs failed in 30 days")
@@ -85,6 +91,7 @@ def candidate_rows(candidates: list[Candidate], jobs: Mapping[str, Mapping[str, 
             "savings_by_reason": dict(candidate.savings_by_reason),
             "estimated_monthly_savings_usd": candidate.estimated_monthly_savings_usd,
             "monthly_projection_usd": metrics.get("monthly_projection_usd", 0.0),
+            "billed_30d_usd": metrics.get("billed_30d_usd"), "savings_basis": candidate.savings_basis,
             "evidence": _evidence(metrics, candidate.reasons),
         })
     return rows

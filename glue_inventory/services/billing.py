@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -188,8 +188,22 @@ def billed_fields(bind: Bind, settings: Settings, jobs: Mapping[str, Mapping[str
     Nothing when billing is not configured."""
     if settings.billing is None:
         return {}
-    view = billing_view(bind, settings, jobs, now, only_jobs)
+    return view_fields(billing_view(bind, settings, jobs, now, only_jobs), jobs)
+
+
+def view_fields(view: BillingView, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Each job's billed fields of a `billing_view`."""
     if view.reconciliation is None:
         return {key: {"billed_30d_usd": None, "cost_basis": "estimate", "billed_unavailable_reason": view.reason}
-                for key in jobs}
+                for key in keys}
     return {key: values | {"billed_unavailable_reason": None} for key, values in view.reconciliation.jobs.items()}
+
+
+def billing_summary(view: BillingView) -> dict[str, Any]:
+    """What the reports show of the bill besides each job's fields (reports/billing.py)."""
+    result = view.reconciliation
+    if result is None:
+        return {"available": False, "reason": view.reason}
+    return {"available": True, "window": {"start": result.window[0].isoformat(), "end": result.window[1].isoformat()},
+            "through": result.through.isoformat() if result.through else None, "totals": result.totals,
+            "not_jobs": result.not_jobs, "unknown_jobs": result.unknown_jobs}

@@ -10,12 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from glue_inventory.aws.cost_explorer import glue_spend_usd
-from glue_inventory.aws.errors import AWS_ERRORS
+from glue_inventory.aws.errors import AWS_ERRORS, describe_any
 from glue_inventory.aws.sessions import SessionMap
+from glue_inventory.config import Settings
 from glue_inventory.reports.dashboard import dashboard_html
 from glue_inventory.reports.executive import ReportInputs, executive_json, executive_numbers, executive_summary_md
 from glue_inventory.reports.paths import job_report_relpath
 from glue_inventory.reports.rows import job_report_rows
+from glue_inventory.services.billing import billing_summary, billing_view, view_fields
 from glue_inventory.storage.analyses import latest_deep
 from glue_inventory.storage.candidates import current_candidates
 from glue_inventory.storage.jobs import read_jobs
@@ -49,31 +51,42 @@ def deep_summaries(bind: Bind) -> dict[int, dict]:
     return deep
 
 
-def actual_glue_spend(sessions: SessionMap, now: datetime) -> dict | None:
-    """Glue spend of the last 30 days from Cost Explorer (once per account), or None when unavailable."""
+def actual_glue_spend(sessions: SessionMap, now: datetime) -> dict:
+    """Glue spend of the last 30 days from Cost Explorer (once per account); `actual_usd` None and the
+    `reason` when it is not available."""
     start, end = (now - timedelta(days=SPEND_DAYS)).date().isoformat(), now.date().isoformat()
+    spend = {"period_start": start, "period_end": end, "actual_usd": None}
     by_account = {account: session for (account, _), session in sessions.accounts().items()}
     if sessions.failures:
-        return None  # a total without some accounts would understate the spend
+        # A total without some accounts would understate the spend.
+        return spend | {"reason": "Cost Explorer not asked: some platforms cannot be reached"}
     try:
         total = sum(glue_spend_usd(session.cost_explorer, start, end) for session in by_account.values())
-    except AWS_ERRORS:
-        return None
-    return {"period_start": start, "period_end": end, "actual_usd": total}
+    except AWS_ERRORS as exc:
+        return spend | {"reason": f"Cost Explorer: {describe_any(exc)}"}
+    if total <= 0:
+        # No Glue spend at all is Cost Explorer not having the data (new account, not enabled), not a $0 bill.
+        return spend | {"reason": f"Cost Explorer has no Glue spend for {start} to {end}"}
+    return spend | {"actual_usd": total}
 
 
-def executive_report(bind: Bind, sessions: SessionMap, history: list | None, now: datetime) -> ExecutiveReport:
+def executive_report(bind: Bind, sessions: SessionMap, history: list | None, now: datetime,
+                     settings: Settings | None = None) -> ExecutiveReport:
     """The report files (executive summary, dashboard, JSON, the history with this inventory added)."""
     jobs = read_jobs(bind)
+    bill = billing_view(bind, settings or Settings(), jobs, now)
     candidates = current_candidates(bind)
     deep = deep_summaries(bind)
     for job in jobs.values():
         if job["data_job_id"] in deep:
             job["deep"] = deep[job["data_job_id"]] | {"report_path": job_report_relpath(job["partition_key"])}
     rows = _with_candidates(job_report_rows(jobs, [], now), candidates)
+    billed = view_fields(bill, jobs) if settings and settings.billing else {}
+    for row in rows:
+        row.update(billed.get(row["key"], {}))
     history = history or []
     spend = actual_glue_spend(sessions, now)
-    numbers = executive_numbers(ReportInputs(rows, candidates, history, spend, now))
+    numbers = executive_numbers(ReportInputs(rows, candidates, history, spend, now, billing_summary(bill)))
     snapshot = {"generated_at": now.isoformat(), "jobs_by_status": numbers["jobs"]["by_status"],
                 "monthly_projection_usd": numbers["spend"]["estimated_monthly_usd"],
                 "job_keys": sorted(j["key"] for j in rows if j["status"] != "deleted")}

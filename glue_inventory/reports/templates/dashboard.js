@@ -5,7 +5,10 @@
   var col = {};
   data.columns.forEach(function (name, i) { col[name] = i; });
   var NUMERIC = { runs_30d: 1, failure_rate_30d: 1, days_since_last_run: 1,
-                  monthly_projection_usd: 1, estimated_monthly_savings_usd: 1 };
+                  monthly_projection_usd: 1, estimated_monthly_savings_usd: 1,
+                  billed_30d_usd: 1, billed_difference_usd: 1 };
+  // The billed columns are shown only when the page has a bill (their headers are in the table).
+  var BILLED = document.querySelector('#jobs th[data-col="billed_30d_usd"]') !== null;
   var money = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
   var state = { sort: "monthly_projection_usd", desc: true, text: "", status: "" };
   var tbody = document.querySelector("#jobs tbody");
@@ -78,6 +81,12 @@
       cell(tr, rate === null ? null : Math.round(rate * 100) + "%", rate >= 0.5 ? "num bad" : "num");
       cell(tr, row[col.days_since_last_run], "num");
       cell(tr, money.format(row[col.monthly_projection_usd]), "num");
+      if (BILLED) {
+        var billed = row[col.billed_30d_usd], difference = row[col.billed_difference_usd];
+        cell(tr, billed === null ? "not available" : money.format(billed), "num");
+        cell(tr, difference === null ? "" : money.format(difference),
+             difference !== null && difference > 0.005 ? "num bad" : "num").title = row[col.billed_cause] || "";
+      }
       var saving = row[col.estimated_monthly_savings_usd];
       cell(tr, saving ? money.format(saving) : "", "num");
       cell(tr, row[col.reasons].split(" ").join(", "), "reasons");
