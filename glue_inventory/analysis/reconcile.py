@@ -167,12 +167,16 @@ def difference_cause(bill: Bill, estimate: Estimate, region: str, pricing: Prici
                  "billed yet (the export lags), or minimums we apply that were not billed")
     adjustments = []
     if bill.savings_plan_usd:
-        adjustments.append(f"Savings Plans cover ${bill.savings_plan_usd:,.2f}")
+        adjustments.append(f"Savings Plans cover {_usd(bill.savings_plan_usd)}")
     if bill.credits_usd:
-        adjustments.append(f"credits and refunds ${bill.credits_usd:,.2f}")
+        adjustments.append(f"credits and refunds {_usd(bill.credits_usd)}")
     if adjustments:
-        cause += f"; {', '.join(adjustments)} (net ${bill.net_usd:,.2f})"
+        cause += f"; {', '.join(adjustments)} (net {_usd(bill.net_usd)})"
     return cause
+
+
+def _usd(amount: float) -> str:
+    return f"-${-amount:,.2f}" if amount < 0 else f"${amount:,.2f}"
 
 
 def _far_above(billed: float, estimate: float) -> bool:

@@ -21,7 +21,8 @@ def write_candidates(bind: Bind, rows: Sequence[dict[str, Any]], dagster_run_id:
         repository.replace_candidates(conn, dagster_run_id, [
             {"data_job_id": r["data_job_id"], "score": r["score"], "priority": r["priority"],
              "reasons": r["reasons"], "savings_by_reason": r["savings_by_reason"],
-             "estimated_monthly_savings_usd": r["estimated_monthly_savings_usd"]} for r in rows])
+             "estimated_monthly_savings_usd": r["estimated_monthly_savings_usd"],
+             "savings_basis": r.get("savings_basis") or "estimate"} for r in rows])
         conn.execute(sa.update(data_jobs).values(priority=None, candidate_reasons=None))
         if rows:
             conn.execute(
@@ -40,6 +41,7 @@ def current_candidates(bind: Bind) -> list[dict]:
                  "priority": row["priority"], "reasons": row["reasons"],
                  "savings_by_reason": row["savings_by_reason"] or {},
                  "estimated_monthly_savings_usd": row["estimated_monthly_savings_usd"] or 0.0,
+                 "savings_basis": row["savings_basis"] or "estimate",
                  "owner": tag_value(row["tags"] or {}, "owner") or None}
                 for row in conn.execute(query).mappings()]
 
