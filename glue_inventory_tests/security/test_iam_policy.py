@@ -35,7 +35,7 @@ REPORTS_BUCKET = "glue-inventory-reports"
 # What one refresh with a deep analysis and the executive report must call (README "Pointing it at AWS").
 PIPELINE_ACTIONS = {
     "sts:AssumeRole", "sts:GetCallerIdentity", "glue:GetJobs", "glue:GetJobRuns", "tag:GetResources",
-    "glue:GetTags", "cloudwatch:GetMetricData", "s3:GetObject", "ce:GetCostAndUsage",
+    "glue:GetTags", "cloudwatch:GetMetricData", "s3:GetObject", "ce:GetCostAndUsage", "s3:ListBucket",
 }
 
 
@@ -50,6 +50,17 @@ def test_policy_grants_reads_only():
     assume = [s for s in statements if "sts:AssumeRole" in s["Action"]]
     # Role chaining is limited to the inventory roles: AssumeRole on "*" would reach any role that trusts us.
     assert [s["Resource"] for s in assume] == ["arn:aws:iam::*:role/glue-inventory-readonly"]
+
+
+def test_the_billing_export_is_listed_and_read_in_its_bucket_only():
+    statements = {s["Sid"]: s for s in load_policy()}
+    listing, reading = statements["BillingExportList"], statements["BillingExportRead"]
+    assert listing["Action"] == ["s3:ListBucket"] and reading["Action"] == ["s3:GetObject"]
+    bucket = listing["Resource"].removeprefix("arn:aws:s3:::")
+    assert bucket and "*" not in bucket and "/" not in bucket
+    assert reading["Resource"] == f"arn:aws:s3:::{bucket}/*"
+    # Nothing else lists a bucket: s3:ListBucket is granted for the export alone.
+    assert [sid for sid, s in statements.items() if "s3:ListBucket" in s["Action"]] == ["BillingExportList"]
 
 
 @pytest.mark.parametrize(("service", "operation", "action"), [
@@ -113,6 +124,7 @@ def fleet_env(sqlite_url, tmp_path, monkeypatch):
     tool's own credentials (its account is asked of STS); reports on S3."""
     fleet = build_fleet(33, 21, datetime.now(UTC), account_id=ACCOUNT)
     with start_simulator(fleet) as sim:
+        export = sim.write_cur_export()
         for name, value in sim.env().items():
             monkeypatch.setenv(name, value)
         monkeypatch.delenv("AWS_PROFILE", raising=False)
@@ -121,7 +133,8 @@ def fleet_env(sqlite_url, tmp_path, monkeypatch):
         config = tmp_path / "config.yaml"
         config.write_text(f"platforms:\n  - name: sim\n    regions: [us-east-1, eu-west-1]\n"
                           f"    role_arn: {ROLE_ARN}\n    external_id: glue-inventory\n"
-                          "  - name: own-account\n    regions: [us-east-1]\n")
+                          "  - name: own-account\n    regions: [us-east-1]\n"
+                          f"billing:\n  cur_uri: {export.uri}\n  platform: sim\n")
         monkeypatch.setenv("GLUE_INVENTORY_CONFIG", str(config))
         boto3.client("s3").create_bucket(Bucket=REPORTS_BUCKET)
         monkeypatch.setenv("GLUE_INVENTORY_REPORTS_DIR", f"s3://{REPORTS_BUCKET}/inventory")
@@ -150,6 +163,9 @@ def test_pipeline_calls_are_in_the_policy_and_read_only(fleet_env, sqlite_url):
     assert violations(calls, load_policy()) == []
     actions = {c.action for c in calls}
     assert actions >= PIPELINE_ACTIONS, PIPELINE_ACTIONS - actions
+    listing = [c for c in calls if c.action == "s3:ListBucket" and not c.caller.startswith("glue_inventory/reports/")]
+    # The billing export is listed by its reader, with the assumed role's credentials (billing.platform).
+    assert listing and all(c.caller.startswith("glue_inventory/aws/cur.py") for c in listing)
     put = [c for c in calls if c.action == "s3:PutObject"]
     # The only writes are report files in the tool's own bucket, made by the reports code.
     assert put and all(any(f.startswith("glue_inventory/reports/") for f in c.frames) for c in put)
