@@ -8,6 +8,7 @@ CONTRACT_ASSETS = {
     "glue_jobs": (False, "inventory"),
     "job_preliminary_metrics": (True, "inventory"),
     "deep_analysis_candidates": (False, "inventory"),
+    "glue_billed_costs": (False, "inventory"),
 }
 
 
@@ -39,5 +40,17 @@ def test_contract_assets_partitioning_and_groups():
 
 def test_every_aws_asset_is_in_the_aws_api_pool():
     graph = defs.resolve_asset_graph()
-    for name in ("glue_jobs", "job_preliminary_metrics"):
+    for name in ("glue_jobs", "job_preliminary_metrics", "glue_billed_costs"):
         assert graph.get(dg.AssetKey(name)).pools == {"aws_api"}
+
+
+def test_the_bill_has_a_schedule_only_when_billing_is_configured(tmp_path):
+    from glue_inventory.config import load_settings
+    from glue_inventory.orchestration.automation import build_schedules
+
+    path = tmp_path / "config.yaml"
+    path.write_text("billing:\n  cur_uri: s3://cur-bucket/cur/\n")
+    names = {schedule.name for schedule in build_schedules(load_settings(path))}
+    assert "billing_refresh_schedule" in names
+    path.write_text("max_workers: 4\n")
+    assert "billing_refresh_schedule" not in {schedule.name for schedule in build_schedules(load_settings(path))}

@@ -112,6 +112,13 @@ def test_follow_ups_wait_until_no_input_is_being_computed(sim_env, sqlite_url, t
         assert follow_ups() == []  # another deep analysis is on its way
         instance.report_run_canceled(deep)
         assert follow_ups() == ["executive_report"]
+        materialize(instance, ["executive_report"])
+
+        # A new read of the bill (without billing: a recorded no-op) recomputes the candidates, then the report.
+        materialize(instance, ["glue_billed_costs"])
+        assert follow_ups() == ["deep_analysis_candidates"]
+        materialize(instance, ["deep_analysis_candidates"])
+        assert follow_ups() == ["executive_report"]
 
 
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
