@@ -92,6 +92,9 @@ def line_item_batches(fs: s3fs.S3FileSystem, file: ExportFile,
     except PermissionError as exc:
         raise CurExportError(f"{file.path}: access denied ({_describe(exc)}) — grant s3:GetObject on the export "
                              "bucket (iam/README.md)") from None
+    except FileNotFoundError:
+        raise CurExportError(f"{file.path}: gone while it was read (the export was being delivered) — run "
+                             "glue_billed_costs again") from None
     except (pa.ArrowInvalid, OSError) as exc:
         raise CurExportError(f"{file.path}: not a readable Parquet file ({_describe(exc)})") from None
 

@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from moto.s3.models import s3_backends
 
@@ -212,16 +214,6 @@ class _Writer:
                                                "AWS Promotional credit", self.rng))
         return {"deleted_job": deleted_key, "crawler": CRAWLER, "session": SESSION}
 
-    def others(self, count: int) -> None:
-        """`count` line items of other services spread over the days written."""
-        days = list(self.days())
-        for index in range(count):
-            product, usage, operation, rate = OTHER_PRODUCTS[index % len(OTHER_PRODUCTS)]
-            amount = self.rng.uniform(1, 500)
-            self.lines.append(_line(self.fleet.account_id, DEFAULT_REGION, days[index % len(days)], 24, "Usage",
-                                    usage, operation, f"resource-{index % 997}", amount, amount * rate, product,
-                                    self.rng, product=product))
-
 
 def _planted_jobs(fleet: Fleet, now: datetime) -> tuple[str | None, set[str]]:
     """The job billed far above its estimate and the two whose usage a Savings Plan partly covers: active
@@ -236,60 +228,96 @@ def _planted_jobs(fleet: Fleet, now: datetime) -> tuple[str | None, set[str]]:
     return over_budget, {job.key for job in ranked[1:3]}
 
 
-def build_cur_export(fleet: Fleet, now: datetime | None = None, *, hourly: bool = False, other_line_items: int = 300,
+def build_cur_export(fleet: Fleet, now: datetime | None = None, *, hourly: bool = False,
                      seed: int | None = None) -> tuple[list[dict[str, Any]], CurExport]:
-    """Every line item of the export (rows of SCHEMA plus nothing else) and its description, not yet written."""
+    """The export's Glue line items (rows of SCHEMA) and its description, not yet written."""
     now = now or fleet.now
     writer = _Writer(fleet, now, hourly, fleet.seed if seed is None else seed)
     over_budget, savings_plan = _planted_jobs(fleet, now)
     writer.jobs(savings_plan, over_budget)
     planted = writer.not_jobs()
     planted.update(over_budget=over_budget, savings_plan=sorted(savings_plan), credit_usd=CREDIT_USD)
-    writer.others(other_line_items)
     bucket = f"cur-exports-{fleet.account_id}"
     return writer.lines, CurExport(bucket=bucket, uri=f"s3://{bucket}/{PREFIX}/", glue_lines=writer.glue,
                                    planted=planted)
 
 
-def parquet_files(lines: list[dict[str, Any]], files_per_period: int = 2, row_group_rows: int = 10_000,
-                  shuffle: bool = False, seed: int = 0) -> dict[str, tuple[bytes, int]]:
+def other_services(count: int, account_id: str, days: list[datetime], seed: int) -> pa.Table:
+    """`count` line items of other services (S3, EC2, CloudWatch) spread over `days`, built column by column:
+    a benchmark asks for millions."""
+    rng = np.random.default_rng(seed)
+    product = rng.integers(0, len(OTHER_PRODUCTS), count)
+    day = rng.integers(0, len(days), count)
+    amount = rng.uniform(1, 500, count)
+    starts = np.array([d.replace(tzinfo=None) for d in days], dtype="datetime64[ms]")[day]
+
+    def pick(column: int) -> pa.Array:
+        return pa.array([p[column] for p in OTHER_PRODUCTS]).take(pa.array(product))
+
+    text = pa.array([account_id] * count, pa.string())
+    columns = {
+        "bill_billing_period_start_date": pa.array(starts.astype("datetime64[M]").astype("datetime64[ms]"), _TIME),
+        "bill_payer_account_id": text, "cost_category": pa.nulls(count, _MAP),
+        "identity_line_item_id": pc.cast(pa.array(rng.integers(0, 2**62, count)), pa.string()),
+        "identity_time_interval": pa.nulls(count, pa.string()), "line_item_line_item_description": pick(0),
+        "line_item_line_item_type": pa.array(["Usage"] * count, pa.string()),
+        "line_item_net_unblended_cost": pa.nulls(count, pa.float64()), "line_item_operation": pick(2),
+        "line_item_product_code": pick(0),
+        "line_item_resource_id": pc.cast(pa.array(rng.integers(0, 997, count)), pa.string()),
+        "line_item_unblended_cost": pa.array(amount * np.array([p[3] for p in OTHER_PRODUCTS])[product]),
+        "line_item_usage_account_id": text, "line_item_usage_amount": pa.array(amount),
+        "line_item_usage_end_date": pa.array(starts + np.timedelta64(1, "D"), _TIME),
+        "line_item_usage_start_date": pa.array(starts, _TIME), "line_item_usage_type": pick(1),
+        "product": pa.nulls(count, _MAP), "product_region_code": pa.array([DEFAULT_REGION] * count, pa.string()),
+        "resource_tags": pa.nulls(count, _MAP),
+    }
+    return pa.table(columns, schema=SCHEMA)
+
+
+def parquet_files(lines: list[dict[str, Any]], others: pa.Table | None = None, files_per_period: int = 2,
+                  row_group_rows: int = 10_000, shuffle: bool = False, seed: int = 0) -> dict[str, tuple[bytes, int]]:
     """Parquet objects (key under the export → bytes, line items) of the lines, per billing period.
 
     Rows are ordered by product code unless `shuffle`: row-group statistics then let a reader skip other
     services, as they do in large real exports only by chance.
     """
-    by_period: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for line in lines:
-        by_period[line["bill_billing_period_start_date"].strftime("%Y-%m")].append(line)
+    tables = [pa.Table.from_pylist(lines, schema=SCHEMA)] + ([others] if others is not None else [])
+    table = pa.concat_tables(tables)
+    periods = pc.strftime(table.column("bill_billing_period_start_date"), "%Y-%m")
     objects = {}
-    for period, rows in sorted(by_period.items()):
+    for period in sorted(set(periods.to_pylist())):
+        rows = table.filter(pc.equal(periods, period))
         if shuffle:
-            random.Random(seed).shuffle(rows)
+            rows = rows.take(pa.array(np.random.default_rng(seed).permutation(rows.num_rows)))
         else:
-            rows.sort(key=lambda row: (row["line_item_product_code"], row["line_item_usage_start_date"]))
-        size = -(-len(rows) // files_per_period)
+            rows = rows.sort_by([("line_item_product_code", "ascending"), ("line_item_usage_start_date", "ascending")])
+        size = -(-rows.num_rows // files_per_period)
         for index in range(files_per_period):
-            part = rows[index * size:(index + 1) * size]
-            if not part:
+            part = rows.slice(index * size, size)
+            if not part.num_rows:
                 continue
             sink = io.BytesIO()
-            pq.write_table(pa.Table.from_pylist(part, schema=SCHEMA), sink, row_group_size=row_group_rows,
-                           compression="snappy")
+            pq.write_table(part, sink, row_group_size=row_group_rows, compression="snappy")
             key = f"data/BILLING_PERIOD={period}/{EXPORT_NAME}-{index + 1:05d}.snappy.parquet"
-            objects[key] = (sink.getvalue(), len(part))
+            objects[key] = (sink.getvalue(), part.num_rows)
     return objects
 
 
-def write_cur_export(fleet: Fleet, now: datetime | None = None, **options: Any) -> CurExport:
-    """Build the fleet's export and put it into the fleet account's S3 (moto), with a manifest per period."""
-    files_per_period = options.pop("files_per_period", 2)
-    lines, export = build_cur_export(fleet, now, **options)
+def write_cur_export(fleet: Fleet, now: datetime | None = None, *, hourly: bool = False, other_line_items: int = 300,
+                     files_per_period: int = 2, row_group_rows: int = 10_000, shuffle: bool = False) -> CurExport:
+    """Build the fleet's export and put it into the fleet account's S3 (moto), with a manifest per period.
+    Other services' line items fall on the days a reader of the last 35 days reads."""
+    now = now or fleet.now
+    lines, export = build_cur_export(fleet, now, hourly=hourly)
+    days = [now - timedelta(days=offset) for offset in range(35)]
+    others = other_services(other_line_items, fleet.account_id, days, fleet.seed)
     s3 = s3_backends[fleet.account_id]["aws"]
     if export.bucket not in s3.buckets:
         s3.create_bucket(export.bucket, DEFAULT_REGION)
     root = f"{PREFIX}/{EXPORT_NAME}"
     manifests: dict[str, list[str]] = defaultdict(list)
-    for key, (data, rows) in parquet_files(lines, files_per_period).items():
+    for key, (data, rows) in parquet_files(lines, others, files_per_period, row_group_rows, shuffle,
+                                           fleet.seed).items():
         s3.put_object(export.bucket, f"{root}/{key}", data)
         export.objects[f"{root}/{key}"] = rows
         manifests[key.split("/")[1]].append(f"s3://{export.bucket}/{root}/{key}")

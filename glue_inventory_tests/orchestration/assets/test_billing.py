@@ -20,7 +20,7 @@ from glue_inventory.orchestration.assets import DEEP_ASSET_KEYS
 from glue_inventory.pipeline import materialize, run_pipeline
 from glue_inventory.reports.paths import job_report_relpath
 from glue_inventory.simulate import build_fleet, start_simulator
-from glue_inventory.simulate.cur import EXPORT_NAME, PREFIX, SCHEMA, build_cur_export, parquet_files
+from glue_inventory.simulate.cur import EXPORT_NAME, PREFIX, SCHEMA, build_cur_export, other_services, parquet_files
 from glue_inventory.storage.db import engine_for
 from glue_inventory.storage.tables import data_jobs, deep_analysis_candidates, job_billed_costs
 
@@ -163,8 +163,8 @@ def test_rereading_replaces_each_period_and_a_bad_or_empty_period_keeps_what_was
             period = _previous_period()
             lines, _ = build_cur_export(estate.fleet)
             # AWS restates the period: fewer line items now.
-            restated = [line for line in lines if line["bill_billing_period_start_date"].strftime("%Y-%m") == period
-                        and line["line_item_product_code"] == "AWSGlue"][::2]
+            restated = [line for line in lines
+                        if line["bill_billing_period_start_date"].strftime("%Y-%m") == period][::2]
             for key, (data, _) in parquet_files(restated).items():
                 _s3(estate).put_object(Bucket=estate.cur_export.bucket, Key=f"{PREFIX}/{EXPORT_NAME}/{key}",
                                               Body=data)
@@ -184,9 +184,9 @@ def test_rereading_replaces_each_period_and_a_bad_or_empty_period_keeps_what_was
             assert _lines(sqlite_url) == after
             # A period with no Glue line item (only other services): skipped, what was stored stays.
             estate.write_cur_export()
-            others = [line for line in lines if line["bill_billing_period_start_date"].strftime("%Y-%m") == period
-                      and line["line_item_product_code"] != "AWSGlue"]
-            for key, (data, _) in parquet_files(others).items():
+            day = billing_window(datetime.now(UTC))[0]
+            others = other_services(50, ACCOUNT, [datetime(day.year, day.month, day.day, tzinfo=UTC)], seed=1)
+            for key, (data, _) in parquet_files([], others).items():
                 _s3(estate).put_object(Bucket=estate.cur_export.bucket, Key=f"{PREFIX}/{EXPORT_NAME}/{key}",
                                               Body=data)
             materialize(instance, [BILLED])
