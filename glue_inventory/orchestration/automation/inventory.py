@@ -140,22 +140,22 @@ def inventory_follow_up_sensor(context: dg.SensorEvaluationContext):
     return requests
 
 
-def refresh_schedule(settings: Settings) -> dg.ScheduleDefinition:
+def _on_refresh_cron(settings: Settings, name: str, key: dg.AssetKey, description: str) -> dg.ScheduleDefinition:
     crons = settings.schedules
     return dg.ScheduleDefinition(
-        name="inventory_refresh_schedule", cron_schedule=crons.refresh_cron,
-        execution_timezone=crons.timezone, target=dg.AssetSelection.keys(GLUE_JOBS),
-        tags=INVENTORY_TAGS | {TRIGGER_TAG: "schedule"}, default_status=SCHEDULE_STATUS,
-        description="Lists every Glue job; the refresh sensor and declarative automation do the rest.")
+        name=name, cron_schedule=crons.refresh_cron, execution_timezone=crons.timezone,
+        target=dg.AssetSelection.keys(key), tags=INVENTORY_TAGS | {TRIGGER_TAG: "schedule"},
+        default_status=SCHEDULE_STATUS, description=description)
+
+
+def refresh_schedule(settings: Settings) -> dg.ScheduleDefinition:
+    return _on_refresh_cron(settings, "inventory_refresh_schedule", GLUE_JOBS,
+                            "Lists every Glue job; the refresh sensor and declarative automation do the rest.")
 
 
 def billing_schedule(settings: Settings) -> dg.ScheduleDefinition:
-    crons = settings.schedules
-    return dg.ScheduleDefinition(
-        name="billing_refresh_schedule", cron_schedule=crons.refresh_cron,
-        execution_timezone=crons.timezone, target=dg.AssetSelection.keys(BILLED),
-        tags=INVENTORY_TAGS | {TRIGGER_TAG: "schedule"}, default_status=SCHEDULE_STATUS,
-        description="Reads the Cost and Usage Report (the export is restated daily); the candidates follow.")
+    return _on_refresh_cron(settings, "billing_refresh_schedule", BILLED,
+                            "Reads the Cost and Usage Report (the export is restated daily); the candidates follow.")
 
 
 inventory_sensors = [glue_job_sync_sensor, inventory_refresh_sensor, inventory_automation_sensor,
