@@ -13,7 +13,7 @@ from moto.cloudwatch.models import cloudwatch_backends
 from moto.glue.models import FakeJob, glue_backends
 from moto.glue.utils import Action, Predicate
 from moto.resourcegroupstaggingapi.models import resourcegroupstaggingapi_backends
-from moto.s3.models import s3_backends
+from moto.s3.models import FakeKey, s3_backends
 
 from glue_inventory.simulate.fleet import Fleet, SimJob, schedule_expression
 from glue_inventory.simulate.metrics import NAMESPACE, metric_data
@@ -36,10 +36,23 @@ class GlueOrderedJob(FakeJob):
 
 def reset_account(account_id: str) -> None:
     """Forget everything a previous fleet left in this account (other accounts are untouched)."""
-    for backends in (glue_backends, s3_backends, cloudwatch_backends, ce_backends,
-                     resourcegroupstaggingapi_backends):
+    for backends in (glue_backends, cloudwatch_backends, ce_backends, resourcegroupstaggingapi_backends):
         if account_id in backends:
             backends[account_id].reset()
+    if account_id in s3_backends:
+        _reset_s3(account_id)
+
+
+def _reset_s3(account_id: str) -> None:
+    """moto's S3 reset closes the objects of every account it ever created (FakeKey.instances_tracked), which
+    would break another simulator running in this process: only this account's objects are closed."""
+    backend = s3_backends[account_id]["aws"]
+    own = [key for bucket in backend.buckets.values() for key in bucket.keys.values() if isinstance(key, FakeKey)]
+    tracked, FakeKey.instances_tracked = FakeKey.instances_tracked, own
+    try:
+        s3_backends[account_id].reset()
+    finally:
+        FakeKey.instances_tracked = [key for key in tracked if not key.disposed]
 
 
 def seed_fleet(fleet: Fleet) -> None:
