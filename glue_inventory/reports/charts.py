@@ -230,14 +230,20 @@ def dashboard_charts(jobs: Sequence[Row], numbers: Mapping[str, Any]) -> list[Ch
         _bars("status", "Monthly spend by status", {s: by_status[s] for s in ordered_keys(STATUS_ORDER, by_status)}),
         _bars(
             "team",
-            "Monthly spend by team (cost-center tag)",
-            _top_groups(_sum_by(jobs, lambda j: j.get("team") or "(untagged)")),
+            "Monthly spend by team (team tag)",
+            _top_groups(_sum_by(jobs, lambda j: j.get("team") or "(no team tag)")),
+            horizontal=True,
+        ),
+        _bars(
+            "cost-center",
+            "Monthly spend by cost center (cost-center tag)",
+            _top_groups(_sum_by(jobs, lambda j: j.get("cost_center") or "(no cost-center tag)")),
             horizontal=True,
         ),
         _bars(
             "owner",
             "Monthly spend by owner (owner tag)",
-            _top_groups(_sum_by(jobs, lambda j: j.get("owner") or "(untagged)")),
+            _top_groups(_sum_by(jobs, lambda j: j.get("owner") or "(no owner tag)")),
             horizontal=True,
         ),
         _bars("version", "Monthly spend by Glue version", dict(sorted(versions.items()))),

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from glue_inventory.analysis.actions import REASON_ACTIONS
+from glue_inventory.analysis.candidates import RISK_POINTS
+from glue_inventory.analysis.tags import OWNERSHIP_TAGS
 from glue_inventory.reports.formatting import (
     PRIORITY_ORDER,
     REASON_ORDER,
@@ -21,7 +24,7 @@ from glue_inventory.reports.formatting import (
     rank,
     to_json,
 )
-from glue_inventory.reports.preliminary import SCHEMA_VERSION, fleet_totals, ranked_candidates
+from glue_inventory.reports.preliminary import SCHEMA_VERSION, fleet_totals
 
 Row = Mapping[str, Any]
 TOP_ACTIONS = 10
@@ -29,6 +32,8 @@ TOP_ACTIONS = 10
 CHANGE_LIST_LIMIT = 20
 # DESIGN.md: `active` is a last run at most 30 days ago.
 ACTIVE_DAYS = 30
+# Severities a non-cost action must reach to rank among the risks.
+SEVERE = ("critical", "high")
 
 
 @dataclass(frozen=True)
@@ -41,41 +46,72 @@ class ReportInputs:
     history: Sequence[Row]
     cost_explorer: Row | None
     generated_at: str | datetime
-
-# What to do about a candidate that has no deep-analysis recommendation yet.
-REASON_ACTIONS = {
-    "high_cost": "Review sizing and schedule of a high-cost job",
-    "failing": "Fix the failing runs (or stop scheduling them)",
-    "inactive": "Delete or archive the unused job",
-    "eol_version": "Upgrade off the end-of-life Glue version",
-    "missing_tags": "Add the required owner and cost-center tags",
-    "secrets_in_arguments": "Move secrets from job arguments to Secrets Manager",
-    "flex_eligible": "Switch the job to the FLEX execution class",
-}
+    # Current remediation plans ({key, kind, plan_id, …}): the rankings name the plan of each action.
+    plans: Sequence[Row] = ()
 
 
-def _action(candidate: Row, job: Row | None) -> dict[str, Any]:
+def _candidate_actions(candidate: Row, job: Row | None) -> list[dict[str, Any]]:
+    """What can be done about a candidate, each with its own monthly saving: the job report's recommendations
+    once a deep analysis ran (the same figures as that report), else one action per candidate reason."""
     recs = ((job or {}).get("deep") or {}).get("recommendations") or []
-    best = min(
-        recs,
-        key=lambda r: (-(r.get("est_monthly_savings_usd") or 0), rank(SEVERITY_ORDER, r.get("severity"))),
-        default=None,
-    )
-    reasons = list(candidate.get("reasons") or [])
-    first_reason = min(reasons, key=lambda r: rank(REASON_ORDER, r), default=None)
-    report_path = ((job or {}).get("deep") or {}).get("report_path")
+    if recs:
+        return [{"title": r["title"], "est_monthly_savings_usd": r.get("est_monthly_savings_usd") or 0.0,
+                 "severity": r.get("severity"), "category": r.get("category"), "reason": r.get("reason"),
+                 "plan_kind": r.get("plan_kind")} for r in recs]
+    savings = candidate.get("savings_by_reason") or {}
+    return [{"title": action.title, "est_monthly_savings_usd": savings.get(reason) or 0.0,
+             "severity": action.severity, "category": action.category, "reason": reason,
+             "plan_kind": action.plan_kind}
+            for reason in candidate.get("reasons") or [] if (action := REASON_ACTIONS.get(reason))]
+
+
+def _risk_points(action: Row) -> float:
+    return RISK_POINTS.get(action.get("reason") or "", 0.0)
+
+
+def _is_risk(action: Row) -> bool:
+    return _risk_points(action) > 0 or (action.get("category") != "cost" and action.get("severity") in SEVERE)
+
+
+def _ranked_row(candidate: Row, job: Row | None, action: Row, plans: Mapping[tuple[str, str], str]) -> dict:
     return {
         "key": candidate["key"],
         "job": candidate.get("name"),
-        "action": best["title"] if best else REASON_ACTIONS.get(first_reason or "", "Review the job"),
-        "estimated_monthly_savings_usd": cents(candidate.get("estimated_monthly_savings_usd") or 0),
+        "action": action["title"],
+        "est_monthly_savings_usd": cents(action["est_monthly_savings_usd"]),
+        "severity": action.get("severity"),
         "priority": candidate.get("priority"),
         "score": candidate.get("score"),
-        "reasons": reasons,
+        "reasons": list(candidate.get("reasons") or []),
         "evidence": candidate.get("evidence"),
-        "owner": candidate.get("owner") or (job or {}).get("team"),
-        "report_path": report_path,
+        **{field: candidate.get(field) for field in OWNERSHIP_TAGS},
+        "report_path": ((job or {}).get("deep") or {}).get("report_path"),
+        "plan_id": plans.get((candidate["key"], action.get("plan_kind") or "")),
     }
+
+
+def _rankings(candidates: Sequence[Row], jobs_by_key: Mapping[str, Row],
+              plans: Mapping[tuple[str, str], str]) -> dict[str, list[dict[str, Any]]]:
+    """Two top-10 lists: the largest savings (each job's best-saving action) and the highest risks (each
+    job's most severe risk action), every action shown with its own saving."""
+    savings, risks = [], []
+    for candidate in candidates:
+        job = jobs_by_key.get(candidate["key"])
+        actions = _candidate_actions(candidate, job)
+        saving = max(actions, key=lambda a: (a["est_monthly_savings_usd"], -rank(SEVERITY_ORDER, a["severity"])),
+                     default=None)
+        if saving and saving["est_monthly_savings_usd"] > 0:
+            savings.append(_ranked_row(candidate, job, saving, plans))
+        risky = [action for action in actions if _is_risk(action)]
+        if risky:
+            worst = min(risky, key=lambda a: (rank(SEVERITY_ORDER, a["severity"]), -_risk_points(a),
+                                              -a["est_monthly_savings_usd"]))
+            risks.append(_ranked_row(candidate, job, worst, plans)
+                         | {"risk_points": max(_risk_points(a) for a in risky)})
+    savings.sort(key=lambda a: (-(a["est_monthly_savings_usd"] or 0), a["key"]))
+    risks.sort(key=lambda a: (rank(PRIORITY_ORDER, a["priority"]), rank(SEVERITY_ORDER, a["severity"]),
+                              -a["risk_points"], -(a["score"] or 0), a["key"]))
+    return {"largest_savings": savings[:TOP_ACTIONS], "highest_risks": risks[:TOP_ACTIONS]}
 
 
 def _previous(history: Sequence[Row], now: datetime | None) -> Row | None:
@@ -174,7 +210,7 @@ def executive_numbers(inputs: ReportInputs) -> dict[str, Any]:
             "total_monthly_usd": cents(sum(c.get("estimated_monthly_savings_usd") or 0 for c in candidates)),
             "by_reason": {r: cents(by_reason[r]) for r in ordered_keys(REASON_ORDER, by_reason)},
         },
-        "top_actions": [_action(c, jobs_by_key.get(c["key"])) for c in ranked_candidates(candidates)[:TOP_ACTIONS]],
+        "rankings": _rankings(candidates, jobs_by_key, {(p["key"], p["kind"]): p["plan_id"] for p in inputs.plans}),
         "security": {
             "secret_argument_jobs": totals["secret_argument_jobs"],
             "secret_arguments": sum(len(j.get("secret_arguments") or []) for j in jobs if j.get("status") != "deleted"),

@@ -31,13 +31,13 @@ JOB_MONEY = ("cost_30d_usd", "monthly_projection_usd", "estimated_monthly_saving
 INVENTORY_COLUMNS = (
     "key", "account_id", "region", "platform", "name", "status", "priority", "job_type",
     "worker_type", "number_of_workers", "max_capacity", "capacity_dpu", "glue_version",
-    "execution_class", "owner", "team", "tags", "last_run_at", "last_run_state",
+    "execution_class", "owner", "team", "cost_center", "tags", "last_run_at", "last_run_state",
     "days_since_last_run", "runs_30d", "finished_runs_30d", "failed_runs_30d", "failure_rate_30d",
     "dpu_hours_30d", "cost_30d_usd", "monthly_projection_usd", "eol_version", "missing_tags",
     "secret_arguments", "candidate_reasons", "estimated_monthly_savings_usd",
 )  # fmt: skip
 CANDIDATE_COLUMNS = (
-    "key", "name", "account_id", "region", "owner", "score", "priority", "reasons",
+    "key", "name", "account_id", "region", "owner", "team", "cost_center", "score", "priority", "reasons",
     "estimated_monthly_savings_usd", "evidence",
 )  # fmt: skip
 LIST_SEPARATOR = ";"

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from glue_inventory.analysis.candidates import Candidate
-from glue_inventory.analysis.tags import tag_value
+from glue_inventory.analysis.tags import ownership
 
 METRIC_FIELDS = (
     "runs_30d", "finished_runs_30d", "failed_runs_30d", "failure_rate_30d", "dpu_hours_30d",
@@ -37,7 +37,7 @@ def job_report_rows(jobs: Mapping[str, Mapping[str, Any]], candidates: list[Cand
             "job_type": job["job_type"], "worker_type": job["worker_type"],
             "number_of_workers": job["number_of_workers"], "max_capacity": job["max_capacity"],
             "glue_version": job["glue_version"], "execution_class": job["execution_class"], "tags": tags,
-            "owner": tag_value(tags, "owner") or None, "team": tag_value(tags, "cost-center") or None,
+            **ownership(tags),
             "days_since_last_run": _days_since(metrics.get("last_run_at"), now),
             "candidate_reasons": candidate.reasons if candidate else [],
             "estimated_monthly_savings_usd": candidate.estimated_monthly_savings_usd if candidate else 0.0,
@@ -80,7 +80,7 @@ def candidate_rows(candidates: list[Candidate], jobs: Mapping[str, Mapping[str, 
         rows.append({
             "key": candidate.key, "data_job_id": job["data_job_id"], "name": job["name"],
             "account_id": job["account_id"], "region": job["region"],
-            "owner": tag_value(job.get("tags") or {}, "owner") or None,
+            **ownership(job.get("tags") or {}),
             "score": candidate.score, "priority": candidate.priority, "reasons": list(candidate.reasons),
             "savings_by_reason": dict(candidate.savings_by_reason),
             "estimated_monthly_savings_usd": candidate.estimated_monthly_savings_usd,

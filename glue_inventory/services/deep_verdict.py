@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
+from glue_inventory.analysis.actions import MEASURED_BY_DEEP_ANALYSIS, REASON_ACTIONS
 from glue_inventory.analysis.candidates import reason_savings
 from glue_inventory.config import Settings
 from glue_inventory.reports.job_report import job_report_md
@@ -14,17 +15,6 @@ from glue_inventory.reports.rows import job_report_rows
 from glue_inventory.storage import repository
 
 SEVERE = ("critical", "high")
-
-# What to do about each candidate reason, in the words an engineering manager reads.
-REASON_ACTIONS = {
-    "inactive": ("Delete or disable the job: it has not run for months", "cost", "medium", "low"),
-    "failing": ("Fix or stop the failing job: most recent runs fail", "reliability", "high", "medium"),
-    "eol_version": ("Upgrade to a supported Glue version (4.0 or 5.0)", "maintainability", "high", "medium"),
-    "missing_tags": ("Add the required owner / cost-center tags", "maintainability", "low", "low"),
-    "secrets_in_arguments": ("Move secrets from DefaultArguments to AWS Secrets Manager", "security", "critical",
-                             "low"),
-    "flex_eligible": ("Run on the FLEX execution class (non-urgent job)", "cost", "medium", "low"),
-}
 
 
 def _recommendation(title, category, severity, savings, effort, source) -> dict:
@@ -36,10 +26,11 @@ def recommendations_for(job: Mapping, cloudwatch: Mapping, code: Mapping, ai: Ma
     metrics = job.get("metrics") or {}
     recs = []
     for reason in job.get("candidate_reasons") or []:
-        if reason in REASON_ACTIONS:
-            title, category, severity, effort = REASON_ACTIONS[reason]
-            recs.append(_recommendation(title, category, severity, reason_savings(reason, metrics, settings),
-                                        effort, "inventory"))
+        if reason in REASON_ACTIONS and reason not in MEASURED_BY_DEEP_ANALYSIS:
+            action = REASON_ACTIONS[reason]
+            recs.append(_recommendation(action.title, action.category, action.severity,
+                                        reason_savings(reason, metrics, settings), action.effort, "inventory")
+                        | {"reason": reason, "plan_kind": action.plan_kind})
     sizing = cloudwatch.get("rightsizing") or {}
     if sizing.get("status") == "over_provisioned" and sizing.get("recommended"):
         target = sizing["recommended"]
@@ -48,7 +39,7 @@ def recommendations_for(job: Mapping, cloudwatch: Mapping, code: Mapping, ai: Ma
                 else f"MaxCapacity {target.get('max_capacity') or target.get('dpu')} DPU")
         recs.append(_recommendation(
             f"Right-size to {size}", "cost", "high",
-            sizing.get("estimated_monthly_savings_usd", 0.0), "low", "cloudwatch"))
+            sizing.get("estimated_monthly_savings_usd", 0.0), "low", "cloudwatch") | {"plan_kind": "rightsize"})
     for finding in sizing.get("findings") or []:
         if finding.get("rule_id") in {"metrics-disabled", "enable-auto-scaling"}:
             recs.append(_recommendation(finding["message"], "performance", finding.get("severity", "low"), 0.0,

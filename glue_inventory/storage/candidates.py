@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from glue_inventory.analysis.tags import tag_value
+from glue_inventory.analysis.tags import ownership
 from glue_inventory.storage import repository
 from glue_inventory.storage.repository import Bind, transaction
 from glue_inventory.storage.tables import data_jobs, deep_analysis_candidates
@@ -32,7 +32,7 @@ def write_candidates(bind: Bind, rows: Sequence[dict[str, Any]], dagster_run_id:
 
 
 def current_candidates(bind: Bind) -> list[dict]:
-    """The current list with each job's key, name and owner tag."""
+    """The current list with each job's key, name, owner, team and cost center (each from its own tag)."""
     query = (sa.select(deep_analysis_candidates, data_jobs.c.partition_key, data_jobs.c.name, data_jobs.c.tags)
              .join(data_jobs, data_jobs.c.id == deep_analysis_candidates.c.data_job_id).where(_CURRENT))
     with transaction(bind) as conn:
@@ -40,7 +40,7 @@ def current_candidates(bind: Bind) -> list[dict]:
                  "priority": row["priority"], "reasons": row["reasons"],
                  "savings_by_reason": row["savings_by_reason"] or {},
                  "estimated_monthly_savings_usd": row["estimated_monthly_savings_usd"] or 0.0,
-                 "owner": tag_value(row["tags"] or {}, "owner") or None}
+                 **ownership(row["tags"] or {})}
                 for row in conn.execute(query).mappings()]
 
 
