@@ -111,6 +111,14 @@ class NotificationSettings(_Strict):
     webhook_url: str | None = None
 
 
+class RemediationSettings(_Strict):
+    """How `apply_remediation` reaches an account: a platform with a role_arn gets a role of this name in the
+    same account instead (its policy: iam/glue-inventory-remediate.json); others use their own credentials."""
+
+    role_name: str = "glue-inventory-remediate"
+    external_id: str | None = None
+
+
 class Settings(_Strict):
     platforms: list[PlatformConfig] = Field(default_factory=list)
     thresholds: Thresholds = Field(default_factory=Thresholds)
@@ -121,6 +129,7 @@ class Settings(_Strict):
     deep_analysis: DeepAnalysisSettings = Field(default_factory=DeepAnalysisSettings)
     schedules: ScheduleSettings = Field(default_factory=ScheduleSettings)
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
+    remediation: RemediationSettings = Field(default_factory=RemediationSettings)
     max_workers: int = Field(default=16, ge=1)
 
     def effective_platforms(self) -> list[PlatformConfig]:

@@ -10,6 +10,7 @@ from glue_inventory.aws.clients import CallCounter, PlatformSession, platform_se
 from glue_inventory.aws.sessions import SessionMap
 from glue_inventory.config import DEFAULT_REPORTS_DIR, Settings, load_settings
 from glue_inventory.reports.store import read_report_json, write_reports
+from glue_inventory.services.remediation_apply import remediation_platforms
 from glue_inventory.storage.db import database_url, engine_for
 
 
@@ -40,6 +41,12 @@ class AwsPlatforms(dg.ConfigurableResource):
     def session_map(self) -> SessionMap:
         """The sessions by (account, Region), isolating platforms that cannot be reached."""
         return SessionMap(self.sessions())
+
+    def remediation_session_map(self) -> SessionMap:
+        """Sessions for `apply_remediation`: the remediation role replaces the read-only one where one is assumed."""
+        settings = self.config.settings
+        return SessionMap(platform_sessions(remediation_platforms(settings), max_pool=settings.max_workers,
+                                            counter=self._counter))
 
     @property
     def counter(self) -> CallCounter:

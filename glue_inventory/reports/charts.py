@@ -203,9 +203,15 @@ def _trend(points: Sequence[Row]) -> list[Chart]:
     stacked.x_labels = dates
     for status in statuses:
         stacked.add(status, [p["jobs_by_status"].get(status, 0) for p in points])
+    savings = pygal.Line(**_config(value_formatter=short_usd, x_label_rotation=20, show_legend=True,
+                                   legend_at_bottom=True, dots_size=4, style=_style(("#2563eb", "#10b981"))))
+    savings.x_labels = dates
+    for name, field in (("Identified", "savings_identified_usd"), ("Realized (last 90 days)", "savings_realized_usd")):
+        savings.add(name, [p.get(field) for p in points], formatter=usd)
     return [
         Chart("trend-spend", "Monthly projection per inventory", _render(line)),
         Chart("trend-jobs", "Jobs by status per inventory", _render(stacked)),
+        Chart("trend-savings", "Monthly savings identified and realized per inventory", _render(savings)),
     ]
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from glue_inventory.analysis.actions import REASON_ACTIONS
 from glue_inventory.analysis.candidates import RISK_POINTS
+from glue_inventory.analysis.realized import LABELS, monthly_saving, realized_totals
 from glue_inventory.analysis.tags import OWNERSHIP_TAGS
 from glue_inventory.reports.formatting import (
     PRIORITY_ORDER,
@@ -48,6 +49,8 @@ class ReportInputs:
     generated_at: str | datetime
     # Current remediation plans ({key, kind, plan_id, …}): the rankings name the plan of each action.
     plans: Sequence[Row] = ()
+    # remediation_events of the last 90 days, each with its job's key, name, team and account_id.
+    events: Sequence[Row] = ()
 
 
 def _candidate_actions(candidate: Row, job: Row | None) -> list[dict[str, Any]]:
@@ -157,12 +160,16 @@ def _change(jobs: Sequence[Row], history: Sequence[Row], now: datetime | None, s
     }
 
 
-def _trend(history: Sequence[Row], now: datetime | None, totals: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _trend(history: Sequence[Row], now: datetime | None, totals: Mapping[str, Any],
+           savings: Mapping[str, float | None]) -> list[dict[str, Any]]:
+    """One point per inventory: spend, jobs by status, and the monthly savings identified and realized (last 90
+    days) — inventories made before savings were tracked have none."""
     points = [
         {
             "generated_at": iso(s["generated_at"]),
             "monthly_projection_usd": cents(s.get("monthly_projection_usd")),
             "jobs_by_status": counts_in_order(STATUS_ORDER, s.get("jobs_by_status") or {}),
+            **{name: cents(s.get(name)) for name in savings},
         }
         for s in history
         if now is None or (parse_time(s["generated_at"]) or now) < now
@@ -170,7 +177,36 @@ def _trend(history: Sequence[Row], now: datetime | None, totals: Mapping[str, An
     points.sort(key=lambda p: p["generated_at"])
     current = {status: row["jobs"] for status, row in totals["by_status"].items()}
     return [*points, {"generated_at": iso(now), "monthly_projection_usd": totals["monthly_projection_usd"],
-                      "jobs_by_status": current}]  # fmt: skip
+                      "jobs_by_status": current, **savings}]  # fmt: skip
+
+
+# Changes listed one by one in the reports; the totals count them all.
+REALIZED_LIST_LIMIT = 20
+
+
+def _period(period: Row) -> dict[str, Any]:
+    return {"start": iso(period["start"]), "changes": period["changes"], "monthly_usd": cents(period["monthly_usd"]),
+            "saved_usd": cents(period["saved_usd"])}
+
+
+def _change_row(event: Row) -> dict[str, Any]:
+    return {"job": event.get("name"), "key": event.get("key"), "kind": event["kind"],
+            "change": LABELS.get(event["kind"], event["kind"]), "detected_at": iso(event["detected_at"]),
+            "applied_by": event.get("applied_by"), "plan_id": event.get("plan_id"),
+            "monthly_cost_before_usd": cents(event.get("monthly_cost_before_usd")),
+            "monthly_cost_after_usd": cents(event.get("monthly_cost_after_usd")),
+            "monthly_savings_usd": cents(monthly_saving(event)), "team": event.get("team"),
+            "account_id": event.get("account_id")}
+
+
+def _realized(events: Sequence[Row], now: datetime) -> dict[str, Any]:
+    """Savings realized: this month and the last 90 days, by kind, team and account, and the latest changes."""
+    totals = realized_totals(events, now)
+    latest = sorted(events, key=lambda e: (e["detected_at"], e.get("key") or ""), reverse=True)
+    return {"month_to_date": _period(totals["month_to_date"]), "last_90_days": _period(totals["last_90_days"]),
+            **{group: {name: cents(amount) for name, amount in totals[group].items()}
+               for group in ("by_kind", "by_team", "by_account")},
+            "changes": [_change_row(event) for event in latest[:REALIZED_LIST_LIMIT]]}
 
 
 def executive_numbers(inputs: ReportInputs) -> dict[str, Any]:
@@ -186,6 +222,8 @@ def executive_numbers(inputs: ReportInputs) -> dict[str, Any]:
             by_reason[reason] = by_reason.get(reason, 0.0) + (amount or 0)
     jobs_by_key = {job["key"]: job for job in jobs}
     deep_jobs = [job for job in jobs if job.get("deep")]
+    identified = cents(sum(c.get("estimated_monthly_savings_usd") or 0 for c in candidates))
+    realized = _realized(inputs.events, now)
     return {
         "schema_version": SCHEMA_VERSION,
         "generated_at": iso(now),
@@ -207,8 +245,9 @@ def executive_numbers(inputs: ReportInputs) -> dict[str, Any]:
         },
         "savings": {
             "candidates": len(candidates),
-            "total_monthly_usd": cents(sum(c.get("estimated_monthly_savings_usd") or 0 for c in candidates)),
+            "total_monthly_usd": identified,
             "by_reason": {r: cents(by_reason[r]) for r in ordered_keys(REASON_ORDER, by_reason)},
+            "realized": realized,
         },
         "rankings": _rankings(candidates, jobs_by_key, {(p["key"], p["kind"]): p["plan_id"] for p in inputs.plans}),
         "security": {
@@ -221,7 +260,8 @@ def executive_numbers(inputs: ReportInputs) -> dict[str, Any]:
         "hygiene": {"missing_tag_jobs": totals["missing_tag_jobs"]},
         "priorities": counts_in_order(PRIORITY_ORDER, _count(c.get("priority") or "none" for c in candidates)),
         "change": _change(jobs, history, now, estimated or 0.0),
-        "trend": _trend(history, now, totals),
+        "trend": _trend(history, now, totals, {"savings_identified_usd": identified,
+                                               "savings_realized_usd": realized["last_90_days"]["monthly_usd"]}),
     }
 
 

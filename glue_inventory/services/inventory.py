@@ -15,8 +15,11 @@ from glue_inventory.aws.errors import AWS_ERRORS, describe_error
 from glue_inventory.aws.glue import iter_jobs, job_tags
 from glue_inventory.aws.parse import parse_job
 from glue_inventory.aws.tagging import tagged_jobs
+from glue_inventory.config import Pricing
 from glue_inventory.keys import encode_partition_key
+from glue_inventory.services.realized import record_changes
 from glue_inventory.storage import repository
+from glue_inventory.storage.remediation import previous_states
 
 PLATFORM_TYPE = "aws_glue"
 # Platforms listed at once: each lists its tags and job definitions as two sequences of pages.
@@ -48,6 +51,7 @@ def job_row(spec, account_id: str, region: str) -> dict:
         "max_capacity": spec.max_capacity,
         "glue_version": spec.glue_version,
         "execution_class": spec.execution_class,
+        "python_version": spec.python_version,
         "script_location": spec.script_location,
         "tags": dict(spec.tags),
         "created_on": spec.created_on,
@@ -138,15 +142,15 @@ def list_inventory(sessions: Sequence[PlatformSession]) -> InventorySnapshot:
     return InventorySnapshot(listings=listings, seen_at=datetime.now(UTC), duplicates=duplicates)
 
 
-def store_snapshot(bind: repository.Bind, snapshot: InventorySnapshot) -> None:
-    """One transaction: platforms and jobs upserted, and the jobs a successfully listed platform no longer
-    has marked deleted."""
+def store_snapshot(bind: repository.Bind, snapshot: InventorySnapshot, pricing: Pricing | None = None) -> None:
+    """One transaction: platforms and jobs upserted, the jobs a successfully listed platform no longer has
+    marked deleted, and the remediation changes since the previous inventory recorded (priced with `pricing`)."""
     with repository.transaction(bind) as conn:
         for listing in snapshot.listings:
-            _store_listing(conn, listing, snapshot.seen_at)
+            _store_listing(conn, listing, snapshot.seen_at, pricing or Pricing())
 
 
-def _store_listing(conn: repository.Bind, listing: PlatformListing, seen_at: datetime) -> None:
+def _store_listing(conn: repository.Bind, listing: PlatformListing, seen_at: datetime, pricing: Pricing) -> None:
     platform_id = repository.upsert_platform(
         conn, name=listing.platform_name, platform_type=PLATFORM_TYPE,
         account_id=listing.account_id or "unknown", region=listing.region,
@@ -154,5 +158,7 @@ def _store_listing(conn: repository.Bind, listing: PlatformListing, seen_at: dat
         last_error=listing.error, synced_at=seen_at)
     if listing.error:
         return  # a failed listing says nothing about which jobs vanished
+    previous = previous_states(conn, platform_id)
     repository.upsert_jobs(conn, platform_id, listing.jobs, seen_at)
     repository.mark_deleted(conn, platform_id, {job["name"] for job in listing.jobs}, seen_at)
+    record_changes(conn, previous, {job["name"]: job for job in listing.jobs}, listing.region, seen_at, pricing)

@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from glue_inventory.analysis.realized import WINDOW_DAYS
+from glue_inventory.analysis.tags import ownership
 from glue_inventory.aws.cost_explorer import glue_spend_usd
 from glue_inventory.aws.errors import AWS_ERRORS
 from glue_inventory.aws.sessions import SessionMap
@@ -19,6 +21,7 @@ from glue_inventory.reports.rows import job_report_rows
 from glue_inventory.storage.analyses import latest_deep
 from glue_inventory.storage.candidates import current_candidates
 from glue_inventory.storage.jobs import read_jobs
+from glue_inventory.storage.remediation import current_plans, events_since
 from glue_inventory.storage.repository import Bind
 
 HISTORY_FILE = "history.json"
@@ -62,6 +65,12 @@ def actual_glue_spend(sessions: SessionMap, now: datetime) -> dict | None:
     return {"period_start": start, "period_end": end, "actual_usd": total}
 
 
+def realized_events(bind: Bind, now: datetime) -> list[dict]:
+    """The remediation changes of the last 90 days, each with its job's key and team (from the team tag)."""
+    return [{**event, "key": event["partition_key"], "team": ownership(event["tags"] or {})["team"]}
+            for event in events_since(bind, now - timedelta(days=WINDOW_DAYS))]
+
+
 def executive_report(bind: Bind, sessions: SessionMap, history: list | None, now: datetime) -> ExecutiveReport:
     """The report files (executive summary, dashboard, JSON, the history with this inventory added)."""
     jobs = read_jobs(bind)
@@ -73,9 +82,12 @@ def executive_report(bind: Bind, sessions: SessionMap, history: list | None, now
     rows = _with_candidates(job_report_rows(jobs, [], now), candidates)
     history = history or []
     spend = actual_glue_spend(sessions, now)
-    numbers = executive_numbers(ReportInputs(rows, candidates, history, spend, now))
+    numbers = executive_numbers(ReportInputs(rows, candidates, history, spend, now, plans=current_plans(bind),
+                                             events=realized_events(bind, now)))
     snapshot = {"generated_at": now.isoformat(), "jobs_by_status": numbers["jobs"]["by_status"],
                 "monthly_projection_usd": numbers["spend"]["estimated_monthly_usd"],
+                "savings_identified_usd": numbers["savings"]["total_monthly_usd"],
+                "savings_realized_usd": numbers["savings"]["realized"]["last_90_days"]["monthly_usd"],
                 "job_keys": sorted(j["key"] for j in rows if j["status"] != "deleted")}
     summary = executive_summary_md(numbers)
     files = {

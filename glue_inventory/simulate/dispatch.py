@@ -41,15 +41,18 @@ class CachedDispatcher(DomainDispatcherApplication):
 
 
 class SimulatorApp:
-    """GetJobRuns of `account_id` answered from moto's job objects; every other call goes to moto."""
+    """GetJobRuns of `account_id` answered from moto's job objects, and the JSON operations in `intercepts`
+    (target → WSGI handler) by their handlers; every other call goes to moto."""
 
     def __init__(self, account_id: str, moto_app: Callable | None = None) -> None:
         self.account_id = account_id
         self.moto_app = moto_app or CachedDispatcher()
+        self.intercepts: dict[str, Callable[[dict, Callable], Iterable[bytes]]] = {GET_JOB_RUNS: self._job_runs_page}
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        if environ.get("HTTP_X_AMZ_TARGET") == GET_JOB_RUNS:
-            return self._job_runs_page(environ, start_response)
+        handler = self.intercepts.get(environ.get("HTTP_X_AMZ_TARGET") or "")
+        if handler is not None:
+            return handler(environ, start_response)
         return self.moto_app(environ, start_response)
 
     def _job_runs_page(self, environ: dict, start_response: Callable) -> list[bytes]:

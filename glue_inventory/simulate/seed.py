@@ -74,12 +74,15 @@ def add_job_to_backend(job: SimJob, runs_newest_first: bool = True) -> None:
                                                       job.script.text.encode("utf-8"))
 
 
-def remove_job_from_backend(job: SimJob) -> None:
+def remove_job_from_backend(job: SimJob, triggers: bool = True) -> None:
+    """The job leaves Glue with its tags; with `triggers`, the triggers that start it go too."""
     glue = glue_backends[job.account_id][job.region]
     fake = glue.jobs.pop(job.name, None)
     if fake is not None:
         # moto keeps a deleted job's tags, so the tagging API would still list it; Glue does not.
         glue.tagger.delete_all_tags_for_resource(fake.arn)
+    if not triggers:
+        return
     for name in [name for name, trigger in glue.triggers.items()
                  if any(action.job_name == job.name for action in trigger.actions)]:
         del glue.triggers[name]

@@ -16,6 +16,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from glue_inventory.simulate.catalog import DEFAULT_ACCOUNT_ID, DEFAULT_REGION
 from glue_inventory.simulate.dispatch import SimulatorApp
 from glue_inventory.simulate.fleet import Fleet, SimJob
+from glue_inventory.simulate.glue_writes import GlueWrites
 from glue_inventory.simulate.middleware import CallGate, Fault
 from glue_inventory.simulate.mutations import add_runs, delete_job, expire_runs
 from glue_inventory.simulate.seed import add_job_to_backend, seed_fleet
@@ -49,6 +50,7 @@ class Simulator:
         self.access_key_id, self.secret_access_key = "testing", "testing"
         self._reseed()
         gate.before_call = self._ensure_seeded
+        gate.app.intercepts.update(GlueWrites(fleet, self._seed_lock).handlers())
         self._thread.start()
 
     @property
