@@ -31,6 +31,7 @@ import glue_inventory
 
 ROOT = Path(__file__).resolve().parents[1]
 POLICY_PATH = ROOT / "iam" / "glue-inventory-readonly.json"
+REMEDIATE_POLICY_PATH = ROOT / "iam" / "glue-inventory-remediate.json"
 _PACKAGE_DIRS = {os.path.dirname(os.path.abspath(glue_inventory.__file__)),
                  os.path.dirname(os.path.realpath(glue_inventory.__file__))}
 _EXCLUDED = "glue_inventory/simulate/"
@@ -61,10 +62,17 @@ class ConditionalWrite:
     when: str
 
 
+_REMEDIATE = ConditionalWrite(("glue_inventory/aws/glue_write.py",),
+                              "apply_remediation applies an approved plan (iam/glue-inventory-remediate.json)")
 CONDITIONAL = {
     "sns:Publish": ConditionalWrite(("glue_inventory/aws/sns.py",), "notifications are configured"),
     "s3:PutObject": ConditionalWrite(_REPORTS, "GLUE_INVENTORY_REPORTS_DIR is s3:// (the tool's own bucket)"),
     "s3:ListBucket": ConditionalWrite(_REPORTS, "GLUE_INVENTORY_REPORTS_DIR is s3:// (the tool's own bucket)"),
+    "glue:UpdateJob": _REMEDIATE,
+    "glue:DeleteJob": _REMEDIATE,
+    "glue:DeleteTrigger": _REMEDIATE,
+    "cloudwatch:PutMetricData": ConditionalWrite(("glue_inventory/aws/cloudwatch.py:publish_metric_data",),
+                                                 "metrics.cloudwatch_namespace is set (KPIs)"),
 }
 
 

@@ -77,7 +77,7 @@ def _plan(job: Row, kind: str, reason: str | None, title: str, changes: dict, st
         "changes": changes, "steps": steps, "applicable": applicable, "manual": manual,
         "expected_monthly_savings_usd": saving, "monthly_cost_before_usd": cost,
         "monthly_cost_after_usd": cost - saving, "risk": {"level": level, "notes": [risk_text, *notes]},
-        "fingerprint": fingerprint(job), "configuration": configuration(job),
+        "fingerprint": fingerprint(job), "configuration": configuration(job), "migration_notes": [],
     }
 
 

@@ -55,9 +55,11 @@ class ReportInputs:
 
 def _candidate_actions(candidate: Row, job: Row | None) -> list[dict[str, Any]]:
     """What can be done about a candidate, each with its own monthly saving: the job report's recommendations
-    once a deep analysis ran (the same figures as that report), else one action per candidate reason."""
-    recs = ((job or {}).get("deep") or {}).get("recommendations") or []
-    if recs:
+    once a deep analysis ran (the same figures as that report, none when it found nothing to do), else one
+    action per candidate reason."""
+    deep = (job or {}).get("deep")
+    if deep:
+        recs = deep.get("recommendations") or []
         return [{"title": r["title"], "est_monthly_savings_usd": r.get("est_monthly_savings_usd") or 0.0,
                  "severity": r.get("severity"), "category": r.get("category"), "reason": r.get("reason"),
                  "plan_kind": r.get("plan_kind")} for r in recs]

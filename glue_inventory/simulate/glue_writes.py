@@ -18,7 +18,7 @@ from typing import Any
 from moto.glue.models import glue_backends
 
 from glue_inventory.analysis.status import version_tuple
-from glue_inventory.simulate.catalog import DEFAULT_REGION
+from glue_inventory.simulate.catalog import DEFAULT_REGION, WORKER_DPU
 from glue_inventory.simulate.fleet import Fleet
 from glue_inventory.simulate.middleware import request_region
 from glue_inventory.simulate.seed import remove_job_from_backend
@@ -58,7 +58,10 @@ def update_job(fleet: Fleet, name: str, region: str, update: Mapping[str, Any]) 
     fake.connections = update.get("Connections") or {}
     fake.max_retries, fake.timeout = update.get("MaxRetries", 0), update.get("Timeout")
     fake.worker_type, fake.number_of_workers = update.get("WorkerType"), update.get("NumberOfWorkers")
-    fake.max_capacity, fake.glue_version = update.get("MaxCapacity"), update.get("GlueVersion")
+    fake.glue_version = update.get("GlueVersion")
+    # Glue reports MaxCapacity for a worker-type job too: workers × DPU per worker.
+    fake.max_capacity = (fake.number_of_workers * WORKER_DPU[fake.worker_type] if fake.worker_type in WORKER_DPU
+                         else update.get("MaxCapacity"))
     fake.execution_class = update.get("ExecutionClass") or "STANDARD"
     fake.last_modified_on = datetime.now(UTC)
     job.command, job.default_arguments = fake.command, fake.default_arguments
