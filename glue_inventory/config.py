@@ -111,6 +111,14 @@ class NotificationSettings(_Strict):
     webhook_url: str | None = None
 
 
+class MetricsSettings(_Strict):
+    """KPIs published to CloudWatch after each inventory, under this namespace (off when unset), in `region`
+    (default: AWS_REGION), with the tool's own credentials (`cloudwatch:PutMetricData`, see iam/README.md)."""
+
+    cloudwatch_namespace: str | None = Field(default=None, min_length=1, max_length=255)
+    region: str | None = None
+
+
 class RemediationSettings(_Strict):
     """How `apply_remediation` reaches an account: a platform with a role_arn gets a role of this name in the
     same account instead (its policy: iam/glue-inventory-remediate.json); others use their own credentials."""
@@ -130,6 +138,7 @@ class Settings(_Strict):
     schedules: ScheduleSettings = Field(default_factory=ScheduleSettings)
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     remediation: RemediationSettings = Field(default_factory=RemediationSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     max_workers: int = Field(default=16, ge=1)
 
     def effective_platforms(self) -> list[PlatformConfig]:

@@ -9,6 +9,9 @@ from datetime import UTC, datetime, timedelta
 from statistics import fmean
 from typing import Any, TypedDict
 
+import boto3
+from botocore.config import Config
+
 NAMESPACE = "Glue"
 
 # CloudWatch API reference, GetMetricData: "You can include up to 500 MetricDataQuery structures".
@@ -150,3 +153,20 @@ def fetch_run_metrics(
         if series:
             summaries[run_id][metric_name] = _summary(series)
     return summaries
+
+
+# CloudWatch API reference, PutMetricData: at most 1,000 metrics per request.
+MAX_DATUMS_PER_PUT = 1000
+PUT_ATTEMPTS = 3
+
+
+def publish_metric_data(namespace: str, datums: Sequence[dict[str, Any]], region: str | None = None) -> int:
+    """PutMetricData with the tool's own credentials (the one CloudWatch write, see iam/README.md), in batches;
+    returns the number of calls. `datums` are MetricData entries (MetricName, Dimensions, Value, Unit, Timestamp)."""
+    client = boto3.client("cloudwatch", region_name=region,
+                          config=Config(retries={"mode": "standard", "total_max_attempts": PUT_ATTEMPTS}))
+    calls = 0
+    for batch in _batches(datums, MAX_DATUMS_PER_PUT):
+        client.put_metric_data(Namespace=namespace, MetricData=list(batch))
+        calls += 1
+    return calls

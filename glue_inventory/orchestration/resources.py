@@ -9,7 +9,7 @@ from pydantic import PrivateAttr
 from glue_inventory.aws.clients import CallCounter, PlatformSession, platform_sessions
 from glue_inventory.aws.sessions import SessionMap
 from glue_inventory.config import DEFAULT_REPORTS_DIR, Settings, load_settings
-from glue_inventory.reports.store import read_report_json, write_reports
+from glue_inventory.reports.store import read_report_json, report_location, write_reports
 from glue_inventory.services.remediation_apply import remediation_platforms
 from glue_inventory.storage.db import database_url, engine_for
 
@@ -77,3 +77,8 @@ class ReportsLocation(dg.ConfigurableResource):
 
     def write(self, files: dict[str, str | bytes]) -> list[str]:
         return write_reports(self.root, files)
+
+    def link(self, relpath: str) -> dg.MetadataValue:
+        """A report file for the UI: a URL for s3:// reports, the local path otherwise."""
+        location, local = report_location(self.root, relpath)
+        return dg.MetadataValue.path(location) if local else dg.MetadataValue.url(location)

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
+from glue_inventory.orchestration.metadata import partition_metadata
 from glue_inventory.orchestration.partitions import glue_jobs_partitions
 from glue_inventory.orchestration.resources import AwsPlatforms, GlueInventoryConfig, InventoryDatabase, ReportsLocation
 from glue_inventory.services.code_review import ai_reviews, code_analyses
@@ -89,6 +90,10 @@ def job_deep_analysis(context: dg.AssetExecutionContext, config: GlueInventoryCo
                                            job_code_analysis, job_cloudwatch_metrics, job_ai_review,
                                            config.settings, context.run_id)
     written = reports.write(files)
+    for key, verdict in verdicts.items():
+        path = verdict["report"]
+        metadata = partition_metadata(verdict, files[path], job_code_analysis.get(key) or {}, reports.link(path))
+        context.add_asset_metadata(metadata, partition_key=key)
     context.add_output_metadata({"jobs": len(verdicts), "reports": len(written)})
     return verdicts
 

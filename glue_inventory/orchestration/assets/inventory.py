@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from glue_inventory.keys import spread_over_platforms
+from glue_inventory.orchestration.metadata import candidates_table
 from glue_inventory.orchestration.partitions import glue_jobs_partitions
 from glue_inventory.orchestration.resources import AwsPlatforms, GlueInventoryConfig, InventoryDatabase, ReportsLocation
 from glue_inventory.services.candidates import candidate_list
@@ -95,6 +96,7 @@ def deep_analysis_candidates(
         "live_jobs": result.live_jobs,
         "estimated_monthly_savings_usd": round(sum(r["estimated_monthly_savings_usd"] for r in rows), 2),
         "by_priority": dg.MetadataValue.json(dict(Counter(r["priority"] for r in rows))),
+        "top_candidates": candidates_table(rows),
         "summary": dg.MetadataValue.md(result.summary_md),
         "reports": dg.MetadataValue.json(written),
     })
