@@ -35,7 +35,7 @@ def partition_metadata(verdict: Mapping[str, Any], report_md: str, code: Mapping
     return {
         "report": dg.MetadataValue.md(report_md),
         "findings": dg.MetadataValue.table([dg.TableRecord({
-            "severity": f.get("severity") or "info", "rule_id": f.get("rule_id") or "", "line": f.get("line") or 0,
+            "severity": f.get("severity") or "info", "rule_id": f.get("rule_id") or "", "line": f.get("line"),
             "message": f.get("message") or "", "source": f.get("source") or ""}) for f in findings[:MAX_ROWS]],
             schema=FINDINGS),
         "recommendations": dg.MetadataValue.table([dg.TableRecord({
