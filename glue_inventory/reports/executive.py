@@ -83,6 +83,7 @@ def _ranked_row(candidate: Row, job: Row | None, action: Row, plans: Mapping[tup
         "key": candidate["key"],
         "job": candidate.get("name"),
         "action": action["title"],
+        "reason": action.get("reason"),
         "est_monthly_savings_usd": cents(action["est_monthly_savings_usd"]),
         "severity": action.get("severity"),
         "priority": candidate.get("priority"),

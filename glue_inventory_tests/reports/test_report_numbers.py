@@ -71,3 +71,41 @@ def test_inventory_files_cover_every_job(reports):
     inventory = json.loads((folder / "inventory.json").read_text())
     assert {j["key"] for j in inventory["jobs"]} == keys
     assert Path(folder / "inventory.csv").read_text().count("\n") == len(keys) + 1
+
+
+@pytest.fixture
+def deep_reports(database_url, simulator, tmp_path, monkeypatch):
+    for name, value in simulator.env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("GLUE_INVENTORY_DATABASE_URL", database_url)
+    monkeypatch.setenv("GLUE_INVENTORY_REPORTS_DIR", str(tmp_path / "reports"))
+    monkeypatch.delenv("GLUE_INVENTORY_CONFIG", raising=False)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with dg.DagsterInstance.ephemeral() as instance:
+        run_pipeline(instance, log=lambda _: None, deep_jobs=10)
+    return tmp_path / "reports"
+
+
+def test_every_ranked_action_saves_what_its_job_report_says(deep_reports):
+    numbers = json.loads((deep_reports / "executive.json").read_text())
+    rankings = numbers["rankings"]
+    assert rankings["largest_savings"] and rankings["highest_risks"]
+    summary = (deep_reports / "executive_summary.md").read_text()
+    assert "## Largest savings" in summary and "## Highest risks" in summary
+    candidates = {c["key"]: c for c in json.loads((deep_reports / "candidates.json").read_text())["candidates"]}
+    checked = 0
+    for action in rankings["largest_savings"] + rankings["highest_risks"]:
+        saving = action["est_monthly_savings_usd"]
+        if action["report_path"]:
+            report = (deep_reports / action["report_path"]).read_text()
+            line = next(line for line in report.splitlines() if line.startswith(tuple(f"{i}. **" for i in range(1, 99)))
+                        and action["action"].replace("`", "") in line.replace("\\", "").replace("`", ""))
+            assert (f"saves {_usd(saving)}/month" in line) if saving else ("saves" not in line), line
+            checked += 1
+        else:  # no deep analysis yet: the action of a candidate reason, with that reason's saving
+            assert saving == (candidates[action["key"]]["savings_by_reason"].get(action["reason"]) or 0.0)
+    assert checked
+    for action in rankings["largest_savings"]:
+        assert action["est_monthly_savings_usd"] > 0
+    owners = {a["owner"] for a in rankings["largest_savings"] + rankings["highest_risks"]}
+    assert not any(owner and owner.startswith("CC-") for owner in owners)  # a cost center is never an owner

@@ -20,6 +20,8 @@ from glue_inventory.simulate import Fault, build_fleet, start_simulator
 from glue_inventory.storage.db import engine_for
 from glue_inventory.storage.tables import data_jobs, platforms
 from glue_inventory_tests.aws_calls import (
+    CONDITIONAL,
+    REMEDIATE_POLICY_PATH,
     AwsCall,
     iam_action,
     load_policy,
@@ -96,6 +98,12 @@ def test_conditional_writes_only_from_their_module():
     assert violations([_call("s3:PutObject", "glue_inventory/reports/store.py:write_reports")], statements) == []
     assert violations([_call("sns:Publish", "glue_inventory/orchestration/assets/inventory.py:glue_jobs")], statements)
     assert violations([_call("s3:PutObject", "glue_inventory/aws/glue.py:iter_jobs")], statements)
+    assert violations([_call("glue:UpdateJob", "glue_inventory/aws/glue_write.py:update_job")], statements) == []
+    assert violations([_call("glue:UpdateJob", "glue_inventory/aws/glue.py:get_job")], statements)
+    assert violations([_call("cloudwatch:PutMetricData", "glue_inventory/aws/cloudwatch.py:publish_metric_data")],
+                      statements) == []
+    assert violations([_call("cloudwatch:PutMetricData", "glue_inventory/aws/cloudwatch.py:fetch_run_metrics")],
+                      statements)
 
 
 def test_only_calls_from_our_code_are_recorded(simulator, sim_env):
@@ -163,3 +171,19 @@ def test_pipeline_calls_are_in_the_policy_and_read_only(fleet_env, sqlite_url):
     assert any(eu_tags), "the GetTags fallback found no tags"
     keys = {o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket=REPORTS_BUCKET)["Contents"]}
     assert {"inventory/executive_summary.md", "inventory/inventory.json"} <= keys
+
+
+def test_remediation_writes_live_in_their_own_policy():
+    """glue-inventory-remediate.json grants exactly the writes aws/glue_write.py makes (plus iam:PassRole, which
+    Glue checks for UpdateJob); the read-only policy grants none of them."""
+    remediate, readonly = load_policy(REMEDIATE_POLICY_PATH), load_policy()
+    glue_writes = {action for action, rule in CONDITIONAL.items()
+                   if rule.modules == ("glue_inventory/aws/glue_write.py",)}
+    assert glue_writes == {"glue:UpdateJob", "glue:DeleteJob", "glue:DeleteTrigger"}
+    granted = {a for s in remediate if s["Effect"] == "Allow" for a in s["Action"]}
+    writes = {a for a in granted if not pattern_is_read_only(a)}
+    assert writes == glue_writes | {"iam:PassRole"}
+    assert all(policy_allows(action, remediate) for action in glue_writes | {"glue:GetJob", "tag:GetResources"})
+    assert not any(policy_allows(action, readonly) for action in writes)
+    pass_role = next(s for s in remediate if "iam:PassRole" in s["Action"])
+    assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": "glue.amazonaws.com"}}
