@@ -26,7 +26,7 @@ SIMULATOR_MISSING = ("the simulator is not installed — pip install 'glue-inven
 # The demo's own Dagster instance: no telemetry, no "Join the Dagster community" dialog in the UI.
 INSTANCE_CONFIG = "telemetry:\n  enabled: false\nnux:\n  enabled: false\n"
 REPORT_FILES = ("inventory.json", "inventory.csv", "candidates.json", "candidates.csv", "inventory_summary.md",
-                "executive_summary.md", "dashboard.html", "executive.json")
+                "executive_summary.md", "dashboard.html", "executive.json", "remediation.json")
 
 
 class DemoError(RuntimeError):

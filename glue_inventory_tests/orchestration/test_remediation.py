@@ -199,3 +199,8 @@ def test_a_change_made_outside_the_tool_is_realized_savings(estate):
     summary = Path(reports / "executive_summary.md").read_text()
     saving = event["monthly_cost_before_usd"] - event["monthly_cost_after_usd"]
     assert f"**Savings realized: ${saving:,.2f} per month**" in summary
+    dashboard = Path(reports / "dashboard.html").read_text()
+    assert f'id="savings-realized">${saving:,.2f}<' in dashboard
+    assert "Monthly savings identified and realized" in dashboard
+    trend = json.loads((reports / "executive.json").read_text())["trend"]
+    assert trend[-1]["savings_realized_usd"] == round(saving, 2)
