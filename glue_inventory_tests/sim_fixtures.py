@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -33,3 +34,19 @@ def sim_env(simulator: Simulator, monkeypatch: pytest.MonkeyPatch) -> dict[str, 
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     return env
+
+
+def point_at(monkeypatch: pytest.MonkeyPatch, sim: Simulator, database_url: str, reports_dir: Path,
+             config: Path | None = None) -> None:
+    """The environment of a pipeline run against `sim` for one test: AWS, the inventory database, the reports
+    folder and the config file (none: built-in defaults); no LLM key, no AWS profile."""
+    for name, value in aws_env(sim).items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_PROFILE", "OPENAI_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("GLUE_INVENTORY_DATABASE_URL", database_url)
+    monkeypatch.setenv("GLUE_INVENTORY_REPORTS_DIR", str(reports_dir))
+    if config is None:
+        monkeypatch.delenv("GLUE_INVENTORY_CONFIG", raising=False)
+    else:
+        monkeypatch.setenv("GLUE_INVENTORY_CONFIG", str(config))

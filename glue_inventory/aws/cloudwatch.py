@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 from statistics import fmean
 from typing import Any, TypedDict
 
-import boto3
 from botocore.config import Config
+
+from glue_inventory.aws.clients import new_session
 
 NAMESPACE = "Glue"
 
@@ -163,8 +164,9 @@ PUT_ATTEMPTS = 3
 def publish_metric_data(namespace: str, datums: Sequence[dict[str, Any]], region: str | None = None) -> int:
     """PutMetricData with the tool's own credentials (the one CloudWatch write, see iam/README.md), in batches;
     returns the number of calls. `datums` are MetricData entries (MetricName, Dimensions, Value, Unit, Timestamp)."""
-    client = boto3.client("cloudwatch", region_name=region,
-                          config=Config(retries={"mode": "standard", "total_max_attempts": PUT_ATTEMPTS}))
+    # A session of its own: credentials are resolved now, not taken from a process-wide default session.
+    client = new_session(region_name=region).client(
+        "cloudwatch", config=Config(retries={"mode": "standard", "total_max_attempts": PUT_ATTEMPTS}))
     calls = 0
     for batch in _batches(datums, MAX_DATUMS_PER_PUT):
         client.put_metric_data(Namespace=namespace, MetricData=list(batch))

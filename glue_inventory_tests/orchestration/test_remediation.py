@@ -22,6 +22,7 @@ from glue_inventory.storage.db import engine_for
 from glue_inventory.storage.remediation import current_plans
 from glue_inventory.storage.tables import remediation_applications, remediation_events
 from glue_inventory_tests.aws_calls import recording
+from glue_inventory_tests.sim_fixtures import point_at
 
 ACCOUNT = "630987654321"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/glue-inventory-readonly"
@@ -31,17 +32,11 @@ ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/glue-inventory-readonly"
 def estate(tmp_path, monkeypatch, sqlite_url):
     """A 40-job fleet inventoried through an assumed role, one over-provisioned Spark job deep-analysed, plans made."""
     fleet = build_fleet(40, 21, datetime.now(UTC), account_id=ACCOUNT)
+    config = tmp_path / "config.yaml"
+    config.write_text(f"platforms:\n  - name: sim\n    regions: [{', '.join(fleet.regions)}]\n"
+                      f"    role_arn: {ROLE_ARN}\n")
     with start_simulator(fleet) as sim:
-        for name, value in sim.env().items():
-            monkeypatch.setenv(name, value)
-        monkeypatch.delenv("AWS_PROFILE", raising=False)
-        monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-        monkeypatch.setenv("GLUE_INVENTORY_DATABASE_URL", sqlite_url)
-        monkeypatch.setenv("GLUE_INVENTORY_REPORTS_DIR", str(tmp_path / "reports"))
-        config = tmp_path / "config.yaml"
-        config.write_text(f"platforms:\n  - name: sim\n    regions: [{', '.join(fleet.regions)}]\n"
-                          f"    role_arn: {ROLE_ARN}\n")
-        monkeypatch.setenv("GLUE_INVENTORY_CONFIG", str(config))
+        point_at(monkeypatch, sim, sqlite_url, tmp_path / "reports", config)
         with dg.DagsterInstance.ephemeral() as instance:
             run_pipeline(instance, log=lambda _: None)
             oversized = next(j for j in fleet.jobs if j.profile.over_provisioned and j.profile.metrics
@@ -53,7 +48,7 @@ def estate(tmp_path, monkeypatch, sqlite_url):
 
 
 def glue(region: str = "us-east-1"):
-    return boto3.client("glue", region_name=region)
+    return boto3.Session().client("glue", region_name=region)
 
 
 def definitions(sim) -> dict[tuple[str, str], dict]:

@@ -12,22 +12,23 @@ import sqlalchemy as sa
 from glue_inventory.pipeline import run_pipeline
 from glue_inventory.storage.db import engine_for
 from glue_inventory.storage.tables import data_jobs, deep_analysis_candidates
+from glue_inventory_tests.sim_fixtures import point_at
 
 
 def _usd(value: float) -> str:
     return f"${value:,.2f}"
 
 
+def _pipeline(database_url, simulator, tmp_path, monkeypatch, deep_jobs: int = 0) -> Path:
+    point_at(monkeypatch, simulator, database_url, tmp_path / "reports")
+    with dg.DagsterInstance.ephemeral() as instance:
+        run_pipeline(instance, log=lambda _: None, deep_jobs=deep_jobs)
+    return tmp_path / "reports"
+
+
 @pytest.fixture
 def reports(database_url, simulator, tmp_path, monkeypatch):
-    for name, value in simulator.env().items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("GLUE_INVENTORY_DATABASE_URL", database_url)
-    monkeypatch.setenv("GLUE_INVENTORY_REPORTS_DIR", str(tmp_path / "reports"))
-    monkeypatch.delenv("GLUE_INVENTORY_CONFIG", raising=False)
-    with dg.DagsterInstance.ephemeral() as instance:
-        run_pipeline(instance, log=lambda _: None)
-    return tmp_path / "reports", database_url
+    return _pipeline(database_url, simulator, tmp_path, monkeypatch), database_url
 
 
 def test_executive_numbers_equal_database_sums(reports):
@@ -75,15 +76,7 @@ def test_inventory_files_cover_every_job(reports):
 
 @pytest.fixture
 def deep_reports(database_url, simulator, tmp_path, monkeypatch):
-    for name, value in simulator.env().items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("GLUE_INVENTORY_DATABASE_URL", database_url)
-    monkeypatch.setenv("GLUE_INVENTORY_REPORTS_DIR", str(tmp_path / "reports"))
-    monkeypatch.delenv("GLUE_INVENTORY_CONFIG", raising=False)
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    with dg.DagsterInstance.ephemeral() as instance:
-        run_pipeline(instance, log=lambda _: None, deep_jobs=10)
-    return tmp_path / "reports"
+    return _pipeline(database_url, simulator, tmp_path, monkeypatch, deep_jobs=10)
 
 
 def test_every_ranked_action_saves_what_its_job_report_says(deep_reports):

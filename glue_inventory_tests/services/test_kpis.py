@@ -14,6 +14,7 @@ from glue_inventory.analysis.kpis import UNITS
 from glue_inventory.pipeline import run_pipeline
 from glue_inventory.simulate import build_fleet, start_simulator
 from glue_inventory_tests.aws_calls import recording
+from glue_inventory_tests.sim_fixtures import point_at
 
 NAMESPACE = "GlueInventoryTest"
 ACCOUNT = "650987654321"
@@ -22,21 +23,15 @@ ACCOUNT = "650987654321"
 @pytest.fixture
 def published(tmp_path, monkeypatch, sqlite_url):
     fleet = build_fleet(30, 5, datetime.now(UTC), account_id=ACCOUNT)
+    config = tmp_path / "config.yaml"
+    config.write_text(f"platforms:\n  - name: sim\n    account_id: '{ACCOUNT}'\n"
+                      f"    regions: [{', '.join(fleet.regions)}]\nmetrics:\n  cloudwatch_namespace: {NAMESPACE}\n")
     with start_simulator(fleet) as sim:
-        for name, value in sim.env().items():
-            monkeypatch.setenv(name, value)
-        monkeypatch.delenv("AWS_PROFILE", raising=False)
-        monkeypatch.setenv("GLUE_INVENTORY_DATABASE_URL", sqlite_url)
-        monkeypatch.setenv("GLUE_INVENTORY_REPORTS_DIR", str(tmp_path / "reports"))
-        config = tmp_path / "config.yaml"
-        config.write_text(f"platforms:\n  - name: sim\n    account_id: '{ACCOUNT}'\n"
-                          f"    regions: [{', '.join(fleet.regions)}]\n"
-                          f"metrics:\n  cloudwatch_namespace: {NAMESPACE}\n")
-        monkeypatch.setenv("GLUE_INVENTORY_CONFIG", str(config))
+        point_at(monkeypatch, sim, sqlite_url, tmp_path / "reports", config)
         with recording() as calls, dg.DagsterInstance.ephemeral() as instance:
             run_pipeline(instance, log=lambda _: None)
         numbers = json.loads((tmp_path / "reports" / "executive.json").read_text())
-        yield boto3.client("cloudwatch"), numbers, calls
+        yield boto3.Session().client("cloudwatch"), numbers, calls
 
 
 def value(cloudwatch, name: str, dimensions: dict[str, str] | None = None, stat: str = "Maximum") -> float:
