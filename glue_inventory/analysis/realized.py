@@ -39,12 +39,13 @@ def _capacity(job: Row) -> dict[str, Any]:
 
 def detect_changes(before: Row, after: Row | None, region: str, pricing: Pricing,
                    planned: Collection[str] = ()) -> list[dict[str, Any]]:
-    """The remediation changes between a job's stored state (`before`: a data_jobs row with metrics) and its new
-    listing (`after`; None when it vanished from Glue). `planned`: the kinds of its current plans.
+    """The remediation changes between a job's stored state (`before`: a data_jobs row with its
+    `monthly_projection_usd`) and its new listing (`after`; None when it vanished from Glue). `planned`: the
+    kinds of its current plans.
 
     A vanished job counts as deleted when a plan called for it or it was inactive: deleting a live job is usually
     a rename or a move, not a saving."""
-    cost = float((before.get("metrics") or {}).get("monthly_projection_usd") or 0.0)
+    cost = float(before.get("monthly_projection_usd") or 0.0)
     if after is None:
         if "delete_job" in planned or before.get("status") in INACTIVE_STATUSES:
             return [_event("delete_job", {"status": before.get("status")}, None, cost, 0.0)]

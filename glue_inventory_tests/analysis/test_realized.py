@@ -16,7 +16,7 @@ NOW = datetime(2026, 12, 10, 6, tzinfo=UTC)
 def state(**fields) -> dict:
     row = {"status": "active", "worker_type": "G.1X", "number_of_workers": 10, "max_capacity": 10.0,
            "glue_version": "3.0", "execution_class": "STANDARD", "secret_argument_names": ["--db_password"],
-           "metrics": {"monthly_projection_usd": 100.0}}
+           "monthly_projection_usd": 100.0}
     return row | fields
 
 
