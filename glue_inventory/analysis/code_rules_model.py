@@ -9,6 +9,9 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
+
+from glue_inventory.analysis.code_rules_common import JobContext
 
 # How many assignments back a variable is followed to find where a DataFrame came from.
 MAX_ALIAS_HOPS = 3
@@ -87,13 +90,15 @@ class ScriptModel:
     dicts: list[ast.Dict] = field(default_factory=list)
     assign_nodes: list[ast.Assign | ast.AnnAssign] = field(default_factory=list)
     docstrings: set[int] = field(default_factory=set)  # ids of string constants standing alone as statements
+    context: JobContext = field(default_factory=JobContext)
+    derived: dict[str, Any] = field(default_factory=dict)  # built on first use by other modules (the data flow)
 
     max_depth: int = 0
 
     @classmethod
-    def build(cls, tree: ast.Module) -> ScriptModel:
+    def build(cls, tree: ast.Module, context: JobContext | None = None) -> ScriptModel:
         """One iterative pass indexes every node and measures the nesting depth."""
-        model = cls(tree)
+        model = cls(tree, context=context or JobContext())
         stack: list[tuple[ast.AST, int]] = [(tree, 0)]
         while stack:
             node, depth = stack.pop()
