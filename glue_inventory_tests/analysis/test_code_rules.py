@@ -84,18 +84,18 @@ CASES = [
     ("withcolumn-in-loop", 'df = spark.table("t")\nfor c in df.columns:\n    df = df.withColumn(c, F.trim(c))', [3]),
     ("withcolumn-in-loop", 'df = spark.table("t")\nfor old, new in [("a", "b")]:\n'
      '    # renamed one at a time\n    df = df.withColumnRenamed(old, new)', [4]),
-    ("withcolumn-in-loop", 'from functools import reduce\ndf = reduce(lambda acc, c: acc.withColumn(c, F.col(c).cast("int")),'
-     ' ["a", "b"], spark.table("t"))', [2]),
+    ("withcolumn-in-loop", 'from functools import reduce\n'
+     'df = reduce(lambda acc, c: acc.withColumn(c, F.col(c).cast("int")), ["a", "b"], spark.table("t"))', [2]),
     ("withcolumn-in-loop", 'def add(df, c):\n    return df.withColumn(c, F.lit(None))\ndf = spark.table("t")\n'
      'for c in ["a", "b"]:\n    df = add(df, c)', [2]),
     ("withcolumn-in-loop", 'df = spark.table("t")\n' + "".join(f'df = df.withColumn("c{i}", F.lit({i}))\n'
                                                                for i in range(25)), [26]),
     ("withcolumn-in-loop", 'df = spark.table("t")' + "".join(f'.withColumn("c{i}", F.lit({i}))' for i in range(24)),
      [1]),
-    ("withcolumn-in-loop", 'df = spark.table("t")\nfor t in ["a", "b"]:\n    out = spark.table(t).withColumn("src", F.lit(t))\n'
-     '    out.write.mode("append").parquet("p")', []),
-    ("withcolumn-in-loop", 'df = spark.table("t")\ndf = df.select("*", *[F.trim(c).alias(c + "_t") for c in df.columns])',
-     []),
+    ("withcolumn-in-loop", 'df = spark.table("t")\nfor t in ["a", "b"]:\n'
+     '    out = spark.table(t).withColumn("src", F.lit(t))\n    out.write.mode("append").parquet("p")', []),
+    ("withcolumn-in-loop", 'df = spark.table("t")\n'
+     'df = df.select("*", *[F.trim(c).alias(c + "_t") for c in df.columns])', []),
     ("withcolumn-in-loop", 'df = spark.table("t")\n' + "".join(f'df = df.withColumn("c{i}", F.lit({i}))\n'
                                                                for i in range(6)), []),
     # streaming-batch-work
