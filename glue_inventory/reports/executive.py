@@ -69,6 +69,7 @@ def _action(candidate: Row, job: Row | None) -> dict[str, Any]:
         "job": candidate.get("name"),
         "action": best["title"] if best else REASON_ACTIONS.get(first_reason or "", "Review the job"),
         "estimated_monthly_savings_usd": cents(candidate.get("estimated_monthly_savings_usd") or 0),
+        "savings_basis": candidate.get("savings_basis") or "estimate",
         "priority": candidate.get("priority"),
         "score": candidate.get("score"),
         "reasons": reasons,
@@ -172,6 +173,10 @@ def executive_numbers(inputs: ReportInputs) -> dict[str, Any]:
         "savings": {
             "candidates": len(candidates),
             "total_monthly_usd": cents(sum(c.get("estimated_monthly_savings_usd") or 0 for c in candidates)),
+            # Measured by a deep analysis (right-sizing, Python shell) apart from the preliminary estimates.
+            "by_basis": {basis: cents(sum(c.get("estimated_monthly_savings_usd") or 0 for c in candidates
+                                          if (c.get("savings_basis") or "estimate") == basis))
+                         for basis in ("measured", "estimate")},
             "by_reason": {r: cents(by_reason[r]) for r in ordered_keys(REASON_ORDER, by_reason)},
         },
         "top_actions": [_action(c, jobs_by_key.get(c["key"])) for c in ranked_candidates(candidates)[:TOP_ACTIONS]],
