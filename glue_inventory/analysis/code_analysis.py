@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -31,6 +32,7 @@ _UNPARSEABLE = {"python2-syntax", "syntax-error", "too-deeply-nested"}
 # bandit's hard-coded password tests (string, function argument, default): they fire on names such as
 # `secret_name`, so they are dropped where the AST proves the string is a secret's name.
 _PASSWORD_TESTS = {"bandit:B105", "bandit:B106", "bandit:B107"}
+_UNDEFINED_NAME = "pylint:E0602"
 
 
 def cache_key(sha256: str, tool_versions: Mapping[str, str], rules_version: str) -> str:
@@ -102,10 +104,20 @@ def _context(item: ScriptJob, arguments: Mapping[str, str]) -> JobContext:
     return JobContext(bookmark_option=bookmark_option(dict(arguments)) if arguments else None)
 
 
-def _secret_name_noise(findings: list[Finding], name_lines: frozenset[int]) -> list[Finding]:
-    """Without bandit's hard-coded password findings on lines that only name a secret (B105-B107)."""
+def _tool_noise(findings: list[Finding], rules: CodeRules | None) -> list[Finding]:
+    """The tools' findings without those the AST shows to be wrong: bandit's hard-coded password tests
+    (B105-B107) on lines that only name a secret, and pylint's undefined names in a script that imports `*`
+    from a module not installed here (awsglue.transforms, pyspark.sql.functions live on the Glue workers)."""
+    name_lines = rules.secret_name_lines if rules else frozenset()
+    blind = rules is not None and any(not _installed(module) for module in rules.star_imports)
     return [item for item in findings
-            if not (item["rule_id"] in _PASSWORD_TESTS and item["line"] in name_lines)]
+            if not (item["rule_id"] in _PASSWORD_TESTS and item["line"] in name_lines)
+            and not (blind and item["rule_id"] == _UNDEFINED_NAME)]
+
+
+def _installed(module: str) -> bool:
+    # Only the top-level package is looked up: finding a dotted name would import its parents.
+    return importlib.util.find_spec(module.split(".")[0]) is not None
 
 
 def analyse_scripts(items: Sequence[ScriptJob], *, timeout_s: float) -> list[dict[str, Any]]:
@@ -136,7 +148,7 @@ def analyse_scripts(items: Sequence[ScriptJob], *, timeout_s: float) -> list[dic
 def _result(info: ScriptInfo, arguments: dict[str, str], findings: list[Finding], rules: CodeRules | None,
             tools: ToolResults | None) -> dict[str, Any]:
     if tools is not None:
-        findings = findings + _secret_name_noise(tools.findings, rules.secret_name_lines if rules else frozenset())
+        findings = findings + _tool_noise(tools.findings, rules)
     credential_lines = {item["line"] for item in findings if item["rule_id"] == "hardcoded-credentials"}
     findings = [
         item for item in findings

@@ -130,12 +130,23 @@ def parse_script(text: str) -> tuple[ast.Module | None, list[Finding]]:
     return tree, []
 
 
+# A finding that says more about a line than another rule's: inside a streaming callback, a collect()
+# or a coalesce(1) is reported once, as the micro-batch problem it is.
+_SUBSUMES = {"streaming-batch-work": {"collect-on-large-data", "single-partition-write"}}
+
+
+def _without_subsumed(findings: list[Finding]) -> list[Finding]:
+    covered = {(rule, item["line"]) for item in findings for rule in _SUBSUMES.get(item["rule_id"], ())}
+    return [item for item in findings if (item["rule_id"], item["line"]) not in covered]
+
+
 @dataclass(frozen=True)
 class CodeRules:
     """The rules' findings for one script, and the lines holding provable secret names (for the tools' filter)."""
 
     findings: list[Finding]
     secret_name_lines: frozenset[int] = frozenset()
+    star_imports: frozenset[str] = frozenset()  # modules the script imports `*` from
 
 
 def check_script(text: str, context: JobContext | None = None) -> CodeRules:
@@ -155,11 +166,12 @@ def check_script(text: str, context: JobContext | None = None) -> CodeRules:
                 "rule-error", "info", None,
                 f"Rule {rule.__name__} failed on this script ({type(error).__name__}).", "ast",
             ))
+    findings = _without_subsumed(findings)
     try:
         names = frozenset(constant.lineno for constant in secret_name_literals(model))
     except RecursionError:
         names = frozenset()
-    return CodeRules(sorted(findings, key=sort_key), names)
+    return CodeRules(sorted(findings, key=sort_key), names, frozenset(model.star_imports))
 
 
 def run_code_rules(text: str, context: JobContext | None = None) -> list[Finding]:

@@ -89,11 +89,12 @@ def _bookmarkable(model: ScriptModel, call: ast.Call) -> bool:
 
 
 def _has_context(model: ScriptModel, call: ast.Call, index: int) -> bool:
-    """True unless `transformation_ctx` is missing, empty or None on every path the script gives it."""
+    """False when `transformation_ctx` is missing, or empty or None on some path the script gives it (a
+    helper's caller that leaves it out); a value computed at run time counts as given."""
     argument = keyword(call, "transformation_ctx", index)
     if argument is None:
         return False
-    return any(value is UNKNOWN or bool(value) for value in flow_of(model).literal(argument))
+    return all(value is UNKNOWN or bool(value) for value in flow_of(model).literal(argument))
 
 
 def source_without_context(model: ScriptModel) -> list[Finding]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 
 from glue_inventory.analysis.code_rules_common import Finding, finding
-from glue_inventory.analysis.code_rules_model import ScriptModel, call_name, position
+from glue_inventory.analysis.code_rules_model import ScriptModel, call_name, dotted, position
 
 # Python shell capacities (AWS Glue developer guide, "Python shell jobs"): 0.0625 DPU by default, 1 DPU
 # for jobs that need its 16 GB of memory.
@@ -24,7 +24,11 @@ _SPARK_CALLS = {
     "create_data_frame_from_options", "getSource", "getSink", "writeFrame", "write_dynamic_frame_from_options",
     "write_dynamic_frame_from_catalog", "write_dynamic_frame_from_jdbc_conf", "write_from_options",
     "write_from_jdbc_conf", "forEachBatch", "foreachBatch", "fromDF", "toDF", "apply", "range",
+    "forPath", "forName", "convertToDelta",  # Delta Lake maintenance (vacuum, optimize, merge) runs on Spark
 }
+# Where Spark objects may be handed to code of the job's own libraries (--extra-py-files), which the
+# script does not show: such a script is not judged.
+_SPARK_MODULES = ("awsglue", "pyspark")
 # Spark's reader and writer properties: `spark.read.parquet`, `df.write.mode`; a call named `read` or
 # `write` is a file or an S3 body, not Spark.
 _SPARK_PROPERTIES = {
@@ -50,6 +54,25 @@ def _spark_work(model: ScriptModel) -> bool:
     )
 
 
+def _hands_spark_away(model: ScriptModel) -> bool:
+    """True when a Spark or Glue context is passed to an imported function not from Glue or Spark
+    (`run_pipeline(glue_context)` from the job's own library): the Spark work may happen there."""
+    handles = {
+        target for target, value, _ in model.assigns
+        if isinstance(value, ast.Call) and call_name(value) in _SPARK_ENTRY
+        or isinstance(value, ast.Attribute) and value.attr in ("spark_session", "sparkContext")
+    }
+    for call in model.calls:
+        head = (dotted(call.func) or "").split(".")[0]
+        qualified = model.qualified(call.func) or ""
+        if head not in model.aliases or qualified.startswith(_SPARK_MODULES):
+            continue  # a builtin, a method, a function of this script, or Glue's and Spark's own API
+        passed = [*call.args, *(item.value for item in call.keywords)]
+        if any(isinstance(arg, ast.Name) and arg.id in handles for arg in passed):
+            return True
+    return False
+
+
 def _driver_calls(model: ScriptModel) -> list[str]:
     """What the script does instead, in words: the boto3 services, JDBC through py4j, HTTP."""
     what: list[str] = []
@@ -72,7 +95,7 @@ def spark_without_spark_work(model: ScriptModel) -> list[Finding]:
     if model.context.job_type not in (None, "glueetl"):
         return []
     entry = next((call for call in model.calls if call_name(call) in _SPARK_ENTRY), None)
-    if entry is None or _spark_work(model):
+    if entry is None or _spark_work(model) or _hands_spark_away(model):
         return []
     what = _driver_calls(model)
     in_memory = bool({name.split(".")[0] for name in model.aliases.values()} & _IN_MEMORY_MODULES)

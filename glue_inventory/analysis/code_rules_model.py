@@ -90,6 +90,7 @@ class ScriptModel:
     dicts: list[ast.Dict] = field(default_factory=list)
     assign_nodes: list[ast.Assign | ast.AnnAssign] = field(default_factory=list)
     docstrings: set[int] = field(default_factory=set)  # ids of string constants standing alone as statements
+    star_imports: set[str] = field(default_factory=set)  # modules of `from module import *`
     context: JobContext = field(default_factory=JobContext)
     derived: dict[str, Any] = field(default_factory=dict)  # built on first use by other modules (the data flow)
 
@@ -125,7 +126,10 @@ class ScriptModel:
                 self.aliases[local] = alias.name if alias.asname else local
         elif isinstance(node, ast.ImportFrom) and node.module:
             for alias in node.names:
-                self.aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+                if alias.name == "*":
+                    self.star_imports.add(node.module)
+                else:
+                    self.aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
         elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
             self.docstrings.add(id(node.value))
         elif isinstance(node, ast.ExceptHandler):

@@ -188,6 +188,10 @@ def _sql_sinks(model: ScriptModel) -> list[tuple[ast.AST, ast.expr, str, str]]:
                 sinks.append((call, query, f"`.{name}()`", _SQL_CALLS.get(name, "high")))
         elif name == "option" and len(call.args) == 2 and str_value(call.args[0]) in _SQL_OPTIONS:
             sinks.append((call, call.args[1], f"the `{str_value(call.args[0])}` option", "high"))
+        predicate = next((k.value for k in call.keywords if k.arg == "push_down_predicate"), None)
+        if predicate is not None:
+            # A Spark SQL expression Glue evaluates against the table's partitions.
+            sinks.append((predicate, predicate, "the `push_down_predicate`", "medium"))
     for mapping in model.dicts:
         for key, value in zip(mapping.keys, mapping.values, strict=False):
             if str_value(key) in _SQL_OPTIONS:

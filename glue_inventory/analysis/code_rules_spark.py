@@ -19,7 +19,9 @@ from glue_inventory.analysis.code_rules_model import (
 )
 
 # Links after which a DataFrame holds a bounded number of rows.
-_BOUNDED_LINKS = {"limit", "take", "head", "tail", "first", "describe", "summary", "count"}
+_BOUNDED_LINKS = {"limit", "take", "head", "tail", "first", "describe", "summary"}
+# Aggregations: one row, unless a grouping comes before them (GroupedData.count is a row per key).
+_AGGREGATE_LINKS = {"agg", "count"}
 _GROUPING_LINKS = {"groupBy", "groupby", "rollup", "cube", "groupByKey", "pivot"}
 _LITERAL_SOURCES = {"parallelize", "createDataFrame", "range"}
 _LITERALS = (ast.List, ast.Tuple, ast.Set, ast.Dict, ast.Constant)
@@ -81,8 +83,9 @@ def bounded(model: ScriptModel, root: ast.expr, links: list[Link]) -> bool:
         return True
     if any(name in _BOUNDED_LINKS for name in names):
         return True
-    if "agg" in names and not any(name in _GROUPING_LINKS for name in names[: names.index("agg")]):
-        return True
+    for index, name in enumerate(names):
+        if name in _AGGREGATE_LINKS and not _GROUPING_LINKS & set(names[:index]):
+            return True
     for name, call in links:
         if call is not None and name in _LITERAL_SOURCES and _literal_source(model, call):
             return True
@@ -128,13 +131,14 @@ def _single_partition_calls(model: ScriptModel, expr: ast.expr, hops: int = 0) -
     """The `repartition(1)`/`coalesce(1)` calls `expr` may flow from, through variables, parameters and
     returns, `DynamicFrame.fromDF` and Glue transforms (`X.apply(frame=…)`), unless a shuffle follows."""
     found: list[ast.Call] = []
-    for _, links in flow_of(model).chains(expr):
+    for root, links in flow_of(model).chains(expr):
         source: list[ast.Call] = []
-        for name, call in links:
+        for index, (name, call) in enumerate(links):
             if call is None:
                 continue
             if name in ("repartition", "coalesce") and one_partition(model, call):
-                source = [call]
+                # One partition of a bounded result (a global aggregate, a limit) funnels nothing.
+                source = [] if bounded(model, root, links[:index]) else [call]
             elif name in _SHUFFLES:
                 source = []
             elif name in ("fromDF", "apply") and hops < MAX_FRAME_HOPS:

@@ -266,6 +266,10 @@ CONTEXT_CASES = [
      'df.write.mode("overwrite").parquet("s3://b/out/")', []),
     ("spark-job-without-spark-work", UNKNOWN, 'import boto3\nbody = boto3.client("s3").get_object(Bucket="b", '
      'Key="k")["Body"].read()\nspark.createDataFrame([(body,)]).write.mode("append").text("p")', []),
+    ("spark-job-without-spark-work", UNKNOWN, 'from etl_lib.pipeline import run\nrun(glueContext, sys.argv)', []),
+    ("spark-job-without-spark-work", UNKNOWN, 'from delta.tables import DeltaTable\n'
+     'DeltaTable.forPath(spark, "s3://b/t").vacuum(168)', []),
+    ("spark-job-without-spark-work", UNKNOWN, 'print(glueContext)\nlogger = glueContext.get_logger()', [-1]),
 ]
 
 
