@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from glue_inventory.analysis.code_rules_common import (
 )
 from glue_inventory.analysis.script import ScriptInfo
 from glue_inventory.analysis.secrets import redact_text, secret_argument_names
+from glue_inventory.analysis.star_exports import STAR_EXPORTS
 from glue_inventory.analysis.static_tools import ToolResults, run_tools, tool_versions
 
 # A generated or hostile script can repeat one problem thousands of times; reports need a few.
@@ -33,6 +35,7 @@ _UNPARSEABLE = {"python2-syntax", "syntax-error", "too-deeply-nested"}
 # `secret_name`, so they are dropped where the AST proves the string is a secret's name.
 _PASSWORD_TESTS = {"bandit:B105", "bandit:B106", "bandit:B107"}
 _UNDEFINED_NAME = "pylint:E0602"
+_UNDEFINED = re.compile(r"Undefined variable '([^']+)'")
 
 
 def cache_key(sha256: str, tool_versions: Mapping[str, str], rules_version: str) -> str:
@@ -106,13 +109,33 @@ def _context(item: ScriptJob, arguments: Mapping[str, str]) -> JobContext:
 
 def _tool_noise(findings: list[Finding], rules: CodeRules | None) -> list[Finding]:
     """The tools' findings without those the AST shows to be wrong: bandit's hard-coded password tests
-    (B105-B107) on lines that only name a secret, and pylint's undefined names in a script that imports `*`
-    from a module not installed here (awsglue.transforms, pyspark.sql.functions live on the Glue workers)."""
+    (B105-B107) on lines that only name a secret, and pylint's undefined names that a `from module import *`
+    of a module not installed here (awsglue.transforms, pyspark.sql.functions) defines."""
     name_lines = rules.secret_name_lines if rules else frozenset()
-    blind = rules is not None and any(not _installed(module) for module in rules.star_imports)
+    starred = _star_names(rules.star_imports) if rules else frozenset()
+
+    def from_star(item: Finding) -> bool:
+        return item["rule_id"] == _UNDEFINED_NAME and (starred is None or _undefined(item) in starred)
+
     return [item for item in findings
-            if not (item["rule_id"] in _PASSWORD_TESTS and item["line"] in name_lines)
-            and not (blind and item["rule_id"] == _UNDEFINED_NAME)]
+            if not (item["rule_id"] in _PASSWORD_TESTS and item["line"] in name_lines) and not from_star(item)]
+
+
+def _star_names(modules: frozenset[str]) -> frozenset[str] | None:
+    """The names star imports bring in that pylint cannot see; None when they could be any name (a module
+    neither installed nor known)."""
+    names: set[str] = set()
+    for module in modules:
+        if module in STAR_EXPORTS:
+            names |= STAR_EXPORTS[module]
+        elif not _installed(module):
+            return None
+    return frozenset(names)
+
+
+def _undefined(item: Finding) -> str | None:
+    match = _UNDEFINED.search(item["message"])
+    return match.group(1) if match else None
 
 
 def _installed(module: str) -> bool:
