@@ -24,7 +24,6 @@ MAX_ALTERNATIVES = 16
 Scope = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.Module
 _FUNCTION_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 _COMPOUND = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.Try, ast.With, ast.AsyncWith, ast.IfExp, ast.Match)
-_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 # Calls whose result cannot carry text from their argument into SQL: numbers, dates, booleans.
 SANITIZERS = frozenset({
     "int", "float", "bool", "len", "abs", "round", "strptime", "fromisoformat", "date", "datetime", "Decimal",
@@ -401,7 +400,3 @@ def keyword(call: ast.Call, name: str, index: int | None = None) -> ast.expr | N
     ):
         return call.args[index]
     return None
-
-
-def in_comprehension(flow: Flow, node: ast.AST) -> bool:
-    return flow.inside(node, _COMPREHENSIONS) is not None

@@ -13,9 +13,6 @@ from typing import Any
 
 from glue_inventory.analysis.code_rules_common import JobContext
 
-# How many assignments back a variable is followed to find where a DataFrame came from.
-MAX_ALIAS_HOPS = 3
-
 Link = tuple[str, ast.Call | None]
 
 
@@ -149,32 +146,6 @@ class ScriptModel:
         head, _, rest = name.partition(".")
         resolved = self.aliases.get(head, head)
         return f"{resolved}.{rest}" if rest else resolved
-
-    def values_of(self, name: str, before_line: int | None = None) -> list[ast.expr]:
-        """Expressions assigned to `name` in the module, latest first; only above `before_line` if given."""
-        return [value for value, _ in self._assignments(name, before_line)]
-
-    def _assignments(self, name: str, before_line: int | None) -> list[tuple[ast.expr, int]]:
-        found = [
-            (value, line) for target, value, line in self.assigns
-            if target == name and (before_line is None or line < before_line)
-        ]
-        return list(reversed(found))
-
-    def expanded_chain(self, expr: ast.expr) -> tuple[ast.expr, list[Link]]:
-        """Like `chain`, but a root variable is replaced by the chain it was last assigned from above."""
-        root, links = chain(expr)
-        line = position(expr)[0]
-        for _ in range(MAX_ALIAS_HOPS):
-            if not isinstance(root, ast.Name):
-                break
-            earlier_assignments = self._assignments(root.id, line)
-            if not earlier_assignments:
-                break
-            value, line = earlier_assignments[0]
-            root, earlier = chain(value)
-            links = earlier + links
-        return root, links
 
     def method_calls(self, *names: str) -> Iterator[ast.Call]:
         wanted = set(names)

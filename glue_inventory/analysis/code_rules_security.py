@@ -169,8 +169,8 @@ def _dynamic_string(model: ScriptModel, expr: ast.expr | None, hops: int = 0) ->
     if isinstance(expr, ast.Call) and call_name(expr) == "format" and isinstance(expr.func, ast.Attribute):
         return "str.format" if is_str(expr.func.value) or (expr.args or expr.keywords) else None
     if isinstance(expr, ast.Name) and hops < 3:
-        values = model.values_of(expr.id, position(expr)[0])
-        return _dynamic_string(model, values[0], hops + 1) if values else None
+        origin = flow_of(model).origins(expr)[0]
+        return _dynamic_string(model, origin, hops + 1) if origin is not expr else None
     return None
 
 

@@ -61,11 +61,7 @@ def _literal_source(model: ScriptModel, call: ast.Call) -> bool:
         return all(isinstance(arg, ast.Constant) for arg in call.args)
     if not call.args:
         return False
-    data = call.args[0]
-    if isinstance(data, ast.Name):
-        values = model.values_of(data.id, position(call)[0])
-        data = values[0] if values else data
-    return isinstance(data, _LITERALS)
+    return all(isinstance(data, _LITERALS) for data in flow_of(model).origins(call.args[0]))
 
 
 def _small_sql(call: ast.Call) -> bool:
@@ -99,8 +95,7 @@ def collect_on_large_data(model: ScriptModel) -> list[Finding]:
     for call in model.method_calls("collect", "toPandas"):
         if call.args or call.keywords:
             continue
-        root, links = model.expanded_chain(receiver(call))
-        if bounded(model, root, links):
+        if all(bounded(model, root, links) for root, links in flow_of(model).chains(receiver(call))):
             continue
         method = call_name(call)
         found.append(_spark_finding(
@@ -198,17 +193,13 @@ def _reaches_writer(model: ScriptModel, sink: ast.Call) -> bool:
 def write_errorifexists(model: ScriptModel) -> list[Finding]:
     found = []
     for call in model.method_calls(*_WRITER_SINKS):
-        names = [name for name, _ in model.expanded_chain(receiver(call))[1]]
-        if "write" not in names or "writeStream" in names:
-            continue
-        after_write = names[len(names) - 1 - names[::-1].index("write"):]
         mode_index = _WRITER_SINKS[call_name(call)]
-        has_mode = (
-            "mode" in after_write
-            or any(item.arg == "mode" for item in call.keywords)
-            or (mode_index is not None and len(call.args) > mode_index)
-        )
-        if has_mode:
+        positional_mode = mode_index is not None and len(call.args) > mode_index
+        if positional_mode or any(item.arg == "mode" for item in call.keywords):
+            continue
+        paths = [[name for name, _ in links] for _, links in flow_of(model).chains(receiver(call))]
+        writes = [names for names in paths if "write" in names and "writeStream" not in names]
+        if not any("mode" not in names[len(names) - 1 - names[::-1].index("write"):] for names in writes):
             continue
         message = _NO_MODE.get(call_name(call)) or (
             f"`.write...{call_name(call)}()` without `.mode(...)` uses errorifexists: a rerun fails once the target "
