@@ -119,6 +119,10 @@ def compile_deep_analysis(jobs: Mapping[str, Mapping], scripts: Mapping, code: M
         findings = with_snippets(code.get(key) or {}, script.get("text"))
         shell_saving, shell_rec = _python_shell(job, findings["findings"], (runs or {}).get(job["data_job_id"], []),
                                                 settings)
+        if shell_saving is not None:
+            findings["findings"] = [f | {"est_monthly_savings_usd": shell_saving}
+                                    if f.get("rule_id") == "spark-job-without-spark-work" else f
+                                    for f in findings["findings"]]
         evidence = evidence_of(findings["findings"], watch.get("rightsizing"), shell_saving)
         candidate = rescore(key, reasons, {r: reason_savings(r, metrics, settings) for r in reasons},
                             projection(metrics), evidence)
