@@ -43,6 +43,7 @@ def partition_metadata(verdict: Mapping[str, Any], report_md: str, code: Mapping
             "saving_usd_month": _money(r.get("est_monthly_savings_usd")), "source": r.get("source") or ""})
             for r in recs[:MAX_ROWS]], schema=RECOMMENDATIONS),
         "findings_count": len(findings),
+        **({"priority": verdict["priority"]} if verdict.get("priority") else {}),
         "estimated_monthly_savings_usd": _money(max((r.get("est_monthly_savings_usd") or 0 for r in recs), default=0)),
         "report_file": report_link,
     }

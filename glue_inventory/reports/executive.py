@@ -53,20 +53,26 @@ class ReportInputs:
     events: Sequence[Row] = ()
 
 
+# Sources of recommendations whose saving a deep analysis measured (CloudWatch right-sizing, the Python shell
+# saving from the job's own runs); inventory reasons carry estimates.
+MEASURED_SOURCES = frozenset({"cloudwatch", "ast"})
+
+
 def _candidate_actions(candidate: Row, job: Row | None) -> list[dict[str, Any]]:
     """What can be done about a candidate, each with its own monthly saving: the job report's recommendations
     once a deep analysis ran (the same figures as that report, none when it found nothing to do), else one
     action per candidate reason."""
     deep = (job or {}).get("deep")
     if deep:
-        recs = deep.get("recommendations") or []
         return [{"title": r["title"], "est_monthly_savings_usd": r.get("est_monthly_savings_usd") or 0.0,
                  "severity": r.get("severity"), "category": r.get("category"), "reason": r.get("reason"),
-                 "plan_kind": r.get("plan_kind")} for r in recs]
+                 "plan_kind": r.get("plan_kind"),
+                 "savings_basis": "measured" if r.get("source") in MEASURED_SOURCES else "estimate"}
+                for r in deep.get("recommendations") or []]
     savings = candidate.get("savings_by_reason") or {}
     return [{"title": action.title, "est_monthly_savings_usd": savings.get(reason) or 0.0,
              "severity": action.severity, "category": action.category, "reason": reason,
-             "plan_kind": action.plan_kind}
+             "plan_kind": action.plan_kind, "savings_basis": "estimate"}
             for reason in candidate.get("reasons") or [] if (action := REASON_ACTIONS.get(reason))]
 
 
@@ -85,6 +91,7 @@ def _ranked_row(candidate: Row, job: Row | None, action: Row, plans: Mapping[tup
         "action": action["title"],
         "reason": action.get("reason"),
         "est_monthly_savings_usd": cents(action["est_monthly_savings_usd"]),
+        "savings_basis": action["savings_basis"],
         "severity": action.get("severity"),
         "priority": candidate.get("priority"),
         "score": candidate.get("score"),
@@ -249,6 +256,10 @@ def executive_numbers(inputs: ReportInputs) -> dict[str, Any]:
         "savings": {
             "candidates": len(candidates),
             "total_monthly_usd": identified,
+            # Measured by a deep analysis (right-sizing, Python shell) apart from the preliminary estimates.
+            "by_basis": {basis: cents(sum(c.get("estimated_monthly_savings_usd") or 0 for c in candidates
+                                          if (c.get("savings_basis") or "estimate") == basis))
+                         for basis in ("measured", "estimate")},
             "by_reason": {r: cents(by_reason[r]) for r in ordered_keys(REASON_ORDER, by_reason)},
             "realized": realized,
         },

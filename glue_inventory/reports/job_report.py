@@ -16,7 +16,7 @@ JOB_FIELDS = (
     "number_of_workers", "max_capacity", "capacity_dpu", "glue_version", "execution_class", "owner", "team",
     "cost_center", "last_run_state", "days_since_last_run", "runs_30d", "finished_runs_30d", "failed_runs_30d",
     "failure_rate_30d", "dpu_hours_30d", "cost_30d_usd", "monthly_projection_usd", "eol_version", "missing_tags",
-    "secret_arguments", "candidate_reasons", "estimated_monthly_savings_usd",
+    "secret_arguments", "candidate_reasons", "estimated_monthly_savings_usd", "savings_basis",
 )  # fmt: skip
 FINDING_FIELDS = ("rule_id", "severity", "line", "message", "source", "snippet")
 RECOMMENDATION_FIELDS = ("title", "category", "severity", "est_monthly_savings_usd", "effort", "source")

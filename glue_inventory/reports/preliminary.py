@@ -34,11 +34,11 @@ INVENTORY_COLUMNS = (
     "execution_class", "owner", "team", "cost_center", "tags", "last_run_at", "last_run_state",
     "days_since_last_run", "runs_30d", "finished_runs_30d", "failed_runs_30d", "failure_rate_30d",
     "dpu_hours_30d", "cost_30d_usd", "monthly_projection_usd", "eol_version", "missing_tags",
-    "secret_arguments", "candidate_reasons", "estimated_monthly_savings_usd",
+    "secret_arguments", "candidate_reasons", "estimated_monthly_savings_usd", "savings_basis",
 )  # fmt: skip
 CANDIDATE_COLUMNS = (
     "key", "name", "account_id", "region", "owner", "team", "cost_center", "score", "priority", "reasons",
-    "estimated_monthly_savings_usd", "evidence",
+    "estimated_monthly_savings_usd", "savings_basis", "evidence",
 )  # fmt: skip
 LIST_SEPARATOR = ";"
 

@@ -42,6 +42,7 @@ def job_report_rows(jobs: Mapping[str, Mapping[str, Any]], candidates: list[Cand
             "candidate_reasons": candidate.reasons if candidate else [],
             "estimated_monthly_savings_usd": candidate.estimated_monthly_savings_usd if candidate else 0.0,
             "savings_by_reason": candidate.savings_by_reason if candidate else {},
+            "savings_basis": candidate.savings_basis if candidate else None,
             "last_error": job.get("last_error"),
             "deep": job.get("deep"),
         }
@@ -69,6 +70,8 @@ def _evidence(metrics: Mapping[str, Any], reasons: list[str]) -> str:
         parts.append("secret-looking arguments: " + ", ".join(metrics.get("secret_arguments") or []))
     if "flex_eligible" in reasons:
         parts.append("could run on FLEX")
+    if "code_findings" in reasons:
+        parts.append("security findings in the script (deep analysis)")
     return "; ".join(parts)
 
 
@@ -84,6 +87,7 @@ def candidate_rows(candidates: list[Candidate], jobs: Mapping[str, Mapping[str, 
             "score": candidate.score, "priority": candidate.priority, "reasons": list(candidate.reasons),
             "savings_by_reason": dict(candidate.savings_by_reason),
             "estimated_monthly_savings_usd": candidate.estimated_monthly_savings_usd,
+            "savings_basis": candidate.savings_basis,
             "monthly_projection_usd": metrics.get("monthly_projection_usd", 0.0),
             "evidence": _evidence(metrics, candidate.reasons),
         })

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from glue_inventory.analysis.code_rules_common import bookmark_option
 from glue_inventory.analysis.secrets import redact_arguments, redact_text, secret_argument_names
 from glue_inventory.aws.clients import PlatformSession
 from glue_inventory.aws.errors import AWS_ERRORS, describe_error
@@ -57,6 +58,7 @@ def job_row(spec, account_id: str, region: str) -> dict:
         "created_on": spec.created_on,
         "default_argument_names": sorted(spec.default_arguments),
         "secret_argument_names": secret_argument_names(spec.default_arguments),
+        "job_bookmark_option": bookmark_option(spec.default_arguments),
     }
 
 

@@ -21,7 +21,8 @@ def write_candidates(bind: Bind, rows: Sequence[dict[str, Any]], dagster_run_id:
         repository.replace_candidates(conn, dagster_run_id, [
             {"data_job_id": r["data_job_id"], "score": r["score"], "priority": r["priority"],
              "reasons": r["reasons"], "savings_by_reason": r["savings_by_reason"],
-             "estimated_monthly_savings_usd": r["estimated_monthly_savings_usd"]} for r in rows])
+             "estimated_monthly_savings_usd": r["estimated_monthly_savings_usd"],
+             "savings_basis": r.get("savings_basis") or "estimate"} for r in rows])
         conn.execute(sa.update(data_jobs).values(priority=None, candidate_reasons=None))
         if rows:
             conn.execute(
@@ -29,6 +30,27 @@ def write_candidates(bind: Bind, rows: Sequence[dict[str, Any]], dagster_run_id:
                 .values(priority=sa.bindparam("new_priority"), candidate_reasons=sa.bindparam("new_reasons")),
                 [{"job_id": r["data_job_id"], "new_priority": r["priority"], "new_reasons": r["reasons"]}
                  for r in rows])
+
+
+def rescore_candidates(bind: Bind, rows: Sequence[dict[str, Any]]) -> None:
+    """Update the current list in place with jobs rescored from deep-analysis evidence: a job's row is
+    replaced (or added, to the same list), and a job left without reasons leaves the list; each job's
+    priority and reasons on `data_jobs` follow."""
+    table = deep_analysis_candidates
+    with transaction(bind) as conn:
+        list_run = conn.execute(sa.select(table.c.dagster_run_id).where(_CURRENT).limit(1)).scalar()
+        for row in rows:
+            conn.execute(sa.update(table).where(_CURRENT, table.c.data_job_id == row["data_job_id"])
+                         .values(is_current=False))
+            conn.execute(sa.update(data_jobs).where(data_jobs.c.id == row["data_job_id"])
+                         .values(priority=row["priority"] if row["reasons"] else None,
+                                 candidate_reasons=row["reasons"] or None))
+            if row["reasons"] and list_run is not None:
+                conn.execute(table.insert().values(
+                    data_job_id=row["data_job_id"], dagster_run_id=list_run, score=row["score"],
+                    priority=row["priority"], reasons=row["reasons"], savings_by_reason=row["savings_by_reason"],
+                    estimated_monthly_savings_usd=row["estimated_monthly_savings_usd"],
+                    savings_basis=row["savings_basis"], is_current=True))
 
 
 def current_candidates(bind: Bind) -> list[dict]:
@@ -40,6 +62,7 @@ def current_candidates(bind: Bind) -> list[dict]:
                  "priority": row["priority"], "reasons": row["reasons"],
                  "savings_by_reason": row["savings_by_reason"] or {},
                  "estimated_monthly_savings_usd": row["estimated_monthly_savings_usd"] or 0.0,
+                 "savings_basis": row["savings_basis"] or "estimate",
                  **ownership(row["tags"] or {})}
                 for row in conn.execute(query).mappings()]
 

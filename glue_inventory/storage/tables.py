@@ -118,6 +118,8 @@ data_jobs = Table(
     Column("tags", JSONVariant),
     Column("default_argument_names", JSONVariant),  # names only: argument values may hold secrets
     Column("secret_argument_names", JSONVariant),
+    # The value of --job-bookmark-option (Glue's default when absent): the only argument value kept, never a secret.
+    Column("job_bookmark_option", Text),
     Column("created_on", UTCDateTime()),
     Column("last_modified_on", UTCDateTime()),
     Column("last_run_at", UTCDateTime()),

@@ -55,7 +55,8 @@ def job_code_analysis(context: dg.AssetExecutionContext, config: GlueInventoryCo
                       inventory_db: InventoryDatabase, job_script: dict[str, dict]) -> dict[str, dict]:
     """AST rules, pylint, bandit and secrets findings per job script (cached by script and tool versions)."""
     engine = inventory_db.engine()
-    results, hits = code_analyses(engine, read_jobs(engine, context.partition_keys), job_script, config.settings)
+    results, hits = code_analyses(engine, read_jobs(engine, context.partition_keys), job_script, config.settings,
+                                  context.log.info)
     context.add_output_metadata({"jobs": len(results), "cache_hits": hits,
                                  "findings": sum(len(r["findings"]) for r in results.values())})
     return results

@@ -9,7 +9,7 @@ from glue_inventory.keys import spread_over_platforms
 from glue_inventory.orchestration.metadata import candidates_table
 from glue_inventory.orchestration.partitions import glue_jobs_partitions
 from glue_inventory.orchestration.resources import AwsPlatforms, GlueInventoryConfig, InventoryDatabase, ReportsLocation
-from glue_inventory.services.candidates import candidate_list
+from glue_inventory.services.candidates import candidate_list, stored_evidence
 from glue_inventory.services.inventory import InventorySnapshot, list_inventory
 from glue_inventory.services.preliminary import PreliminaryRunner
 
@@ -84,10 +84,12 @@ def deep_analysis_candidates(
     context: dg.AssetExecutionContext,
     config: GlueInventoryConfig,
     reports: ReportsLocation,
+    inventory_db: InventoryDatabase,
     job_preliminary_metrics: dict[str, dict],
 ) -> dg.Output[list[dict]]:
     """Jobs worth a deep analysis, each with its reasons, score, priority and estimated monthly saving."""
-    result = candidate_list(job_preliminary_metrics, config.settings, datetime.now(UTC))
+    result = candidate_list(job_preliminary_metrics, config.settings, datetime.now(UTC),
+                            stored_evidence(inventory_db.engine()))
     written = reports.write(result.files)
     rows = result.rows
     context.log.info(f"{len(rows)} candidates among {result.live_jobs} live jobs; reports: {written}")

@@ -1,7 +1,7 @@
 """Remediation plans and the plans apply_remediation carried out.
 
 Revision ID: 0004_issue17
-Revises: 0003
+Revises: 0004_issue14 (chained after main's issue 14 migration at the merge)
 Create Date: 2026-12-08
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0004_issue17"
-down_revision = "0003"
+down_revision = "0004_issue14"
 branch_labels = None
 depends_on = None
 
