@@ -25,9 +25,12 @@ from glue_inventory.reports.formatting import (
     rank,
     to_json,
 )
-from glue_inventory.reports.preliminary import SCHEMA_VERSION, fleet_totals
+from glue_inventory.reports.preliminary import fleet_totals
 
 Row = Mapping[str, Any]
+# executive.json's own version: 2 replaced `top_actions` by `rankings` (largest savings, highest risks, each
+# action with its own saving) and added `savings.realized`.
+SCHEMA_VERSION = 2
 TOP_ACTIONS = 10
 # Names listed per change category; the counts are always complete.
 CHANGE_LIST_LIMIT = 20

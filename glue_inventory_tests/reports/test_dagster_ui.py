@@ -94,7 +94,8 @@ def dagster_dev(tmp_path_factory):
 
 
 ASSETS = ("glue_jobs", "job_preliminary_metrics", "deep_analysis_candidates", "job_cloudwatch_metrics",
-          "job_script", "job_code_analysis", "job_ai_review", "job_deep_analysis", "executive_report")
+          "job_script", "job_code_analysis", "job_ai_review", "job_deep_analysis", "remediation_plans",
+          "executive_report")
 
 
 def test_asset_graph_page_renders(dagster_dev, browser, tmp_path):

@@ -33,7 +33,7 @@ def inputs() -> tuple:
 def test_json_numbers_equal_the_rows(inputs: tuple) -> None:
     jobs, cands, _, ce, _ = inputs
     data = json.loads(executive_json(*inputs))
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == 2
     live = [j for j in jobs if j["status"] != "deleted"]
     assert data["jobs"]["total"] == len(jobs) and data["jobs"]["live"] == len(live)
     for status in {j["status"] for j in jobs}:

@@ -43,7 +43,7 @@ def test_executive_numbers_equal_database_sums(reports):
     saved = round(savings[0], 2)
 
     numbers = json.loads((folder / "executive.json").read_text())
-    assert numbers["schema_version"] == 1
+    assert numbers["schema_version"] == 2
     assert numbers["spend"]["estimated_monthly_usd"] == pytest.approx(spend, abs=0.01)
     assert numbers["jobs"]["by_status"] == dict(by_status)
     assert numbers["savings"]["total_monthly_usd"] == pytest.approx(saved, abs=0.01)
