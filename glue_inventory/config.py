@@ -204,9 +204,13 @@ class Settings(_Strict):
         the current credentials in `AWS_REGION`."""
         if self.platforms or self.organization:
             return self.platforms
-        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-        return [PlatformConfig(name="default", regions=[region],
+        return [PlatformConfig(name="default", regions=[home_region()],
                                endpoint_url=os.environ.get("AWS_ENDPOINT_URL"))]
+
+
+def home_region() -> str:
+    """The Region of the current credentials: `AWS_REGION`, `AWS_DEFAULT_REGION`, else us-east-1."""
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
 
 
 def _error_location(error: dict) -> str:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from functools import cache
+
+import boto3
 
 ROLE_SESSION_NAME = "glue-inventory"
 # AssumeRole's default DurationSeconds (STS API reference); every role allows at least one hour.
@@ -26,3 +29,9 @@ def assume_role(sts, role_arn: str, external_id: str | None, duration_s: int = S
     if external_id:
         params["ExternalId"] = external_id
     return sts.assume_role(**params)["Credentials"]
+
+
+@cache
+def partition_of(region: str) -> str:
+    """The ARN partition of a Region (`aws`, `aws-cn`, `aws-us-gov`), from botocore's endpoint data."""
+    return boto3.Session().get_partition_for_region(region)
