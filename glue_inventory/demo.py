@@ -76,16 +76,18 @@ def run_demo(jobs: int, seed: int, home: str) -> int:
         raise DemoError(f"--jobs must be at least 1, got {jobs}")
     prepare_home(home)
     env = demo_environment(home)
-    fleet = simulate.build_fleet(jobs=jobs, seed=seed, now=datetime.now(UTC))
-    # The simulated company runs jobs in several regions: the demo's config lists them all.
+    fleet = simulate.build_organization(jobs=jobs, seed=seed, now=datetime.now(UTC))
+    # The simulated company is an AWS Organization with jobs in several Regions: the demo's config has only
+    # an `organization:` section (its accounts are discovered).
     config = Path(home) / "config.yaml"
-    config.write_text(f"platforms:\n  - name: demo\n    regions: [{', '.join(fleet.regions)}]\n")
+    config.write_text(fleet.organization.config_yaml(fleet.regions))
     env["GLUE_INVENTORY_CONFIG"] = str(config.resolve())
     with simulate.start_simulator(fleet) as sim, environment(env | {
         "AWS_ENDPOINT_URL": sim.endpoint_url, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1", "AWS_PROFILE": None,
     }):
-        print(f"simulated fleet: {jobs} jobs (seed {seed}) at {sim.endpoint_url}")
+        print(f"simulated Organization: {len(fleet.organization.accounts)} member accounts, {len(fleet.jobs)} jobs "
+              f"(seed {seed}) at {sim.endpoint_url}")
         with dg.DagsterInstance.get() as instance:
             run_pipeline(instance, deep_jobs=DEMO_DEEP_JOBS)
         print_summary(env)

@@ -102,11 +102,13 @@ def build_organization(jobs: int, seed: int, now: datetime, management_account_i
                        members: tuple[SimAccount, ...] = MEMBERS) -> Fleet:
     """A fleet of about `jobs` jobs spread over the member accounts (each account its own seed); the
     same arguments always give the same estate."""
+    if jobs < 0:
+        raise ValueError(f"jobs must be 0 or more, got {jobs}")
     org = SimOrganization(management_account_id, members)
     total_share = sum(a.share for a in members)
     all_jobs = []
     for index, account in enumerate(members):
-        count = max(1, round(jobs * account.share / total_share))
+        count = max(1 if jobs else 0, round(jobs * account.share / total_share))
         fleet = build_fleet(count, seed * 100 + index, now, account_id=account.account_id)
         all_jobs += [job for job in fleet.jobs if not account.one_region or job.region == DEFAULT_REGION]
     return Fleet(seed=seed, now=now, account_id=management_account_id, jobs=all_jobs, organization=org)
