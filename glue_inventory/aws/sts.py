@@ -10,6 +10,8 @@ import boto3
 ROLE_SESSION_NAME = "glue-inventory"
 # AssumeRole's default DurationSeconds (STS API reference); every role allows at least one hour.
 SESSION_DURATION_S = 3600
+# AssumeRole's smallest DurationSeconds (STS API reference).
+MIN_SESSION_DURATION_S = 900
 _ROLE_ARN = re.compile(r"^arn:aws[a-zA-Z-]*:iam::(\d{12}):role/")
 
 

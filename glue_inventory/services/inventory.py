@@ -114,12 +114,15 @@ class InventorySnapshot:
         return any(not listing.error and listing.account_id == account_id and listing.region == region
                    for listing in self.listings) or self.retirement(account_id, region) is not None
 
-    def retirement(self, account_id: str, region: str) -> str | None:
-        """Why a stored platform of this account and Region is no longer inventoried (None: it still is)."""
+    def retirement(self, account_id: str, region: str, name: str | None = None) -> str | None:
+        """Why a stored platform (`name`) of this account and Region is no longer inventoried (None: it still
+        is)."""
         if not self.whole_estate:
             return None
-        if any(listing.account_id == account_id and (listing.region == region or listing.error)
-               for listing in self.listings):
+        here = [listing for listing in self.listings if listing.account_id == account_id and listing.region == region]
+        if name is not None and here and all(listing.platform_name != name for listing in here):
+            return f"listed as platform {here[0].platform_name} now"
+        if here or any(listing.account_id == account_id and listing.error for listing in self.listings):
             return None
         skipped = next((s for s in self.skipped if s.account_id == account_id), None)
         return skipped.reason if skipped else "not in the Organization (nor in platforms:) any more"
@@ -215,6 +218,6 @@ def _store_skipped(conn: repository.Bind, snapshot: InventorySnapshot) -> None:
             if platform.account_id not in skipped:
                 stored_platforms.delete_placeholder(conn, platform.id)
             continue
-        reason = snapshot.retirement(platform.account_id, platform.region)
+        reason = snapshot.retirement(platform.account_id, platform.region, platform.name)
         if reason is not None:
             stored_platforms.retire(conn, platform.id, reason, snapshot.seen_at)

@@ -17,6 +17,7 @@ ALL_REGIONS = "*"
 
 class StoredPlatform(NamedTuple):
     id: int
+    name: str
     account_id: str
     region: str
     status: str
@@ -25,7 +26,7 @@ class StoredPlatform(NamedTuple):
 def stored_targets(bind: Bind) -> list[StoredPlatform]:
     with transaction(bind) as conn:
         return [StoredPlatform(*row) for row in conn.execute(
-            sa.select(platforms.c.id, platforms.c.account_id, platforms.c.region, platforms.c.status)
+            sa.select(platforms.c.id, platforms.c.name, platforms.c.account_id, platforms.c.region, platforms.c.status)
             .order_by(platforms.c.id))]
 
 

@@ -223,3 +223,44 @@ def test_bad_organization_sections_fail_glue_jobs_in_one_line(tmp_path, monkeypa
         assert "organizations:ListRoots" in message and "iam/glue-inventory-organization.json" in message
         assert "\n" not in message
 
+
+
+def test_accounts_move_from_platforms_to_discovery_and_leave_the_organization(tmp_path, monkeypatch):
+    members = tuple(replace(a, account_id="9" + a.account_id[1:]) for a in MEMBERS)
+    prod, dev = members[0].account_id, members[1].account_id
+    fleet = build_organization(16, 6, datetime.now(UTC), management_account_id="950000000001", members=members)
+    url = f"sqlite:///{tmp_path / 'inventory.db'}"
+    config = tmp_path / "config.yaml"
+    with start_simulator(fleet) as sim, dg.DagsterInstance.ephemeral() as instance:
+        for name, value in sim.env().items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.delenv("AWS_PROFILE", raising=False)
+        monkeypatch.setenv("GLUE_INVENTORY_DATABASE_URL", url)
+        monkeypatch.setenv("GLUE_INVENTORY_CONFIG", str(config))
+        # First listed by hand, then discovered: the jobs stay the same rows under the discovered platform.
+        config.write_text(f"platforms:\n  - name: by-hand\n    regions: [us-east-1]\n"
+                          f"    role_arn: {fleet.organization.role_arn(prod)}\n")
+        materialize(instance, ["glue_jobs"])
+        by_hand = {r["partition_key"]: r["id"] for r in _rows(url, sa.select(data_jobs))}
+        config.write_text(fleet.organization.config_yaml(["us-east-1"], exclude=members[4].account_id))
+        materialize(instance, ["glue_jobs"])
+        jobs = {r["partition_key"]: r for r in _rows(url, sa.select(data_jobs))}
+        assert {key: jobs[key]["id"] for key in by_hand} == by_hand
+        assert {j["partition_key"].split("/")[0] for j in jobs.values()} == {prod, dev}
+        stored = _rows(url, sa.select(platforms))
+        owners = {r["id"]: r["name"] for r in stored}
+        assert {owners[jobs[key]["platform_id"]] for key in by_hand} == {prod}
+        assert [(r["status"], r["last_error"]) for r in stored if r["name"] == "by-hand"] == [
+            ("skipped", f"listed as platform {prod} now")]
+
+        organizations_backends = pytest.importorskip("moto.organizations.models").organizations_backends
+        organizations_backends["950000000001"]["aws"].remove_account_from_organization(AccountId=dev)
+        materialize(instance, ["glue_jobs"])
+        partitions = set(instance.get_dynamic_partitions(glue_jobs_partitions.name))
+    left = {r["partition_key"]: r["status"] for r in _rows(url, sa.select(data_jobs))
+            if r["partition_key"].startswith(dev)}
+    assert left and set(left.values()) == {"deleted"} and not partitions & set(left)
+    assert {k for k in partitions if k.startswith(prod)} == {k for k in jobs if k.startswith(prod)}
+    retired = [r for r in _rows(url, sa.select(platforms)) if r["account_id"] == dev]
+    assert [(r["status"], r["last_error"]) for r in retired] == [
+        ("skipped", "not in the Organization (nor in platforms:) any more")]
