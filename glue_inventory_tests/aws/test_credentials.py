@@ -18,6 +18,7 @@ from glue_inventory.aws.clients import AssumedRoles, PlatformSession
 from glue_inventory.aws.sts import assume_role
 from glue_inventory.config import PlatformConfig
 from glue_inventory.simulate import build_fleet, start_simulator
+from glue_inventory_tests.sim_fixtures import point_at
 
 ACCOUNT = "620987654321"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/glue-inventory-readonly"
@@ -27,9 +28,7 @@ SESSION_S = 3
 @pytest.fixture
 def sim(monkeypatch):
     with start_simulator(build_fleet(3, 5, datetime.now(UTC), account_id=ACCOUNT)) as sim:
-        for name, value in sim.env().items():
-            monkeypatch.setenv(name, value)
-        monkeypatch.delenv("AWS_PROFILE", raising=False)
+        point_at(sim, monkeypatch)
         yield sim
 
 

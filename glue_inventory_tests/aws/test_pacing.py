@@ -13,6 +13,7 @@ from glue_inventory.aws.clients import CallCounter, PlatformSession
 from glue_inventory.aws.pacing import RateLimiter, limiter_for
 from glue_inventory.config import PlatformConfig
 from glue_inventory.simulate import build_fleet, start_simulator
+from glue_inventory_tests.sim_fixtures import point_at
 
 ACCOUNT = "640987654321"
 RATE = 5.0
@@ -50,8 +51,7 @@ def test_limiters_are_per_account_and_region_and_follow_the_configured_rate():
 @pytest.mark.parametrize("paced", [True, False])
 def test_paced_platform_is_never_throttled(paced, monkeypatch):
     with start_simulator(build_fleet(3, 5, datetime.now(UTC), account_id=ACCOUNT), rate_limit_per_s=RATE) as sim:
-        for name, value in sim.env().items():
-            monkeypatch.setenv(name, value)
+        point_at(sim, monkeypatch)
         platform = PlatformConfig(name="paced", account_id=ACCOUNT, regions=["us-east-1"],
                                   endpoint_url=sim.endpoint_url, max_requests_per_second=RATE if paced else None)
         counter = CallCounter()

@@ -34,6 +34,7 @@ from glue_inventory_tests.aws_calls import (
     recording,
     violations,
 )
+from glue_inventory_tests.sim_fixtures import point_at
 
 ACCOUNT = "610987654321"
 MEMBER_TEMPLATE = ROOT / "iam" / "glue-inventory-member-role.yaml"
@@ -195,10 +196,7 @@ def test_organization_pipeline_calls_are_in_the_policies(sqlite_url, tmp_path, m
     members = tuple(replace(a, account_id="8" + a.account_id[1:]) for a in MEMBERS)
     fleet = build_organization(16, 9, datetime.now(UTC), management_account_id="940000000001", members=members)
     with start_simulator(fleet) as sim:
-        for name, value in sim.env().items():
-            monkeypatch.setenv(name, value)
-        monkeypatch.delenv("AWS_PROFILE", raising=False)
-        monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+        point_at(sim, monkeypatch)
         monkeypatch.setenv("GLUE_INVENTORY_DATABASE_URL", sqlite_url)
         monkeypatch.setenv("GLUE_INVENTORY_REPORTS_DIR", str(tmp_path / "reports"))
         config = tmp_path / "config.yaml"

@@ -30,6 +30,7 @@ from glue_inventory.simulate.organization import MEMBERS
 from glue_inventory.storage.artifacts import read_artifacts
 from glue_inventory.storage.db import dispose_engines, engine_for
 from glue_inventory.storage.tables import analysis_runs, data_jobs, platforms
+from glue_inventory_tests.sim_fixtures import point_at
 
 MANAGEMENT = "920000000001"
 HEALTHY = {"111111111111", "222222222222"}
@@ -200,9 +201,7 @@ def test_bad_organization_sections_fail_glue_jobs_in_one_line(tmp_path, monkeypa
     members = tuple(replace(a, account_id="7" + a.account_id[1:]) for a in MEMBERS)
     fleet = build_organization(16, 4, datetime.now(UTC), management_account_id="930000000001", members=members)
     with start_simulator(fleet) as sim:
-        for name, value in sim.env().items():
-            monkeypatch.setenv(name, value)
-        monkeypatch.delenv("AWS_PROFILE", raising=False)
+        point_at(sim, monkeypatch)
         monkeypatch.setenv("GLUE_INVENTORY_DATABASE_URL", f"sqlite:///{tmp_path / 'inventory.db'}")
         base = fleet.organization.config_yaml(["us-east-1"])
         cases = [
@@ -232,9 +231,7 @@ def test_accounts_move_from_platforms_to_discovery_and_leave_the_organization(tm
     url = f"sqlite:///{tmp_path / 'inventory.db'}"
     config = tmp_path / "config.yaml"
     with start_simulator(fleet) as sim, dg.DagsterInstance.ephemeral() as instance:
-        for name, value in sim.env().items():
-            monkeypatch.setenv(name, value)
-        monkeypatch.delenv("AWS_PROFILE", raising=False)
+        point_at(sim, monkeypatch)
         monkeypatch.setenv("GLUE_INVENTORY_DATABASE_URL", url)
         monkeypatch.setenv("GLUE_INVENTORY_CONFIG", str(config))
         # First listed by hand, then discovered: the jobs stay the same rows under the discovered platform.
