@@ -17,6 +17,7 @@ from glue_inventory.pipeline import environment, run_pipeline
 from glue_inventory.storage.candidates import current_totals
 from glue_inventory.storage.db import engine_for
 from glue_inventory.storage.jobs import status_counts
+from glue_inventory.storage.platforms import platform_rows
 
 # The demo analyses the ten highest-scoring candidates in depth; deployments use the sensor's top K.
 DEMO_DEEP_JOBS = 10
@@ -94,12 +95,25 @@ def run_demo(jobs: int, seed: int, home: str) -> int:
     return 0
 
 
+def print_accounts(engine) -> None:
+    """Accounts reached, and each account that failed or was skipped with its reason (one line each)."""
+    rows = platform_rows(engine)
+    reached = {r["account_id"] for r in rows if r["status"] == "ok"}
+    print(f"accounts: {len(reached)} reached, "
+          + ", ".join(f"{len({r['account_id'] for r in rows if r['status'] == status})} {status}"
+                      for status in ("failed", "skipped")))
+    notes = {(r["account_id"], r["status"]): r for r in rows if r["status"] != "ok"}
+    for (account, status), row in sorted(notes.items()):
+        print(f"  {status}: {account} {row['account_name'] or ''} ({row['ou_path'] or 'no OU'}): {row['last_error']}")
+
+
 def print_summary(env: dict[str, str]) -> None:
     engine = engine_for(env["GLUE_INVENTORY_DATABASE_URL"])
     statuses = status_counts(engine)
     candidates, savings = current_totals(engine)
     print("jobs by status: " + ", ".join(f"{k}={v}" for k, v in sorted(statuses.items(), key=str)))
     print(f"deep-analysis candidates: {candidates}, estimated savings ${savings:,.2f}/month")
+    print_accounts(engine)
     reports = Path(env["GLUE_INVENTORY_REPORTS_DIR"])
     for name in REPORT_FILES:
         if (reports / name).exists():

@@ -1,9 +1,11 @@
 """Requests paced per (account, Region) at the rate AWS allows, instead of waiting to be throttled.
 
-AWS limits API requests per account and Region; botocore's adaptive retry mode only slows down after
-throttling answers, and each of those costs a round trip and a back-off. A `RateLimiter` hands out
-evenly spaced send times (a burst of one, so AWS's own bucket, which allows about a second's burst,
-never runs dry), and every client of the same account and Region in the process shares it.
+AWS limits API requests per account and Region with token buckets (a steady rate, and about a second's
+worth as a burst); botocore's adaptive retry mode only slows down after throttling answers, and each of
+those costs a round trip and a back-off. A `RateLimiter` is the client's copy of that bucket: send times
+spaced at the rate, and the slots a stalled client missed (the writer thread held the GIL, a Dagster run
+was starting) kept for up to a second, less one request for clock skew, so it catches up without ever
+outrunning AWS's bucket. Every client of the same account and Region in the process shares it.
 """
 
 from __future__ import annotations
@@ -16,23 +18,28 @@ _registry_lock = threading.Lock()
 
 
 class RateLimiter:
-    """At most `rate` requests a second: each caller reserves the next free slot, then sleeps until it."""
+    """`rate` requests a second: each caller reserves the next free slot, then sleeps until it. Up to `burst`
+    requests (default: a second's worth less one) may go at once after a pause, as a token bucket allows."""
 
-    def __init__(self, rate: float) -> None:
-        if rate <= 0:
-            raise ValueError(f"rate must be positive, got {rate}")
-        self.interval = 1.0 / rate
-        self._next = time.monotonic()
+    def __init__(self, rate: float, burst: float | None = None) -> None:
         self._lock = threading.Lock()
+        self._burst = burst
+        self.set_rate(rate)
+        self._next = time.monotonic() - self._burst_s
 
     def set_rate(self, rate: float) -> None:
+        if rate <= 0:
+            raise ValueError(f"rate must be positive, got {rate}")
         with self._lock:
             self.interval = 1.0 / rate
+            at_once = self._burst if self._burst is not None else max(1.0, rate) - 1
+            # Requests free at once: the current slot and `at_once - 1` missed ones.
+            self._burst_s = max(0.0, at_once - 1) * self.interval
 
     def wait(self) -> None:
         with self._lock:
             now = time.monotonic()
-            slot = max(self._next, now)
+            slot = max(self._next, now - self._burst_s)
             self._next = slot + self.interval
         if slot > now:
             time.sleep(slot - now)

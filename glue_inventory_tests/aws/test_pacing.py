@@ -19,8 +19,7 @@ ACCOUNT = "640987654321"
 RATE = 5.0
 
 
-def test_rate_limiter_spaces_every_caller():
-    limiter = RateLimiter(50.0)
+def _stamps(limiter: RateLimiter, calls: int) -> list[float]:
     stamps: list[float] = []
     lock = threading.Lock()
 
@@ -30,14 +29,23 @@ def test_rate_limiter_spaces_every_caller():
             stamps.append(time.monotonic())
 
     with ThreadPoolExecutor(max_workers=8) as pool:
-        for _ in range(40):
+        for _ in range(calls):
             pool.submit(call)
-    stamps.sort()
-    gaps = [later - earlier for earlier, later in zip(stamps, stamps[1:], strict=False)]
-    assert len(stamps) == 40
+    return sorted(stamps)
+
+
+def test_rate_limiter_spaces_every_caller():
+    stamps = _stamps(RateLimiter(50.0, burst=1), 40)
     # Slots are 20 ms apart; a sleeping thread can wake late (a gap shrinks after a longer one), never early.
-    assert stamps[-1] - stamps[0] >= 39 * 0.02 * 0.99
-    assert sum(gaps) / len(gaps) >= 0.02 * 0.99
+    assert len(stamps) == 40 and stamps[-1] - stamps[0] >= 39 * 0.02 * 0.99
+
+
+def test_rate_limiter_bursts_a_second_less_one_request():
+    limiter = RateLimiter(50.0)
+    started = time.monotonic()
+    stamps = _stamps(limiter, 100)
+    # 49 slots are free at once (a second's worth less one), the other 51 come at the rate.
+    assert stamps[-1] - started >= 51 * 0.02 * 0.99
 
 
 def test_limiters_are_per_account_and_region_and_follow_the_configured_rate():
