@@ -64,8 +64,13 @@ def _refresh(args: argparse.Namespace) -> int:
 
 
 def _ui(args: argparse.Namespace) -> int:
-    from glue_inventory.demo import demo_environment
+    from glue_inventory.demo import DemoError, demo_environment, prepare_home
 
+    try:
+        prepare_home(args.home)
+    except DemoError as exc:
+        print(f"glue-inventory ui: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     env = demo_environment(args.home) | dict(os.environ)
     command = [os.path.join(os.path.dirname(sys.executable), "dagster"), "dev", "-m",
                "glue_inventory.definitions", "-h", args.host, "-p", str(args.port)]
