@@ -33,3 +33,11 @@ def sim_env(simulator: Simulator, monkeypatch: pytest.MonkeyPatch) -> dict[str, 
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     return env
+
+
+def point_at(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """This test's boto3 (and pipeline) talk to `sim` with its credentials; no profile, no LLM key."""
+    for name, value in sim.env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from glue_inventory.reports.accounts import account_numbers
 from glue_inventory.reports.formatting import (
     PRIORITY_ORDER,
     REASON_ORDER,
@@ -34,13 +35,15 @@ ACTIVE_DAYS = 30
 @dataclass(frozen=True)
 class ReportInputs:
     """What the executive report is built from: one row per job (reports.rows), the current candidates,
-    past inventories (history.json), Cost Explorer's actual spend (None when unavailable)."""
+    past inventories (history.json), Cost Explorer's actual spend (None when unavailable), and every
+    platform (storage.platforms.platform_rows) for the numbers by account and the health table."""
 
     jobs: Sequence[Row]
     candidates: Sequence[Row]
     history: Sequence[Row]
     cost_explorer: Row | None
     generated_at: str | datetime
+    platforms: Sequence[Row] = ()
 
 # What to do about a candidate that has no deep-analysis recommendation yet.
 REASON_ACTIONS = {
@@ -191,6 +194,7 @@ def executive_numbers(inputs: ReportInputs) -> dict[str, Any]:
         "priorities": counts_in_order(PRIORITY_ORDER, _count(c.get("priority") or "none" for c in candidates)),
         "change": _change(jobs, history, now, estimated or 0.0),
         "trend": _trend(history, now, totals),
+        "accounts": account_numbers(jobs, candidates, inputs.platforms),
     }
 
 
