@@ -42,7 +42,8 @@ def _simulate(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     from glue_inventory.simulate.cli import run_simulate
 
-    return run_simulate(args.jobs, args.seed, args.port, args.latency_ms, args.rate_limit)
+    return run_simulate(args.jobs, args.seed, args.port, args.latency_ms, args.rate_limit,
+                        organization=not args.single_account)
 
 
 def _refresh(args: argparse.Namespace) -> int:
@@ -93,7 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--port", type=int, default=5000, help="port on 127.0.0.1 (0: any free port)")
     simulate.add_argument("--latency-ms", type=int, default=0, help="added latency per API call")
     simulate.add_argument("--rate-limit", type=float, default=None,
-                          help="requests per second before answering ThrottlingException")
+                          help="requests per second (per account and Region) before answering ThrottlingException")
+    simulate.add_argument("--single-account", action="store_true",
+                          help="one account (moto's default) instead of an Organization of member accounts")
     simulate.set_defaults(func=_simulate)
 
     refresh = commands.add_parser(

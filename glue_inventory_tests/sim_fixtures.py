@@ -36,14 +36,19 @@ def sim_env(simulator: Simulator, monkeypatch: pytest.MonkeyPatch) -> dict[str, 
     return env
 
 
-def point_at(monkeypatch: pytest.MonkeyPatch, sim: Simulator, database_url: str, reports_dir: Path,
-             config: Path | None = None) -> None:
-    """The environment of a pipeline run against `sim` for one test: AWS, the inventory database, the reports
-    folder and the config file (none: built-in defaults); no LLM key, no AWS profile."""
-    for name, value in aws_env(sim).items():
+def point_at(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """This test's boto3 (and pipeline) talk to `sim` with its credentials; no profile, no LLM key."""
+    for name, value in sim.env().items():
         monkeypatch.setenv(name, value)
-    for name in ("AWS_PROFILE", "OPENAI_API_KEY"):
-        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+
+
+def point_pipeline_at(monkeypatch: pytest.MonkeyPatch, sim: Simulator, database_url: str, reports_dir: Path,
+                      config: Path | None = None) -> None:
+    """`point_at`, plus the inventory database, the reports folder and the config file (none: built-in
+    defaults) of a pipeline run for one test."""
+    point_at(sim, monkeypatch)
     monkeypatch.setenv("GLUE_INVENTORY_DATABASE_URL", database_url)
     monkeypatch.setenv("GLUE_INVENTORY_REPORTS_DIR", str(reports_dir))
     if config is None:

@@ -11,6 +11,7 @@ from glue_inventory.analysis.actions import REASON_ACTIONS
 from glue_inventory.analysis.candidates import RISK_POINTS
 from glue_inventory.analysis.realized import LABELS, monthly_saving, realized_totals
 from glue_inventory.analysis.tags import OWNERSHIP_TAGS
+from glue_inventory.reports.accounts import account_numbers
 from glue_inventory.reports.formatting import (
     PRIORITY_ORDER,
     REASON_ORDER,
@@ -43,13 +44,15 @@ SEVERE = ("critical", "high")
 @dataclass(frozen=True)
 class ReportInputs:
     """What the executive report is built from: one row per job (reports.rows), the current candidates,
-    past inventories (history.json), Cost Explorer's actual spend (None when unavailable)."""
+    past inventories (history.json), Cost Explorer's actual spend (None when unavailable), and every
+    platform (storage.platforms.platform_rows) for the numbers by account and the health table."""
 
     jobs: Sequence[Row]
     candidates: Sequence[Row]
     history: Sequence[Row]
     cost_explorer: Row | None
     generated_at: str | datetime
+    platforms: Sequence[Row] = ()
     # Current remediation plans ({key, kind, plan_id, …}): the rankings name the plan of each action.
     plans: Sequence[Row] = ()
     # remediation_events of the last 90 days, each with its job's key, name, team and account_id.
@@ -279,6 +282,7 @@ def executive_numbers(inputs: ReportInputs) -> dict[str, Any]:
         "change": _change(jobs, history, now, estimated or 0.0),
         "trend": _trend(history, now, totals, {"savings_identified_usd": identified,
                                                "savings_realized_usd": realized["last_90_days"]["monthly_usd"]}),
+        "accounts": account_numbers(jobs, candidates, inputs.platforms),
     }
 
 

@@ -12,7 +12,7 @@ from glue_inventory.analysis.tags import ownership
 METRIC_FIELDS = (
     "runs_30d", "finished_runs_30d", "failed_runs_30d", "failure_rate_30d", "dpu_hours_30d",
     "cost_30d_usd", "monthly_projection_usd", "capacity_dpu", "eol_version", "missing_tags",
-    "secret_arguments", "last_run_at", "last_run_state",
+    "secret_arguments", "last_run_at", "last_run_state", "failed_cost_30d_usd",
 )
 
 
@@ -33,6 +33,7 @@ def job_report_rows(jobs: Mapping[str, Mapping[str, Any]], candidates: list[Cand
         candidate = by_key.get(key)
         row = {
             "key": key, "account_id": job["account_id"], "region": job["region"], "platform": job["platform"],
+            "account_name": job.get("account_name"), "ou_path": job.get("ou_path"),
             "name": job["name"], "status": job["status"], "priority": candidate.priority if candidate else None,
             "job_type": job["job_type"], "worker_type": job["worker_type"],
             "number_of_workers": job["number_of_workers"], "max_capacity": job["max_capacity"],

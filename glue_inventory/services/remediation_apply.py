@@ -21,7 +21,7 @@ from glue_inventory.aws.glue_write import delete_job, delete_trigger, job_update
 from glue_inventory.aws.parse import parse_job
 from glue_inventory.aws.sessions import PlatformUnreachable, SessionMap
 from glue_inventory.aws.tagging import tagged_jobs
-from glue_inventory.config import PlatformConfig, Settings
+from glue_inventory.config import OrganizationConfig, PlatformConfig, Settings
 from glue_inventory.keys import encode_partition_key
 from glue_inventory.reports.formatting import to_json
 from glue_inventory.reports.paths import remediation_relpath
@@ -54,6 +54,14 @@ def remediation_platforms(settings: Settings) -> list[PlatformConfig]:
                                                    "external_id": role.external_id or platform.external_id})
         platforms.append(platform)
     return platforms
+
+
+def remediation_organization(settings: Settings) -> OrganizationConfig | None:
+    """The `organization:` section with the remediation role in place of the member accounts' read-only role."""
+    org, role = settings.organization, settings.remediation
+    if org is None:
+        return None
+    return org.model_copy(update={"role_name": role.role_name, "external_id": role.external_id or org.external_id})
 
 
 def archive_relpath(key: str) -> str:

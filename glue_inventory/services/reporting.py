@@ -13,7 +13,7 @@ from glue_inventory.analysis.realized import WINDOW_DAYS
 from glue_inventory.analysis.tags import ownership
 from glue_inventory.aws.cost_explorer import glue_spend_usd
 from glue_inventory.aws.errors import AWS_ERRORS
-from glue_inventory.aws.sessions import SessionMap
+from glue_inventory.aws.sessions import PlatformUnreachable, SessionMap
 from glue_inventory.reports.dashboard import dashboard_html
 from glue_inventory.reports.executive import ReportInputs, executive_json, executive_numbers, executive_summary_md
 from glue_inventory.reports.paths import job_report_relpath
@@ -21,6 +21,7 @@ from glue_inventory.reports.rows import job_report_rows
 from glue_inventory.storage.analyses import latest_deep
 from glue_inventory.storage.candidates import current_candidates
 from glue_inventory.storage.jobs import read_jobs
+from glue_inventory.storage.platforms import platform_rows
 from glue_inventory.storage.remediation import current_plans, events_since
 from glue_inventory.storage.repository import Bind
 
@@ -52,15 +53,18 @@ def deep_summaries(bind: Bind) -> dict[int, dict]:
     return deep
 
 
-def actual_glue_spend(sessions: SessionMap, now: datetime) -> dict | None:
-    """Glue spend of the last 30 days from Cost Explorer (once per account), or None when unavailable."""
+def actual_glue_spend(sessions: SessionMap, now: datetime, job_platforms: set[tuple[str, str]] = frozenset()
+                      ) -> dict | None:
+    """Glue spend of the last 30 days from Cost Explorer (once per account: the configured platforms' and
+    those `job_platforms` (account, Region) hold jobs in), or None when unavailable."""
     start, end = (now - timedelta(days=SPEND_DAYS)).date().isoformat(), now.date().isoformat()
-    by_account = {account: session for (account, _), session in sessions.accounts().items()}
+    targets = dict(sorted(job_platforms)) | {account: region for account, region in sessions.accounts()}
     if sessions.failures:
         return None  # a total without some accounts would understate the spend
     try:
-        total = sum(glue_spend_usd(session.cost_explorer, start, end) for session in by_account.values())
-    except AWS_ERRORS:
+        total = sum(glue_spend_usd(sessions.session(account, region).cost_explorer, start, end, account)
+                    for account, region in targets.items())
+    except (*AWS_ERRORS, PlatformUnreachable):
         return None
     return {"period_start": start, "period_end": end, "actual_usd": total}
 
@@ -81,9 +85,10 @@ def executive_report(bind: Bind, sessions: SessionMap, history: list | None, now
             job["deep"] = deep[job["data_job_id"]] | {"report_path": job_report_relpath(job["partition_key"])}
     rows = _with_candidates(job_report_rows(jobs, [], now), candidates)
     history = history or []
-    spend = actual_glue_spend(sessions, now)
-    numbers = executive_numbers(ReportInputs(rows, candidates, history, spend, now, plans=current_plans(bind),
-                                             events=realized_events(bind, now)))
+    live = {(job["account_id"], job["region"]) for job in jobs.values() if job["status"] != "deleted"}
+    spend = actual_glue_spend(sessions, now, live)
+    numbers = executive_numbers(ReportInputs(rows, candidates, history, spend, now, platform_rows(bind),
+                                             plans=current_plans(bind), events=realized_events(bind, now)))
     snapshot = {"generated_at": now.isoformat(), "jobs_by_status": numbers["jobs"]["by_status"],
                 "monthly_projection_usd": numbers["spend"]["estimated_monthly_usd"],
                 "savings_identified_usd": numbers["savings"]["total_monthly_usd"],

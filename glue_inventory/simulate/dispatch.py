@@ -20,7 +20,7 @@ from moto.glue.models import glue_backends
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
 from glue_inventory.simulate.catalog import DEFAULT_REGION
-from glue_inventory.simulate.middleware import request_region
+from glue_inventory.simulate.middleware import ACCOUNT_KEY, request_region
 
 GET_JOB_RUNS = "AWSGlue.GetJobRuns"
 DEFAULT_PAGE = 100  # AWS Glue GetJobRuns without MaxResults
@@ -41,8 +41,8 @@ class CachedDispatcher(DomainDispatcherApplication):
 
 
 class SimulatorApp:
-    """GetJobRuns of `account_id` answered from moto's job objects, and the JSON operations in `intercepts`
-    (target → WSGI handler) by their handlers; every other call goes to moto."""
+    """GetJobRuns answered from moto's job objects (of the request's account, or `account_id`), and the JSON
+    operations in `intercepts` (target → WSGI handler) by their handlers; every other call goes to moto."""
 
     def __init__(self, account_id: str, moto_app: Callable | None = None) -> None:
         self.account_id = account_id
@@ -58,7 +58,8 @@ class SimulatorApp:
     def _job_runs_page(self, environ: dict, start_response: Callable) -> list[bytes]:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         request = json.loads(environ["wsgi.input"].read(length) or b"{}")
-        backend = glue_backends[self.account_id][request_region(environ) or DEFAULT_REGION]
+        account = environ.get(ACCOUNT_KEY) or self.account_id
+        backend = glue_backends[account][request_region(environ) or DEFAULT_REGION]
         job = backend.jobs.get(request.get("JobName"))
         if job is None:
             body = {"__type": "EntityNotFoundException", "message": f"Job {request.get('JobName')} not found"}

@@ -19,8 +19,8 @@ from moto.glue.models import glue_backends
 
 from glue_inventory.analysis.status import version_tuple
 from glue_inventory.simulate.catalog import DEFAULT_REGION, WORKER_DPU
-from glue_inventory.simulate.fleet import Fleet
-from glue_inventory.simulate.middleware import request_region
+from glue_inventory.simulate.fleet import Fleet, SimJob
+from glue_inventory.simulate.middleware import ACCOUNT_KEY, request_region
 from glue_inventory.simulate.seed import remove_job_from_backend
 
 UPDATE_JOB, DELETE_JOB = "AWSGlue.UpdateJob", "AWSGlue.DeleteJob"
@@ -45,11 +45,18 @@ def _check(update: Mapping[str, Any]) -> None:
             raise InvalidInput("the FLEX execution class is only for glueetl jobs on Glue 3.0 or later")
 
 
-def update_job(fleet: Fleet, name: str, region: str, update: Mapping[str, Any]) -> None:
+def _job(fleet: Fleet, account_id: str, name: str, region: str) -> SimJob:
+    for job in fleet.jobs:
+        if (job.account_id, job.region, job.name) == (account_id, region, name):
+            return job
+    raise KeyError(f"no job {name!r} in {account_id}/{region}")
+
+
+def update_job(fleet: Fleet, account_id: str, name: str, region: str, update: Mapping[str, Any]) -> None:
     """Replace the job's definition by `update`; later runs use its capacity, version and execution class."""
     _check(update)
-    job = fleet.job(name, region)
-    fake = glue_backends[job.account_id][region].jobs[name]
+    job = _job(fleet, account_id, name, region)
+    fake = glue_backends[account_id][region].jobs[name]
     fake.role, fake.command = update["Role"], dict(update["Command"])
     fake.description, fake.log_uri = update.get("Description", ""), update.get("LogUri", "")
     fake.execution_property = update.get("ExecutionProperty") or {}
@@ -70,10 +77,10 @@ def update_job(fleet: Fleet, name: str, region: str, update: Mapping[str, Any]) 
                          execution_class=fake.execution_class)
 
 
-def delete_job(fleet: Fleet, name: str, region: str) -> None:
+def delete_job(fleet: Fleet, account_id: str, name: str, region: str) -> None:
     """DeleteJob: the job and its tags go, its triggers stay (they reference a job that no longer exists)."""
     try:
-        job = fleet.job(name, region)
+        job = _job(fleet, account_id, name, region)
     except KeyError:
         return  # Glue answers DeleteJob of an unknown job with success
     fleet.jobs.remove(job)
@@ -90,16 +97,19 @@ class GlueWrites:
     def handlers(self) -> dict[str, Callable[[dict, Callable], Iterable[bytes]]]:
         return {UPDATE_JOB: self._update, DELETE_JOB: self._delete}
 
-    def _request(self, environ: dict) -> tuple[dict, str]:
+    def _request(self, environ: dict) -> tuple[dict, str, str]:
+        """The request body, the account it acts in (the middleware's answer) and its Region."""
         length = int(environ.get("CONTENT_LENGTH") or 0)
-        return json.loads(environ["wsgi.input"].read(length) or b"{}"), request_region(environ) or DEFAULT_REGION
+        account = environ.get(ACCOUNT_KEY) or self.fleet.account_id
+        return (json.loads(environ["wsgi.input"].read(length) or b"{}"), account,
+                request_region(environ) or DEFAULT_REGION)
 
     def _update(self, environ: dict, start_response: Callable) -> list[bytes]:
-        request, region = self._request(environ)
+        request, account, region = self._request(environ)
         name = request.get("JobName")
         try:
             with self.lock:
-                update_job(self.fleet, name, region, request.get("JobUpdate") or {})
+                update_job(self.fleet, account, name, region, request.get("JobUpdate") or {})
         except InvalidInput as exc:
             return _answer(start_response, "400 Bad Request", {"__type": "InvalidInputException", "message": str(exc)})
         except KeyError:
@@ -108,9 +118,9 @@ class GlueWrites:
         return _answer(start_response, "200 OK", {"JobName": name})
 
     def _delete(self, environ: dict, start_response: Callable) -> list[bytes]:
-        request, region = self._request(environ)
+        request, account, region = self._request(environ)
         with self.lock:
-            delete_job(self.fleet, request.get("JobName"), region)
+            delete_job(self.fleet, account, request.get("JobName"), region)
         return _answer(start_response, "200 OK", {"JobName": request.get("JobName")})
 
 

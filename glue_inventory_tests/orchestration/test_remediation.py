@@ -22,7 +22,7 @@ from glue_inventory.storage.db import engine_for
 from glue_inventory.storage.remediation import current_plans
 from glue_inventory.storage.tables import remediation_applications, remediation_events
 from glue_inventory_tests.aws_calls import recording
-from glue_inventory_tests.sim_fixtures import point_at
+from glue_inventory_tests.sim_fixtures import point_pipeline_at
 
 ACCOUNT = "630987654321"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/glue-inventory-readonly"
@@ -36,7 +36,7 @@ def estate(tmp_path, monkeypatch, sqlite_url):
     config.write_text(f"platforms:\n  - name: sim\n    regions: [{', '.join(fleet.regions)}]\n"
                       f"    role_arn: {ROLE_ARN}\n")
     with start_simulator(fleet) as sim:
-        point_at(monkeypatch, sim, sqlite_url, tmp_path / "reports", config)
+        point_pipeline_at(monkeypatch, sim, sqlite_url, tmp_path / "reports", config)
         with dg.DagsterInstance.ephemeral() as instance:
             run_pipeline(instance, log=lambda _: None)
             oversized = next(j for j in fleet.jobs if j.profile.over_provisioned and j.profile.metrics

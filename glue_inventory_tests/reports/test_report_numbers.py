@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from glue_inventory.pipeline import run_pipeline
 from glue_inventory.storage.db import engine_for
 from glue_inventory.storage.tables import data_jobs, deep_analysis_candidates
-from glue_inventory_tests.sim_fixtures import point_at
+from glue_inventory_tests.sim_fixtures import point_pipeline_at
 
 
 def _usd(value: float) -> str:
@@ -20,7 +20,7 @@ def _usd(value: float) -> str:
 
 
 def _pipeline(database_url, simulator, tmp_path, monkeypatch, deep_jobs: int = 0) -> Path:
-    point_at(monkeypatch, simulator, database_url, tmp_path / "reports")
+    point_pipeline_at(monkeypatch, simulator, database_url, tmp_path / "reports")
     with dg.DagsterInstance.ephemeral() as instance:
         run_pipeline(instance, log=lambda _: None, deep_jobs=deep_jobs)
     return tmp_path / "reports"

@@ -4,6 +4,7 @@ The session-wide check lives in `glue_inventory_tests/aws_calls.py` (every test'
 session ends); these tests prove the recorder and the checker work and run the pipeline end to end.
 """
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import boto3
@@ -11,17 +12,22 @@ import dagster as dg
 import pytest
 import s3fs
 import sqlalchemy as sa
+import yaml
 
 from glue_inventory.aws.glue import iter_jobs
 from glue_inventory.keys import encode_partition_key
 from glue_inventory.orchestration.assets import DEEP_ASSET_KEYS
 from glue_inventory.pipeline import materialize, run_pipeline
-from glue_inventory.simulate import Fault, build_fleet, start_simulator
+from glue_inventory.simulate import Fault, build_fleet, build_organization, start_simulator
+from glue_inventory.simulate.organization import MEMBERS
 from glue_inventory.storage.db import engine_for
 from glue_inventory.storage.tables import data_jobs, platforms
 from glue_inventory_tests.aws_calls import (
     CONDITIONAL,
+    ORGANIZATION_POLICY_PATH,
+    POLICY_PATH,
     REMEDIATE_POLICY_PATH,
+    ROOT,
     AwsCall,
     iam_action,
     load_policy,
@@ -30,8 +36,10 @@ from glue_inventory_tests.aws_calls import (
     recording,
     violations,
 )
+from glue_inventory_tests.sim_fixtures import point_at
 
 ACCOUNT = "610987654321"
+MEMBER_TEMPLATE = ROOT / "iam" / "glue-inventory-member-role.yaml"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/glue-inventory-readonly"
 REPORTS_BUCKET = "glue-inventory-reports"
 # What one refresh with a deep analysis and the executive report must call (README "Pointing it at AWS").
@@ -51,7 +59,24 @@ def test_policy_grants_reads_only():
             assert pattern_is_read_only(action), f"{statement['Sid']}: {action} grants writes"
     assume = [s for s in statements if "sts:AssumeRole" in s["Action"]]
     # Role chaining is limited to the inventory roles: AssumeRole on "*" would reach any role that trusts us.
-    assert [s["Resource"] for s in assume] == ["arn:aws:iam::*:role/glue-inventory-readonly"]
+    assert assume and {s["Resource"] for s in assume} == {"arn:aws:iam::*:role/glue-inventory-readonly"}
+    organization = load_policy(ORGANIZATION_POLICY_PATH)
+    assert {a for s in organization for a in s["Action"]} == {
+        "organizations:ListRoots", "organizations:ListOrganizationalUnitsForParent",
+        "organizations:ListAccountsForParent", "sts:AssumeRole"}
+
+
+def test_member_role_template_holds_the_read_only_policy_and_an_external_id_trust():
+    template = yaml.safe_load(MEMBER_TEMPLATE.read_text(encoding="utf-8"))
+    role = template["Resources"]["InventoryRole"]
+    assert role["Type"] == "AWS::IAM::Role" and role["Properties"]["RoleName"] == {"Ref": "RoleName"}
+    (policy,) = role["Properties"]["Policies"]
+    readonly = [s for s in load_policy(POLICY_PATH) if s["Sid"] != "AssumeInventoryRoles"]
+    assert policy["PolicyDocument"]["Statement"] == readonly
+    (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Action"] == "sts:AssumeRole" and trust["Principal"] == {"AWS": {"Ref": "ToolPrincipalArn"}}
+    assert trust["Condition"] == {"StringEquals": {"sts:ExternalId": {"Ref": "ExternalId"}}}
+    assert template["Parameters"]["RoleName"]["Default"] == "glue-inventory-readonly"
 
 
 @pytest.mark.parametrize(("service", "operation", "action"), [
@@ -171,6 +196,37 @@ def test_pipeline_calls_are_in_the_policy_and_read_only(fleet_env, sqlite_url):
     assert any(eu_tags), "the GetTags fallback found no tags"
     keys = {o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket=REPORTS_BUCKET)["Contents"]}
     assert {"inventory/executive_summary.md", "inventory/inventory.json"} <= keys
+
+
+def test_organization_pipeline_calls_are_in_the_policies(sqlite_url, tmp_path, monkeypatch):
+    """Discovery from the management account, "enabled" Regions asked in each member account, the inventory
+    and a deep analysis through the member roles."""
+    members = tuple(replace(a, account_id="8" + a.account_id[1:]) for a in MEMBERS)
+    fleet = build_organization(16, 9, datetime.now(UTC), management_account_id="940000000001", members=members)
+    with start_simulator(fleet) as sim:
+        point_at(sim, monkeypatch)
+        monkeypatch.setenv("GLUE_INVENTORY_DATABASE_URL", sqlite_url)
+        monkeypatch.setenv("GLUE_INVENTORY_REPORTS_DIR", str(tmp_path / "reports"))
+        config = tmp_path / "config.yaml"
+        config.write_text(fleet.organization.config_yaml("enabled"))
+        monkeypatch.setenv("GLUE_INVENTORY_CONFIG", str(config))
+        with recording() as calls, dg.DagsterInstance.ephemeral() as instance:
+            run_pipeline(instance, log=lambda _: None, deep_jobs=1)
+        with engine_for(sqlite_url).connect() as conn:
+            listed = conn.execute(sa.select(platforms.c.account_id, platforms.c.region, platforms.c.status)).all()
+    assert violations(calls, load_policy()) == []
+    assert {c.action for c in calls} >= {
+        "organizations:ListRoots", "organizations:ListOrganizationalUnitsForParent",
+        "organizations:ListAccountsForParent", "ec2:DescribeRegions", "sts:AssumeRole", "glue:GetJobs",
+        "glue:GetJobRuns", "s3:GetObject"}
+    discovery = {c.action for c in calls if c.caller.startswith("glue_inventory/aws/organizations.py")}
+    assert discovery and discovery <= {a for s in load_policy(ORGANIZATION_POLICY_PATH) for a in s["Action"]}
+    healthy = {a.account_id for a in fleet.organization.inventoried()}
+    regions = {region for account, region, status in listed if account in healthy and status == "ok"}
+    assert {"us-east-1", "eu-west-1", "ap-southeast-2"} <= regions, "every enabled Region is listed"
+    denied = next(a.account_id for a in members if a.role_denied)
+    assert [(region, status) for account, region, status in listed if account == denied] == [
+        ("us-east-1", "failed")], "an account whose Regions cannot be asked is one failed platform"
 
 
 def test_remediation_writes_live_in_their_own_policy():

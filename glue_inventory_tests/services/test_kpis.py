@@ -14,7 +14,7 @@ from glue_inventory.analysis.kpis import UNITS
 from glue_inventory.pipeline import run_pipeline
 from glue_inventory.simulate import build_fleet, start_simulator
 from glue_inventory_tests.aws_calls import recording
-from glue_inventory_tests.sim_fixtures import point_at
+from glue_inventory_tests.sim_fixtures import point_pipeline_at
 
 NAMESPACE = "GlueInventoryTest"
 ACCOUNT = "650987654321"
@@ -27,7 +27,7 @@ def published(tmp_path, monkeypatch, sqlite_url):
     config.write_text(f"platforms:\n  - name: sim\n    account_id: '{ACCOUNT}'\n"
                       f"    regions: [{', '.join(fleet.regions)}]\nmetrics:\n  cloudwatch_namespace: {NAMESPACE}\n")
     with start_simulator(fleet) as sim:
-        point_at(monkeypatch, sim, sqlite_url, tmp_path / "reports", config)
+        point_pipeline_at(monkeypatch, sim, sqlite_url, tmp_path / "reports", config)
         with recording() as calls, dg.DagsterInstance.ephemeral() as instance:
             run_pipeline(instance, log=lambda _: None)
         numbers = json.loads((tmp_path / "reports" / "executive.json").read_text())
