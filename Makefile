@@ -9,7 +9,7 @@ export UV_PYTHON_DOWNLOADS := never
 # Extra arguments for `uv sync`: .ci/run passes --locked (fail if uv.lock is behind pyproject.toml).
 UV_SYNC_ARGS ?=
 
-.PHONY: demo test ui bench lint install
+.PHONY: demo test ui bench eval lint install
 
 .uv/bin/uv:
 	$(PYTHON) -m venv .uv
@@ -33,6 +33,10 @@ BENCH_DATABASE ?= postgresql://postgres@127.0.0.1:5432/postgres
 
 bench: install
 	$(UV) run --no-sync python bench/inventory.py --jobs 1000 --database $(BENCH_DATABASE)
+
+# Recall and false findings of the code rules per rule on the labelled corpus (no test, a printed table).
+eval: install
+	$(UV) run --no-sync python bench/eval_rules.py
 
 # ruff, then the import contracts ([tool.importlinter] in pyproject.toml).
 lint: install

@@ -31,7 +31,7 @@ from glue_inventory.aws.glue import GET_JOB_RUNS_PAGE, GET_JOBS_PAGE
 from glue_inventory.orchestration.automation.runs import RANGE_END, RANGE_START, partition_ranges
 from glue_inventory.orchestration.partitions import glue_jobs_partitions
 from glue_inventory.pipeline import materialize
-from glue_inventory.simulate import build_fleet, start_simulator
+from glue_inventory.simulate import SimAccount, build_fleet, build_organization, start_simulator
 from glue_inventory.storage.db import dispose_engines, engine_for
 from glue_inventory.storage.tables import job_runs
 
@@ -74,10 +74,13 @@ class SimulatorOptions:
     latency_ms: int
     rate_limit: float | None
     in_process: bool = False
+    accounts: int = 0  # 0: one account; N: an AWS Organization of N member accounts
 
     def label(self) -> str:
         where = "in this process" if self.in_process else "in a child process"
-        return f"{self.latency_ms} ms per call, rate limit {self.rate_limit or 'none'}/s, simulator {where}"
+        estate = f", an Organization of {self.accounts} accounts" if self.accounts else ""
+        return (f"{self.latency_ms} ms per call, rate limit {self.rate_limit or 'none'}/s per account and Region, "
+                f"simulator {where}{estate}")
 
 
 @dataclass(frozen=True)
@@ -85,15 +88,27 @@ class FleetSummary:
     jobs: int
     runs: int
     regions: list[str]
+    organization_yaml: str | None = None  # the config's organization: section, for an Organization
+
+
+def bench_organization(jobs: int, accounts: int, seed: int, now: datetime):
+    """`accounts` member accounts under one OU, the jobs shared evenly, every account with jobs in both Regions."""
+    members = tuple(SimAccount(str(700000000000 + i), f"team-{i:02d}", "Workloads/Teams", share=1)
+                    for i in range(accounts))
+    return build_organization(jobs, seed, now, members=members)
 
 
 class BenchSimulator:
     """`start_simulator` plus a count of the requests moto answered (the rest were throttled)."""
 
     def __init__(self, options: SimulatorOptions, now: datetime) -> None:
-        self.fleet = build_fleet(options.jobs, options.seed, now)
+        self.fleet = (bench_organization(options.jobs, options.accounts, options.seed, now) if options.accounts
+                      else build_fleet(options.jobs, options.seed, now))
+        org = self.fleet.organization
         self.summary = FleetSummary(jobs=len(self.fleet.jobs), runs=sum(len(job.runs) for job in self.fleet.jobs),
-                                    regions=self.fleet.regions)
+                                    regions=self.fleet.regions,
+                                    organization_yaml=org.config_yaml(self.fleet.regions, include="Workloads")
+                                    if org else None)
         self._sim = start_simulator(self.fleet, latency_ms=options.latency_ms, rate_limit_per_s=options.rate_limit)
         self._answered = 0
         self._lock = threading.Lock()
@@ -119,6 +134,10 @@ class BenchSimulator:
     @property
     def region_call_counts(self) -> Counter[str]:
         return Counter(self._sim.region_call_counts)
+
+    @property
+    def platform_call_counts(self) -> Counter[str]:
+        return Counter(self._sim.platform_call_counts)
 
     @property
     def answered(self) -> int:
@@ -166,6 +185,10 @@ class SimulatorProcess:
     @property
     def region_call_counts(self) -> Counter[str]:
         return self._ask("region_call_counts")
+
+    @property
+    def platform_call_counts(self) -> Counter[str]:
+        return self._ask("platform_call_counts")
 
     @property
     def answered(self) -> int:
@@ -218,9 +241,9 @@ def add_simulator_arguments(parser: argparse.ArgumentParser, latency_ms: int, ra
                              "run outside the client); its CPU then shares the pipeline's GIL")
 
 
-def simulator_options(args: argparse.Namespace, jobs: int) -> SimulatorOptions:
+def simulator_options(args: argparse.Namespace, jobs: int, accounts: int = 0) -> SimulatorOptions:
     return SimulatorOptions(jobs=jobs, seed=args.seed, latency_ms=args.latency_ms, rate_limit=args.rate_limit or None,
-                            in_process=args.simulator_in_process)
+                            in_process=args.simulator_in_process, accounts=accounts)
 
 
 def add_storage_arguments(parser: argparse.ArgumentParser, several: bool = False) -> None:
@@ -307,13 +330,18 @@ def dagster_instance(storage: str, workdir: Path, postgres_server: str | None) -
             yield instance
 
 
-def pipeline_environment(sim: AnySimulator, database_url: str, workdir: Path,
-                         dagster_speed_env: bool = True) -> dict[str, str | None]:
-    """What the pipeline reads: the simulator's AWS settings, one platform over every fleet region,
-    the inventory database and the reports directory."""
+def pipeline_environment(sim: AnySimulator, database_url: str, workdir: Path, dagster_speed_env: bool = True,
+                         pace: float | None = None) -> dict[str, str | None]:
+    """What the pipeline reads: the simulator's AWS settings, one platform over every fleet region (or the
+    Organization's section), each paced at `pace` requests per second when given, the inventory database
+    and the reports directory."""
     config = workdir / "glue_inventory.yaml"
-    config.write_text("platforms:\n  - name: simulated\n"
-                      f"    regions: [{', '.join(sim.summary.regions)}]\n", encoding="utf-8")
+    if sim.summary.organization_yaml:
+        text = sim.summary.organization_yaml + (f"  max_requests_per_second: {pace}\n" if pace else "")
+    else:
+        text = (f"platforms:\n  - name: simulated\n    regions: [{', '.join(sim.summary.regions)}]\n"
+                + (f"    max_requests_per_second: {pace}\n" if pace else ""))
+    config.write_text(text, encoding="utf-8")
     speed: dict[str, str | None] = (dict(DAGSTER_SPEED_ENV) if dagster_speed_env
                                     else dict.fromkeys(DAGSTER_SPEED_ENV))
     return {**sim.env(), "AWS_PROFILE": None, "GLUE_INVENTORY_CONFIG": str(config),
@@ -378,6 +406,7 @@ class InventoryRun:
     range_runs: list[dict] = field(default_factory=list)
     calls: Counter[str] = field(default_factory=Counter)
     region_calls: Counter[str] = field(default_factory=Counter)
+    platform_calls: Counter[str] = field(default_factory=Counter)  # by "<account>/<Region>"
     throttled_answers: int = 0
     jobs: int = 0
     cpu_seconds: float = 0.0
@@ -432,6 +461,7 @@ def run_inventory(instance: dg.DagsterInstance, sim: AnySimulator,
     run.seconds["deep_analysis_candidates"] = time.perf_counter() - phase
     run.calls = Counter(sim.call_counts)
     run.region_calls = Counter(sim.region_call_counts)
+    run.platform_calls = Counter(sim.platform_call_counts)
     run.throttled_answers = run.total_calls - sim.answered
     run.cpu_seconds = cpu_seconds() - cpu
     return run

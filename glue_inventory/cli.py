@@ -42,7 +42,8 @@ def _simulate(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     from glue_inventory.simulate.cli import run_simulate
 
-    return run_simulate(args.jobs, args.seed, args.port, args.latency_ms, args.rate_limit)
+    return run_simulate(args.jobs, args.seed, args.port, args.latency_ms, args.rate_limit,
+                        organization=not args.single_account)
 
 
 def _refresh(args: argparse.Namespace) -> int:
@@ -63,8 +64,13 @@ def _refresh(args: argparse.Namespace) -> int:
 
 
 def _ui(args: argparse.Namespace) -> int:
-    from glue_inventory.demo import demo_environment
+    from glue_inventory.demo import DemoError, demo_environment, prepare_home
 
+    try:
+        prepare_home(args.home)
+    except DemoError as exc:
+        print(f"glue-inventory ui: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     env = demo_environment(args.home) | dict(os.environ)
     command = [os.path.join(os.path.dirname(sys.executable), "dagster"), "dev", "-m",
                "glue_inventory.definitions", "-h", args.host, "-p", str(args.port)]
@@ -88,7 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--port", type=int, default=5000, help="port on 127.0.0.1 (0: any free port)")
     simulate.add_argument("--latency-ms", type=int, default=0, help="added latency per API call")
     simulate.add_argument("--rate-limit", type=float, default=None,
-                          help="requests per second before answering ThrottlingException")
+                          help="requests per second (per account and Region) before answering ThrottlingException")
+    simulate.add_argument("--single-account", action="store_true",
+                          help="one account (moto's default) instead of an Organization of member accounts")
     simulate.set_defaults(func=_simulate)
 
     refresh = commands.add_parser(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -39,6 +40,7 @@ class PlatformConfig(_Strict):
     external_id: str | None = None
     profile: str | None = None
     endpoint_url: str | None = None
+    max_requests_per_second: float | None = Field(default=None, gt=0)
 
     @field_validator("account_id")
     @classmethod
@@ -51,6 +53,79 @@ class PlatformConfig(_Strict):
         """What `platforms.credentials` stores: references to credentials, never a secret."""
         refs = {"role_arn": self.role_arn, "profile": self.profile, "external_id": self.external_id}
         return {key: value for key, value in refs.items() if value}
+
+    def account_details(self) -> dict[str, str | None]:
+        """Where the platform comes from, with the account's name and OU path when Organizations said them."""
+        return {"source": "config", "account_name": None, "ou_path": None}
+
+
+class DiscoveredPlatform(PlatformConfig):
+    """An account × its Regions found through AWS Organizations (built by discovery, never read from a file)."""
+
+    account_name: str | None = None
+    ou_path: str | None = None
+
+    def account_details(self) -> dict[str, str | None]:
+        return {"source": "organization", "account_name": self.account_name, "ou_path": self.ou_path}
+
+
+# AWS Organizations API reference: OrganizationalUnitId and RootId patterns.
+_OU_ID = re.compile(r"ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32}")
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
+
+
+class OrganizationConfig(_Strict):
+    """Accounts discovered through AWS Organizations, each reached by assuming `role_name` in it."""
+
+    role_name: str = Field(min_length=1)
+    external_id: str | None = None
+    regions: list[str] | Literal["enabled"]
+    include_ous: list[str] = Field(default_factory=list)
+    exclude_accounts: list[str] = Field(default_factory=list)
+    max_requests_per_second: float | None = Field(default=None, gt=0)
+
+    @field_validator("role_name")
+    @classmethod
+    def _role_name_not_arn(cls, value: str) -> str:
+        if value.startswith("arn:") or ":" in value:
+            raise ValueError("a role name, not an ARN: each account's role ARN is "
+                             "arn:aws:iam::<account id>:role/<role_name>")
+        return value
+
+    @field_validator("regions", mode="before")
+    @classmethod
+    def _regions(cls, value: object) -> object:
+        if isinstance(value, str) and value != "enabled":
+            raise ValueError(f'a list of Regions or "enabled", got {value!r}')
+        if isinstance(value, list):
+            if not value:
+                raise ValueError('list at least one Region, or write "enabled"')
+            odd = [region for region in value if not isinstance(region, str) or not _REGION.fullmatch(region)]
+            if odd:
+                raise ValueError(f"{odd[0]!r} is not a Region name (e.g. us-east-1)")
+        return value
+
+    @field_validator("include_ous", mode="before")
+    @classmethod
+    def _ou_ids(cls, value: object) -> object:
+        for ou in value if isinstance(value, list) else []:
+            if not isinstance(ou, str) or not _OU_ID.fullmatch(ou):
+                raise ValueError(f"{ou!r} is not an OU id (ou-xxxx-xxxxxxxx) or root id (r-xxxx)")
+        return value
+
+    @field_validator("exclude_accounts", mode="before")
+    @classmethod
+    def _account_ids(cls, value: object) -> object:
+        for account in value if isinstance(value, list) else []:
+            if isinstance(account, int):
+                raise ValueError(f"write account ids in quotes (\"{account}\"): YAML reads an unquoted one as "
+                                 "a number and drops its leading zeros")
+            if not isinstance(account, str) or not re.fullmatch(r"\d{12}", account):
+                raise ValueError(f"{account!r} is not an AWS account id (12 digits)")
+        return value
+
+    def role_arn(self, account_id: str, partition: str = "aws") -> str:
+        return f"arn:{partition}:iam::{account_id}:role/{self.role_name}"
 
 
 class Thresholds(_Strict):
@@ -125,6 +200,20 @@ class BillingSettings(_Strict):
         if not re.fullmatch(r"s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/.*)?", value):
             raise ValueError("expected s3://bucket/prefix/ (the export's bucket and S3 prefix)")
         return value
+class MetricsSettings(_Strict):
+    """KPIs published to CloudWatch after each inventory, under this namespace (off when unset), in `region`
+    (default: AWS_REGION), with the tool's own credentials (`cloudwatch:PutMetricData`, see iam/README.md)."""
+
+    cloudwatch_namespace: str | None = Field(default=None, min_length=1, max_length=255)
+    region: str | None = None
+
+
+class RemediationSettings(_Strict):
+    """How `apply_remediation` reaches an account: a platform with a role_arn gets a role of this name in the
+    same account instead (its policy: iam/glue-inventory-remediate.json); others use their own credentials."""
+
+    role_name: str = "glue-inventory-remediate"
+    external_id: str | None = None
 
 
 class Settings(_Strict):
@@ -137,16 +226,24 @@ class Settings(_Strict):
     deep_analysis: DeepAnalysisSettings = Field(default_factory=DeepAnalysisSettings)
     schedules: ScheduleSettings = Field(default_factory=ScheduleSettings)
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
+    organization: OrganizationConfig | None = None
+    remediation: RemediationSettings = Field(default_factory=RemediationSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     max_workers: int = Field(default=16, ge=1)
     billing: BillingSettings | None = None
 
     def effective_platforms(self) -> list[PlatformConfig]:
-        """Configured platforms, or one for the current credentials in `AWS_REGION`."""
-        if self.platforms:
+        """Configured platforms; none beside an `organization:` (its accounts are discovered); else one for
+        the current credentials in `AWS_REGION`."""
+        if self.platforms or self.organization:
             return self.platforms
-        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-        return [PlatformConfig(name="default", regions=[region],
+        return [PlatformConfig(name="default", regions=[home_region()],
                                endpoint_url=os.environ.get("AWS_ENDPOINT_URL"))]
+
+
+def home_region() -> str:
+    """The Region of the current credentials: `AWS_REGION`, `AWS_DEFAULT_REGION`, else us-east-1."""
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
 
 
 def _error_location(error: dict) -> str:
@@ -187,5 +284,7 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
         return Settings.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise ConfigError(f"{file}: {_error_location(first)}: {first['msg']} "
+        message = ("unknown key (check its spelling)" if first["type"] == "extra_forbidden"
+                   else first["msg"].removeprefix("Value error, "))
+        raise ConfigError(f"{file}: {_error_location(first)}: {message} "
                           f"({len(exc.errors())} problem(s); see README 'Configuration')") from None

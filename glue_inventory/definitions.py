@@ -10,6 +10,7 @@ from glue_inventory.orchestration.checks import inventory_checks
 from glue_inventory.orchestration.io_managers.artifacts import JobArtifactsIOManager
 from glue_inventory.orchestration.io_managers.report_files import ReportFilesIOManager
 from glue_inventory.orchestration.io_managers.tables import InventoryTablesIOManager
+from glue_inventory.orchestration.remediation import apply_remediation
 from glue_inventory.orchestration.resources import AwsPlatforms, GlueInventoryConfig, InventoryDatabase, ReportsLocation
 
 config = GlueInventoryConfig()
@@ -25,7 +26,7 @@ inventory_job = dg.define_asset_job(
 defs = dg.Definitions(
     assets=with_automation(ASSETS),
     asset_checks=inventory_checks,
-    jobs=[inventory_job],
+    jobs=[inventory_job, apply_remediation],
     schedules=build_schedules(),
     sensors=SENSORS,
     resources={
@@ -33,7 +34,7 @@ defs = dg.Definitions(
         "aws": AwsPlatforms(config=config),
         "inventory_db": database,
         "reports": reports,
-        "inventory_tables": InventoryTablesIOManager(database=database),
+        "inventory_tables": InventoryTablesIOManager(database=database, config=config),
         "job_artifacts": JobArtifactsIOManager(database=database),
         "report_files": ReportFilesIOManager(reports=reports),
     },

@@ -17,6 +17,7 @@ from glue_inventory.pipeline import environment, run_pipeline
 from glue_inventory.storage.candidates import current_totals
 from glue_inventory.storage.db import engine_for
 from glue_inventory.storage.jobs import status_counts
+from glue_inventory.storage.platforms import platform_rows
 
 # The demo analyses the ten highest-scoring candidates in depth; deployments use the sensor's top K.
 DEMO_DEEP_JOBS = 10
@@ -26,7 +27,7 @@ SIMULATOR_MISSING = ("the simulator is not installed — pip install 'glue-inven
 # The demo's own Dagster instance: no telemetry, no "Join the Dagster community" dialog in the UI.
 INSTANCE_CONFIG = "telemetry:\n  enabled: false\nnux:\n  enabled: false\n"
 REPORT_FILES = ("inventory.json", "inventory.csv", "candidates.json", "candidates.csv", "inventory_summary.md",
-                "executive_summary.md", "dashboard.html", "executive.json")
+                "executive_summary.md", "dashboard.html", "executive.json", "remediation.json")
 
 
 class DemoError(RuntimeError):
@@ -76,17 +77,19 @@ def run_demo(jobs: int, seed: int, home: str) -> int:
         raise DemoError(f"--jobs must be at least 1, got {jobs}")
     prepare_home(home)
     env = demo_environment(home)
-    fleet = simulate.build_fleet(jobs=jobs, seed=seed, now=datetime.now(UTC))
-    # The simulated company runs jobs in several regions: the demo's config lists them all.
+    fleet = simulate.build_organization(jobs=jobs, seed=seed, now=datetime.now(UTC))
+    # The simulated company is an AWS Organization with jobs in several Regions: the demo's config has only
+    # an `organization:` section (its accounts are discovered).
     config = Path(home) / "config.yaml"
-    config.write_text(f"platforms:\n  - name: demo\n    regions: [{', '.join(fleet.regions)}]\n")
+    config.write_text(fleet.organization.config_yaml(fleet.regions))
     env["GLUE_INVENTORY_CONFIG"] = str(config.resolve())
     with simulate.start_simulator(fleet) as sim, environment(env | {
         "AWS_ENDPOINT_URL": sim.endpoint_url, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1", "AWS_PROFILE": None,
     }):
-        print(f"simulated fleet: {jobs} jobs (seed {seed}) at {sim.endpoint_url}")
-        # The simulated bill: a CUR 2.0 export of the fleet's runs in its S3, reconciled with the estimate.
+        print(f"simulated Organization: {len(fleet.organization.accounts)} member accounts, {len(fleet.jobs)} jobs "
+              f"(seed {seed}) at {sim.endpoint_url}")
+        # The simulated bill: a CUR 2.0 export of the Organization in its management account's S3.
         export = sim.write_cur_export()
         with config.open("a", encoding="utf-8") as file:
             file.write(f"billing:\n  cur_uri: {export.uri}\n")
@@ -96,12 +99,25 @@ def run_demo(jobs: int, seed: int, home: str) -> int:
     return 0
 
 
+def print_accounts(engine) -> None:
+    """Accounts reached, and each account that failed or was skipped with its reason (one line each)."""
+    rows = platform_rows(engine)
+    reached = {r["account_id"] for r in rows if r["status"] == "ok"}
+    print(f"accounts: {len(reached)} reached, "
+          + ", ".join(f"{len({r['account_id'] for r in rows if r['status'] == status})} {status}"
+                      for status in ("failed", "skipped")))
+    notes = {(r["account_id"], r["status"]): r for r in rows if r["status"] != "ok"}
+    for (account, status), row in sorted(notes.items()):
+        print(f"  {status}: {account} {row['account_name'] or ''} ({row['ou_path'] or 'no OU'}): {row['last_error']}")
+
+
 def print_summary(env: dict[str, str]) -> None:
     engine = engine_for(env["GLUE_INVENTORY_DATABASE_URL"])
     statuses = status_counts(engine)
     candidates, savings = current_totals(engine)
     print("jobs by status: " + ", ".join(f"{k}={v}" for k, v in sorted(statuses.items(), key=str)))
     print(f"deep-analysis candidates: {candidates}, estimated savings ${savings:,.2f}/month")
+    print_accounts(engine)
     reports = Path(env["GLUE_INVENTORY_REPORTS_DIR"])
     for name in REPORT_FILES:
         if (reports / name).exists():

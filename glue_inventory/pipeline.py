@@ -12,7 +12,15 @@ from contextlib import contextmanager
 import dagster as dg
 
 from glue_inventory.config import load_settings
-from glue_inventory.orchestration.assets import BILLED, CANDIDATES, DEEP_ASSET_KEYS, GLUE_JOBS, PRELIMINARY, REPORT
+from glue_inventory.orchestration.assets import (
+    BILLED,
+    CANDIDATES,
+    DEEP_ASSET_KEYS,
+    GLUE_JOBS,
+    PRELIMINARY,
+    REMEDIATION,
+    REPORT,
+)
 from glue_inventory.orchestration.automation.runs import RANGE_END, RANGE_START, partition_ranges
 from glue_inventory.orchestration.partitions import glue_jobs_partitions
 from glue_inventory.storage.candidates import top_candidate_keys
@@ -58,8 +66,8 @@ def materialize(instance: dg.DagsterInstance, keys: list[dg.AssetKey | str], tag
 
 
 def run_pipeline(instance: dg.DagsterInstance, log: Callable[[str], object] = print, deep_jobs: int = 0) -> None:
-    """glue_jobs → preliminary metrics over every partition (batched) → candidates → deep analysis of
-    the top `deep_jobs` candidates → executive report."""
+    """glue_jobs → preliminary metrics over every partition (batched) → the bill (with `billing:`) →
+    candidates → deep analysis of the top `deep_jobs` candidates → remediation plans and executive report."""
     started = time.monotonic()
     materialize(instance, [GLUE_JOBS])
     keys = instance.get_dynamic_partitions(glue_jobs_partitions.name)
@@ -79,5 +87,5 @@ def run_pipeline(instance: dg.DagsterInstance, log: Callable[[str], object] = pr
     for key in chosen:
         materialize(instance, DEEP_ASSET_KEYS, partition_key=key)
     log(f"deep analysis of the top {len(chosen)} candidates ({time.monotonic() - started:.1f}s)")
-    materialize(instance, [REPORT])
-    log(f"executive_report ({time.monotonic() - started:.1f}s)")
+    materialize(instance, [REMEDIATION, REPORT])
+    log(f"remediation_plans, executive_report ({time.monotonic() - started:.1f}s)")

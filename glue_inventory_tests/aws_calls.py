@@ -6,8 +6,9 @@ each call before it goes on unchanged. A call counts when code under `glue_inven
 run on fsspec's event-loop thread, so they are credited to the thread waiting in `fsspec.asyn.sync`.
 
 At the end of the session (after xdist workers report theirs) each recorded IAM action must be
-allowed by `iam/glue-inventory-readonly.json` and read-only, or be one of the conditional writes
-documented in `iam/README.md` and made from the module that owns it; otherwise the session fails.
+allowed by `iam/glue-inventory-readonly.json` (or, for Organization discovery,
+`iam/glue-inventory-organization.json`) and read-only, or be one of the conditional writes documented in
+`iam/README.md` and made from the module that owns it; otherwise the session fails.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ import glue_inventory
 
 ROOT = Path(__file__).resolve().parents[1]
 POLICY_PATH = ROOT / "iam" / "glue-inventory-readonly.json"
+REMEDIATE_POLICY_PATH = ROOT / "iam" / "glue-inventory-remediate.json"
+# The management account's (or delegated administrator's) policy for Organization discovery.
+ORGANIZATION_POLICY_PATH = ROOT / "iam" / "glue-inventory-organization.json"
 _PACKAGE_DIRS = {os.path.dirname(os.path.abspath(glue_inventory.__file__)),
                  os.path.dirname(os.path.realpath(glue_inventory.__file__))}
 _EXCLUDED = "glue_inventory/simulate/"
@@ -61,10 +65,17 @@ class ConditionalWrite:
     when: str
 
 
+_REMEDIATE = ConditionalWrite(("glue_inventory/aws/glue_write.py",),
+                              "apply_remediation applies an approved plan (iam/glue-inventory-remediate.json)")
 CONDITIONAL = {
     "sns:Publish": ConditionalWrite(("glue_inventory/aws/sns.py",), "notifications are configured"),
     "s3:PutObject": ConditionalWrite(_REPORTS, "GLUE_INVENTORY_REPORTS_DIR is s3:// (the tool's own bucket)"),
     "s3:ListBucket": ConditionalWrite(_REPORTS, "GLUE_INVENTORY_REPORTS_DIR is s3:// (the tool's own bucket)"),
+    "glue:UpdateJob": _REMEDIATE,
+    "glue:DeleteJob": _REMEDIATE,
+    "glue:DeleteTrigger": _REMEDIATE,
+    "cloudwatch:PutMetricData": ConditionalWrite(("glue_inventory/aws/cloudwatch.py:publish_metric_data",),
+                                                 "metrics.cloudwatch_namespace is set (KPIs)"),
 }
 
 
@@ -208,10 +219,13 @@ def install() -> None:
 
 # --- the policy -----------------------------------------------------------------------------------------------
 
-def load_policy(path: Path = POLICY_PATH) -> list[dict]:
-    document = json.loads(path.read_text(encoding="utf-8"))
-    statements = document["Statement"]
-    return [statements] if isinstance(statements, dict) else statements
+def load_policy(*paths: Path) -> list[dict]:
+    """The statements of the policies at `paths`; by default the member policy and the discovery policy."""
+    statements: list[dict] = []
+    for path in paths or (POLICY_PATH, ORGANIZATION_POLICY_PATH):
+        found = json.loads(path.read_text(encoding="utf-8"))["Statement"]
+        statements += [found] if isinstance(found, dict) else found
+    return statements
 
 
 def _as_list(value: str | list[str]) -> list[str]:
@@ -315,4 +329,5 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     extra = f" + conditional writes {', '.join(conditional)} (iam/README.md)" if conditional else ""
     unused = f"; granted but unused here: {', '.join(result['unused'])}" if result["unused"] else ""
     terminalreporter.write_line(f"AWS calls by glue_inventory: {reads} IAM action(s), all read-only and in "
-                                f"{POLICY_PATH.relative_to(ROOT)}{extra}{unused}")
+                                f"{POLICY_PATH.relative_to(ROOT)} or {ORGANIZATION_POLICY_PATH.relative_to(ROOT)}"
+                                f"{extra}{unused}")

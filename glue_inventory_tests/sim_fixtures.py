@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -33,3 +34,24 @@ def sim_env(simulator: Simulator, monkeypatch: pytest.MonkeyPatch) -> dict[str, 
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     return env
+
+
+def point_at(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """This test's boto3 (and pipeline) talk to `sim` with its credentials; no profile, no LLM key."""
+    for name, value in sim.env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+
+
+def point_pipeline_at(monkeypatch: pytest.MonkeyPatch, sim: Simulator, database_url: str, reports_dir: Path,
+                      config: Path | None = None) -> None:
+    """`point_at`, plus the inventory database, the reports folder and the config file (none: built-in
+    defaults) of a pipeline run for one test."""
+    point_at(sim, monkeypatch)
+    monkeypatch.setenv("GLUE_INVENTORY_DATABASE_URL", database_url)
+    monkeypatch.setenv("GLUE_INVENTORY_REPORTS_DIR", str(reports_dir))
+    if config is None:
+        monkeypatch.delenv("GLUE_INVENTORY_CONFIG", raising=False)
+    else:
+        monkeypatch.setenv("GLUE_INVENTORY_CONFIG", str(config))

@@ -10,9 +10,18 @@ import ast
 import re
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from glue_inventory.analysis.code_rules_common import Finding, finding, sort_key
+from glue_inventory.analysis.code_rules_bookmarks import (
+    bookmarks_without_job,
+    job_init_commit,
+    source_without_context,
+    spark_native_read,
+)
+from glue_inventory.analysis.code_rules_common import Finding, JobContext, finding, sort_key
+from glue_inventory.analysis.code_rules_driver import spark_without_spark_work
 from glue_inventory.analysis.code_rules_model import ScriptModel
+from glue_inventory.analysis.code_rules_plan import streaming_batch_work, withcolumn_in_loop
 from glue_inventory.analysis.code_rules_security import (
     bare_except,
     hardcoded_credentials,
@@ -23,17 +32,19 @@ from glue_inventory.analysis.code_rules_security import (
 from glue_inventory.analysis.code_rules_spark import (
     cache_not_released,
     collect_on_large_data,
-    job_init_commit,
     python_udf,
     single_partition_write,
     write_errorifexists,
 )
+from glue_inventory.analysis.secret_names import secret_name_literals
 
 # Bump when a rule changes, so cached analyses of unchanged scripts are recomputed.
-RULES_VERSION = "1"
+RULES_VERSION = "2"
 
 RULE_IDS = (
     "collect-on-large-data", "single-partition-write", "job-init-without-commit", "job-commit-without-init",
+    "bookmark-source-without-ctx", "bookmark-spark-native-read", "bookmark-without-job-init",
+    "withcolumn-in-loop", "streaming-batch-work", "spark-job-without-spark-work",
     "hardcoded-credentials", "sql-from-strings", "secret-argument-logged", "runtime-code-execution",
     "bare-except", "python-udf", "cache-not-released", "write-errorifexists", "python2-syntax",
     "syntax-error", "too-deeply-nested", "rule-error",
@@ -44,9 +55,10 @@ RULE_IDS = (
 MAX_NESTING_DEPTH = 100
 
 RULES: tuple[Callable[[ScriptModel], list[Finding]], ...] = (
-    collect_on_large_data, single_partition_write, job_init_commit, hardcoded_credentials,
-    sql_from_strings, secret_argument_logged, runtime_code_execution, bare_except, python_udf,
-    cache_not_released, write_errorifexists,
+    collect_on_large_data, single_partition_write, job_init_commit, source_without_context, spark_native_read,
+    bookmarks_without_job, withcolumn_in_loop, streaming_batch_work, spark_without_spark_work,
+    hardcoded_credentials, sql_from_strings, secret_argument_logged, runtime_code_execution, bare_except,
+    python_udf, cache_not_released, write_errorifexists,
 )
 
 _PYTHON2_MARKERS = (
@@ -118,12 +130,31 @@ def parse_script(text: str) -> tuple[ast.Module | None, list[Finding]]:
     return tree, []
 
 
-def run_code_rules(text: str) -> list[Finding]:
-    """Findings of every AST rule for one script, sorted; parse failures are findings too."""
+# A finding that says more about a line than another rule's: inside a streaming callback, a collect()
+# or a coalesce(1) is reported once, as the micro-batch problem it is.
+_SUBSUMES = {"streaming-batch-work": {"collect-on-large-data", "single-partition-write"}}
+
+
+def _without_subsumed(findings: list[Finding]) -> list[Finding]:
+    covered = {(rule, item["line"]) for item in findings for rule in _SUBSUMES.get(item["rule_id"], ())}
+    return [item for item in findings if (item["rule_id"], item["line"]) not in covered]
+
+
+@dataclass(frozen=True)
+class CodeRules:
+    """The rules' findings for one script, and the lines holding provable secret names (for the tools' filter)."""
+
+    findings: list[Finding]
+    secret_name_lines: frozenset[int] = frozenset()
+    star_imports: frozenset[str] = frozenset()  # modules the script imports `*` from
+
+
+def check_script(text: str, context: JobContext | None = None) -> CodeRules:
+    """Every AST rule over one script, with what the job's definition says (`context`); sorted findings."""
     tree, findings = parse_script(text)
     if tree is None:
-        return findings
-    model = ScriptModel.build(tree)
+        return CodeRules(findings)
+    model = ScriptModel.build(tree, context)
     if model.max_depth > MAX_NESTING_DEPTH:
         findings.append(_too_deep(None, f"depth {model.max_depth}, over {MAX_NESTING_DEPTH}"))
     for rule in RULES:
@@ -135,4 +166,14 @@ def run_code_rules(text: str) -> list[Finding]:
                 "rule-error", "info", None,
                 f"Rule {rule.__name__} failed on this script ({type(error).__name__}).", "ast",
             ))
-    return sorted(findings, key=sort_key)
+    findings = _without_subsumed(findings)
+    try:
+        names = frozenset(constant.lineno for constant in secret_name_literals(model))
+    except RecursionError:
+        names = frozenset()
+    return CodeRules(sorted(findings, key=sort_key), names, frozenset(model.star_imports))
+
+
+def run_code_rules(text: str, context: JobContext | None = None) -> list[Finding]:
+    """Findings of every AST rule for one script, sorted; parse failures are findings too."""
+    return check_script(text, context).findings

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 Finding = dict[str, Any]
@@ -9,16 +10,51 @@ Finding = dict[str, Any]
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 
+# Glue's values of --job-bookmark-option (AWS Glue developer guide, "Job parameters"); the default is disable.
+BOOKMARK_OPTIONS = ("job-bookmark-enable", "job-bookmark-disable", "job-bookmark-pause")
+BOOKMARK_DEFAULT = "job-bookmark-disable"
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """What the job's definition tells the rules; None where it is unknown (a script analysed on its own).
+
+    `job_type` is Command.Name (glueetl, gluestreaming, pythonshell, glueray); `bookmark_option` the value
+    of --job-bookmark-option, the only argument value the inventory keeps (it is never a secret).
+    """
+
+    job_type: str | None = None
+    bookmark_option: str | None = None
+
+    @property
+    def bookmarks_enabled(self) -> bool:
+        return self.bookmark_option == "job-bookmark-enable"
+
+    @property
+    def bookmarks_disabled(self) -> bool:
+        return self.bookmark_option == "job-bookmark-disable"
+
+
+def bookmark_option(default_arguments: dict[str, str] | None) -> str | None:
+    """--job-bookmark-option of a job's DefaultArguments (Glue's default when absent); None if unrecognised."""
+    value = (default_arguments or {}).get("--job-bookmark-option", BOOKMARK_DEFAULT)
+    value = str(value).strip().lower()
+    return value if value in BOOKMARK_OPTIONS else None
+
+
 # Messages end up in reports and prompts; a runaway message (a tool echoing a whole line) is cut.
 MAX_MESSAGE_CHARS = 500
 
 
-def finding(rule_id: str, severity: str, line: int | None, message: str, source: str) -> Finding:
-    """`{rule_id, severity, line, message, source}`; `line` is 1-based, None when the finding has no line."""
+def finding(rule_id: str, severity: str, line: int | None, message: str, source: str, **extra: Any) -> Finding:
+    """`{rule_id, severity, line, message, source}`; `line` is 1-based, None when the finding has no line.
+
+    `extra` adds facts a later step needs: `lines` (every line involved, when more than one), or a rule's
+    own figures (`python_shell_dpu`)."""
     if severity not in SEVERITY_RANK:
         raise ValueError(f"unknown severity {severity!r}; expected one of {', '.join(SEVERITIES)}")
     text = message if len(message) <= MAX_MESSAGE_CHARS else message[: MAX_MESSAGE_CHARS - 1] + "…"
-    return {"rule_id": rule_id, "severity": severity, "line": line, "message": text, "source": source}
+    return {"rule_id": rule_id, "severity": severity, "line": line, "message": text, "source": source, **extra}
 
 
 def sort_key(item: Finding) -> tuple[int, int, str, str, str]:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
-# How many assignments back a variable is followed to find where a DataFrame came from.
-MAX_ALIAS_HOPS = 3
+from glue_inventory.analysis.code_rules_common import JobContext
 
 Link = tuple[str, ast.Call | None]
 
@@ -87,13 +87,16 @@ class ScriptModel:
     dicts: list[ast.Dict] = field(default_factory=list)
     assign_nodes: list[ast.Assign | ast.AnnAssign] = field(default_factory=list)
     docstrings: set[int] = field(default_factory=set)  # ids of string constants standing alone as statements
+    star_imports: set[str] = field(default_factory=set)  # modules of `from module import *`
+    context: JobContext = field(default_factory=JobContext)
+    derived: dict[str, Any] = field(default_factory=dict)  # built on first use by other modules (the data flow)
 
     max_depth: int = 0
 
     @classmethod
-    def build(cls, tree: ast.Module) -> ScriptModel:
+    def build(cls, tree: ast.Module, context: JobContext | None = None) -> ScriptModel:
         """One iterative pass indexes every node and measures the nesting depth."""
-        model = cls(tree)
+        model = cls(tree, context=context or JobContext())
         stack: list[tuple[ast.AST, int]] = [(tree, 0)]
         while stack:
             node, depth = stack.pop()
@@ -120,7 +123,10 @@ class ScriptModel:
                 self.aliases[local] = alias.name if alias.asname else local
         elif isinstance(node, ast.ImportFrom) and node.module:
             for alias in node.names:
-                self.aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+                if alias.name == "*":
+                    self.star_imports.add(node.module)
+                else:
+                    self.aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
         elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
             self.docstrings.add(id(node.value))
         elif isinstance(node, ast.ExceptHandler):
@@ -140,32 +146,6 @@ class ScriptModel:
         head, _, rest = name.partition(".")
         resolved = self.aliases.get(head, head)
         return f"{resolved}.{rest}" if rest else resolved
-
-    def values_of(self, name: str, before_line: int | None = None) -> list[ast.expr]:
-        """Expressions assigned to `name` in the module, latest first; only above `before_line` if given."""
-        return [value for value, _ in self._assignments(name, before_line)]
-
-    def _assignments(self, name: str, before_line: int | None) -> list[tuple[ast.expr, int]]:
-        found = [
-            (value, line) for target, value, line in self.assigns
-            if target == name and (before_line is None or line < before_line)
-        ]
-        return list(reversed(found))
-
-    def expanded_chain(self, expr: ast.expr) -> tuple[ast.expr, list[Link]]:
-        """Like `chain`, but a root variable is replaced by the chain it was last assigned from above."""
-        root, links = chain(expr)
-        line = position(expr)[0]
-        for _ in range(MAX_ALIAS_HOPS):
-            if not isinstance(root, ast.Name):
-                break
-            earlier_assignments = self._assignments(root.id, line)
-            if not earlier_assignments:
-                break
-            value, line = earlier_assignments[0]
-            root, earlier = chain(value)
-            links = earlier + links
-        return root, links
 
     def method_calls(self, *names: str) -> Iterator[ast.Call]:
         wanted = set(names)

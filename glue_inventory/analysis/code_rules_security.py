@@ -10,8 +10,10 @@ import ast
 import re
 from collections.abc import Callable
 
+from glue_inventory.analysis.code_flow import flow_of, job_argument_source
 from glue_inventory.analysis.code_rules_common import Finding, finding
 from glue_inventory.analysis.code_rules_model import ScriptModel, call_name, chain, is_str, position, str_value
+from glue_inventory.analysis.secret_names import secret_name_literals
 from glue_inventory.analysis.secrets import (
     REDACTED,
     is_placeholder,
@@ -41,6 +43,8 @@ _MIN_TOKEN_LENGTH = 16
 _SQL_CALLS = {"sql": "medium", "execute": "high", "executemany": "high"}
 _SQL_KEYWORDS = {"sqlQuery", "query", "sql", "operation", "statement", "QueryString", "Sql"}
 _BOTO_SQL_CALLS = {"start_query_execution", "execute_statement", "batch_execute_statement"}
+# Reader, writer and connection options whose value is SQL run by Spark's JDBC source or Redshift.
+_SQL_OPTIONS = {"query", "preactions", "postactions", "sampleQuery"}
 
 _LOG_METHODS = {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log"}
 _SHELL_PREFIXES = ("subprocess.", "os.exec", "os.spawn", "os.posix_spawn", "commands.", "pty.spawn")
@@ -85,24 +89,28 @@ def _target_name(target: ast.expr) -> str | None:
 
 def hardcoded_credentials(model: ScriptModel) -> list[Finding]:
     hits: dict[int, tuple[ast.AST, str]] = {}
+    names = {id(constant) for constant in secret_name_literals(model)}
 
     def hit(node: ast.AST, what: str) -> None:
         hits.setdefault(position(node)[0], (node, what))
 
+    def credential(value: ast.AST | None, name: str) -> bool:
+        return id(value) not in names and _credential(value, name)
+
     for node in model.assign_nodes:
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
         for name in filter(None, map(_target_name, targets)):
-            if _credential(node.value, name):
+            if credential(node.value, name):
                 hit(node, f"assigned to `{name}`")
     for mapping in model.dicts:
         for key, value in zip(mapping.keys, mapping.values, strict=False):
             key_text = str_value(key)
-            if key_text and _credential(value, key_text):
+            if key_text and credential(value, key_text):
                 hit(value, f"under the key `{key_text}`")
     for call in model.calls:
-        for keyword in call.keywords:
-            if keyword.arg and _credential(keyword.value, keyword.arg):
-                hit(keyword.value, f"passed as `{keyword.arg}=`")
+        for item in call.keywords:
+            if item.arg and credential(item.value, item.arg):
+                hit(item.value, f"passed as `{item.arg}=`")
         _positional_credentials(model, call, hit)
     for constant in model.constants:
         if id(constant) in model.docstrings:
@@ -161,27 +169,52 @@ def _dynamic_string(model: ScriptModel, expr: ast.expr | None, hops: int = 0) ->
     if isinstance(expr, ast.Call) and call_name(expr) == "format" and isinstance(expr.func, ast.Attribute):
         return "str.format" if is_str(expr.func.value) or (expr.args or expr.keywords) else None
     if isinstance(expr, ast.Name) and hops < 3:
-        values = model.values_of(expr.id, position(expr)[0])
-        return _dynamic_string(model, values[0], hops + 1) if values else None
+        origin = flow_of(model).origins(expr)[0]
+        return _dynamic_string(model, origin, hops + 1) if origin is not expr else None
     return None
 
 
-def sql_from_strings(model: ScriptModel) -> list[Finding]:
-    found = []
+def _sql_sinks(model: ScriptModel) -> list[tuple[ast.AST, ast.expr, str, str]]:
+    """(node, SQL text expression, where it goes, severity) for each place the script hands SQL text over."""
+    sinks = []
     for call in model.calls:
         name = call_name(call)
-        if not isinstance(call.func, ast.Attribute) or (name not in _SQL_CALLS and name not in _BOTO_SQL_CALLS):
+        if not isinstance(call.func, ast.Attribute):
             continue
-        query = call.args[0] if call.args and name in _SQL_CALLS else None
-        query = query or next((k.value for k in call.keywords if k.arg in _SQL_KEYWORDS), None)
+        if name in _SQL_CALLS or name in _BOTO_SQL_CALLS:
+            query = call.args[0] if call.args and name in _SQL_CALLS else None
+            query = query or next((k.value for k in call.keywords if k.arg in _SQL_KEYWORDS), None)
+            if query is not None:
+                sinks.append((call, query, f"`.{name}()`", _SQL_CALLS.get(name, "high")))
+        elif name == "option" and len(call.args) == 2 and str_value(call.args[0]) in _SQL_OPTIONS:
+            sinks.append((call, call.args[1], f"the `{str_value(call.args[0])}` option", "high"))
+        predicate = next((k.value for k in call.keywords if k.arg == "push_down_predicate"), None)
+        if predicate is not None:
+            # A Spark SQL expression Glue evaluates against the table's partitions.
+            sinks.append((predicate, predicate, "the `push_down_predicate`", "medium"))
+    for mapping in model.dicts:
+        for key, value in zip(mapping.keys, mapping.values, strict=False):
+            if str_value(key) in _SQL_OPTIONS:
+                sinks.append((value, value, f"the `{str_value(key)}` connection option", "high"))
+    return sinks
+
+
+def sql_from_strings(model: ScriptModel) -> list[Finding]:
+    """Job arguments that reach SQL text (taint through variables, calls and the script's functions);
+    SQL assembled from constants or from values the job computes itself is not reported."""
+    found = []
+    for node, query, where, severity in _sql_sinks(model):
+        arguments = flow_of(model).taint(query, job_argument_source)
+        if not arguments:
+            continue
         how = _dynamic_string(model, query)
-        if how is None:
-            continue
-        severity = _SQL_CALLS.get(name, "high")
+        names = ", ".join(f"`{name}`" for name in sorted(arguments))
         found.append(_security_finding(
-            "sql-from-strings", severity, call,
-            f"SQL passed to `.{name}()` is built with {how}: values reach the query text (injection, "
-            "quoting bugs); pass them as parameters (spark.sql(query, args={...}), cursor.execute(query, params)).",
+            "sql-from-strings", severity, node,
+            f"Job argument {names} reaches the SQL text of {where}{f' through {how}' if how else ''}: whoever "
+            "starts the job run can change the query (injection, quoting bugs); validate the value (parse it "
+            "as a date or number, check it against an allow-list) or pass it as a bind parameter "
+            "(cursor.execute(query, params); spark.sql(query, args={...}) on Glue 5.0).",
         ))
     return found
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import re
 
+from glue_inventory.analysis.code_flow import flow_of, keyword
 from glue_inventory.analysis.code_rules_common import Finding, finding
 from glue_inventory.analysis.code_rules_model import (
     Link,
@@ -18,7 +19,9 @@ from glue_inventory.analysis.code_rules_model import (
 )
 
 # Links after which a DataFrame holds a bounded number of rows.
-_BOUNDED_LINKS = {"limit", "take", "head", "tail", "first", "describe", "summary", "count"}
+_BOUNDED_LINKS = {"limit", "take", "head", "tail", "first", "describe", "summary"}
+# Aggregations: one row, unless a grouping comes before them (GroupedData.count is a row per key).
+_AGGREGATE_LINKS = {"agg", "count"}
 _GROUPING_LINKS = {"groupBy", "groupby", "rollup", "cube", "groupByKey", "pivot"}
 _LITERAL_SOURCES = {"parallelize", "createDataFrame", "range"}
 _LITERALS = (ast.List, ast.Tuple, ast.Set, ast.Dict, ast.Constant)
@@ -31,6 +34,9 @@ _WRITER_SINKS = {
     "save": 2, "parquet": 1, "csv": 1, "json": 1, "orc": 1, "text": None,
     "saveAsTable": 2, "insertInto": None, "jdbc": 2,
 }
+# Writers whose default mode is not errorifexists.
+_NO_MODE = {"insertInto": "`.insertInto()` without `.mode(...)` appends: a rerun duplicates the rows; set the mode "
+                          "explicitly (overwrite for idempotent reruns)."}
 # GlueContext writers: `write_dynamic_frame.from_options(frame=…)`, `write_dynamic_frame_from_options(…)`, sinks.
 _GLUE_WRITER_METHODS = {"from_options", "from_catalog", "from_jdbc_conf"}
 _GLUE_WRITERS = {
@@ -55,11 +61,7 @@ def _literal_source(model: ScriptModel, call: ast.Call) -> bool:
         return all(isinstance(arg, ast.Constant) for arg in call.args)
     if not call.args:
         return False
-    data = call.args[0]
-    if isinstance(data, ast.Name):
-        values = model.values_of(data.id, position(call)[0])
-        data = values[0] if values else data
-    return isinstance(data, _LITERALS)
+    return all(isinstance(data, _LITERALS) for data in flow_of(model).origins(call.args[0]))
 
 
 def _small_sql(call: ast.Call) -> bool:
@@ -70,14 +72,16 @@ def _small_sql(call: ast.Call) -> bool:
     return bool(_SMALL_SQL.search(query) or aggregate_only)
 
 
-def _bounded(model: ScriptModel, root: ast.expr, links: list[Link]) -> bool:
+def bounded(model: ScriptModel, root: ast.expr, links: list[Link]) -> bool:
+    """True when the chain yields a bounded number of rows (limit, an aggregate, literal data)."""
     names = [name for name, _ in links]
     if isinstance(root, _LITERALS) or (isinstance(root, ast.Name) and model.aliases.get(root.id, root.id) == "gc"):
         return True
     if any(name in _BOUNDED_LINKS for name in names):
         return True
-    if "agg" in names and not any(name in _GROUPING_LINKS for name in names[: names.index("agg")]):
-        return True
+    for index, name in enumerate(names):
+        if name in _AGGREGATE_LINKS and not _GROUPING_LINKS & set(names[:index]):
+            return True
     for name, call in links:
         if call is not None and name in _LITERAL_SOURCES and _literal_source(model, call):
             return True
@@ -91,8 +95,7 @@ def collect_on_large_data(model: ScriptModel) -> list[Finding]:
     for call in model.method_calls("collect", "toPandas"):
         if call.args or call.keywords:
             continue
-        root, links = model.expanded_chain(receiver(call))
-        if _bounded(model, root, links):
+        if all(bounded(model, root, links) for root, links in flow_of(model).chains(receiver(call))):
             continue
         method = call_name(call)
         found.append(_spark_finding(
@@ -103,79 +106,104 @@ def collect_on_large_data(model: ScriptModel) -> list[Finding]:
     return found
 
 
-def _single_partition_call(model: ScriptModel, expr: ast.expr, hops: int = 0) -> ast.Call | None:
-    """The `repartition(1)`/`coalesce(1)` call `expr` flows from, following variables and `fromDF`."""
-    _, links = model.expanded_chain(expr)
-    for name, call in links:
-        if call is None:
-            continue
-        first = call.args[0] if call.args else None
-        if name in ("repartition", "coalesce") and isinstance(first, ast.Constant) and first.value == 1:
-            return call
-        if name == "fromDF" and call.args and hops < 2:
-            inner = _single_partition_call(model, call.args[0], hops + 1)
-            if inner is not None:
-                return inner
-    return None
+# Links after which the rows are spread over many partitions again (a shuffle), whatever came before.
+_SHUFFLES = {
+    "repartition", "repartitionByRange", "groupBy", "groupby", "agg", "join", "crossJoin", "distinct",
+    "dropDuplicates", "drop_duplicates", "orderBy", "sort", "intersect", "intersectAll", "subtract", "exceptAll",
+}
+# How many DataFrame ↔ DynamicFrame conversions and Glue transforms a frame is followed through.
+MAX_FRAME_HOPS = 4
+
+
+def one_partition(model: ScriptModel, call: ast.Call) -> bool:
+    """`repartition(1)` / `coalesce(1)`, the 1 possibly held in a variable."""
+    count = keyword(call, "numPartitions", 0) or keyword(call, "num_partitions", 0) or keyword(call, "num", 0)
+    values = flow_of(model).literal(count) if count is not None else []
+    return bool(values) and all(value == 1 for value in values)
+
+
+def _single_partition_calls(model: ScriptModel, expr: ast.expr, hops: int = 0) -> list[ast.Call]:
+    """The `repartition(1)`/`coalesce(1)` calls `expr` may flow from, through variables, parameters and
+    returns, `DynamicFrame.fromDF` and Glue transforms (`X.apply(frame=…)`), unless a shuffle follows."""
+    found: list[ast.Call] = []
+    for root, links in flow_of(model).chains(expr):
+        source: list[ast.Call] = []
+        for index, (name, call) in enumerate(links):
+            if call is None:
+                continue
+            if name in ("repartition", "coalesce") and one_partition(model, call):
+                # One partition of a bounded result (a global aggregate, a limit) funnels nothing.
+                source = [] if bounded(model, root, links[:index]) else [call]
+            elif name in _SHUFFLES:
+                source = []
+            elif name in ("fromDF", "apply") and hops < MAX_FRAME_HOPS:
+                frame = keyword(call, "dataframe", 0) if name == "fromDF" else _glue_frame_argument(call)
+                source = _single_partition_calls(model, frame, hops + 1) if frame is not None else []
+        found += source
+    return found
 
 
 def _glue_frame_argument(call: ast.Call) -> ast.expr | None:
-    for keyword in call.keywords:
-        if keyword.arg in ("frame", "frame_or_dfc"):
-            return keyword.value
+    for item in call.keywords:
+        if item.arg in ("frame", "frame_or_dfc"):
+            return item.value
     return call.args[0] if call.args else None
 
 
-def single_partition_write(model: ScriptModel) -> list[Finding]:
-    sources: dict[int, ast.Call] = {}
+def _written_frames(model: ScriptModel) -> list[tuple[ast.Call, ast.expr]]:
+    """(write call, the frame it writes) for DataFrameWriter sinks and Glue's DynamicFrame writers."""
+    written = []
     for call in model.calls:
         name = call_name(call)
         if name in _WRITER_SINKS and isinstance(call.func, ast.Attribute) and _reaches_writer(model, call):
-            source = _single_partition_call(model, call.func.value)
-            if source is not None:
-                sources[id(source)] = source
-        elif name in _GLUE_WRITERS or (
-            name in _GLUE_WRITER_METHODS and any(link == "write_dynamic_frame" for link, _ in chain(call.func)[1])
-        ):
+            written.append((call, call.func.value))
+        elif name in _GLUE_WRITERS or (name in _GLUE_WRITER_METHODS and any(
+            link in ("write_dynamic_frame", "write_data_frame") for link, _ in chain(call.func)[1]
+        )):
             frame = _glue_frame_argument(call)
-            source = _single_partition_call(model, frame) if frame is not None else None
-            if source is not None:
-                sources[id(source)] = source
-    return [
-        _spark_finding(
-            "single-partition-write", "medium", source,
-            f"`{call_name(source)}(1)` before a write funnels all data through one task on one executor; "
+            if frame is not None:
+                written.append((call, frame))
+    return written
+
+
+def single_partition_write(model: ScriptModel) -> list[Finding]:
+    sources: dict[int, tuple[ast.Call, ast.Call]] = {}
+    for write, frame in _written_frames(model):
+        for source in _single_partition_calls(model, frame):
+            sources.setdefault(id(source), (source, write))
+    found = []
+    for source, write in sorted(sources.values(), key=lambda pair: position(pair[0])):
+        line, write_line = position(source)[0], position(write)[0]
+        where = "" if write_line == line else f" (written on line {write_line})"
+        found.append(finding(
+            "single-partition-write", "medium", line or None,
+            f"`{call_name(source)}(1)` before a write{where} funnels all data through one task on one executor; "
             "keep the parallelism (maxRecordsPerFile or a compaction step control the file count).",
-        )
-        for source in sorted(sources.values(), key=position)
-    ]
+            "ast", **({"lines": sorted({line, write_line})} if write_line != line else {}),
+        ))
+    return found
 
 
 def _reaches_writer(model: ScriptModel, sink: ast.Call) -> bool:
-    return any(name in ("write", "writeStream") for name, _ in model.expanded_chain(sink.func)[1])
+    return any(
+        name in ("write", "writeStream") for _, links in flow_of(model).chains(sink.func) for name, _ in links
+    )
 
 
 def write_errorifexists(model: ScriptModel) -> list[Finding]:
     found = []
     for call in model.method_calls(*_WRITER_SINKS):
-        names = [name for name, _ in model.expanded_chain(receiver(call))[1]]
-        if "write" not in names or "writeStream" in names:
-            continue
-        after_write = names[len(names) - 1 - names[::-1].index("write"):]
         mode_index = _WRITER_SINKS[call_name(call)]
-        has_mode = (
-            "mode" in after_write
-            or any(keyword.arg == "mode" for keyword in call.keywords)
-            or (mode_index is not None and len(call.args) > mode_index)
-        )
-        if has_mode:
+        positional_mode = mode_index is not None and len(call.args) > mode_index
+        if positional_mode or any(item.arg == "mode" for item in call.keywords):
             continue
-        if call_name(call) == "insertInto":
-            message = ("`.insertInto()` without `.mode(...)` appends: a rerun duplicates the rows; "
-                       "set the mode explicitly (overwrite for idempotent reruns).")
-        else:
-            message = (f"`.write...{call_name(call)}()` without `.mode(...)` uses errorifexists: a rerun fails "
-                       "once the target exists; choose overwrite or append explicitly.")
+        paths = [[name for name, _ in links] for _, links in flow_of(model).chains(receiver(call))]
+        writes = [names for names in paths if "write" in names and "writeStream" not in names]
+        if not any("mode" not in names[len(names) - 1 - names[::-1].index("write"):] for names in writes):
+            continue
+        message = _NO_MODE.get(call_name(call)) or (
+            f"`.write...{call_name(call)}()` without `.mode(...)` uses errorifexists: a rerun fails once the target "
+            "exists; choose overwrite or append explicitly.")
         found.append(_spark_finding("write-errorifexists", "medium", call, message))
     return found
 
@@ -235,29 +263,3 @@ def python_udf(model: ScriptModel) -> list[Finding]:
                     f"{_udf_hint(model, function)}.",
                 ))
     return found
-
-
-def job_init_commit(model: ScriptModel) -> list[Finding]:
-    job_names = {"job"} | {
-        target for target, value, _ in model.assigns if isinstance(value, ast.Call) and call_name(value) == "Job"
-    }
-
-    def on_job(call: ast.Call) -> bool:
-        target = receiver(call)
-        return isinstance(target, ast.Name) and target.id in job_names
-
-    inits = [call for call in model.method_calls("init") if on_job(call)]
-    commits = [call for call in model.method_calls("commit") if on_job(call) and not call.args]
-    if inits and not commits:
-        return [_spark_finding(
-            "job-init-without-commit", "medium", inits[0],
-            "`job.init()` without `job.commit()`: job bookmarks are never saved, so every run reprocesses "
-            "all input; call job.commit() at the end.",
-        )]
-    if commits and not inits:
-        return [_spark_finding(
-            "job-commit-without-init", "high", commits[0],
-            "`job.commit()` without `job.init()`: the commit has no job state to save and bookmarks "
-            "do not work; call job.init(args['JOB_NAME'], args) first.",
-        )]
-    return []

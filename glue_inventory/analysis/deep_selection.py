@@ -19,7 +19,7 @@ from glue_inventory.analysis.tags import tag_value
 OPT_TAG = "glue-inventory:deep-analysis"
 # The columns of a job's definition a deep analysis depends on (tags only choose whether it runs).
 CONFIG_COLUMNS = ("job_type", "worker_type", "number_of_workers", "max_capacity", "glue_version", "execution_class",
-                  "script_location", "default_argument_names")
+                  "script_location", "default_argument_names", "job_bookmark_option")
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from glue_inventory.analysis.code_rules_common import Finding, finding
 from glue_inventory.analysis.code_rules_model import ScriptModel
 from glue_inventory.analysis.code_rules_security import positional_secret_literals
+from glue_inventory.analysis.secret_names import secret_name_literals
 from glue_inventory.analysis.secrets import REDACTED, find_secrets, redact_text
 
 SCRIPT_KINDS = ("python", "scala", "binary", "too_large", "empty")
@@ -54,9 +55,9 @@ def _decode_bytes(data: bytes) -> tuple[str, str, list[Finding]]:
         return data.decode("latin-1"), "latin-1", [note]
 
 
-def _secret_findings(text: str) -> list[Finding]:
+def _secret_findings(text: str, names: dict[int, set[str]]) -> list[Finding]:
     lines: dict[int, set[str]] = {}
-    for line, kind in find_secrets(text):
+    for line, kind in find_secrets(text, keep=names):
         lines.setdefault(line, set()).add(kind)
     return [
         _script_finding(
@@ -68,15 +69,37 @@ def _secret_findings(text: str) -> list[Finding]:
     ]
 
 
-def _redact_positional_credentials(text: str) -> str:
-    """Replace password literals passed by position to `connect(...)` (no name says they are secret)."""
-    if "connect(" not in text and "Connect(" not in text:
-        return text
+# Only a script mentioning one of these can pass a password by position or name a secret.
+_MODEL_HINTS = ("connect(", "Connect(", "SecretId", "get_parameter", "get_secret")
+
+
+def _source_model(text: str) -> ScriptModel | None:
+    """The model of the original (unredacted) text, when the script needs one for redaction."""
+    if not any(hint in text for hint in _MODEL_HINTS):
+        return None
     try:
-        tree = ast.parse(text)
+        return ScriptModel.build(ast.parse(text))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _secret_names(model: ScriptModel | None) -> dict[int, set[str]]:
+    """Line → string literals there that provably name a secret (kept readable by the redaction)."""
+    names: dict[int, set[str]] = {}
+    try:
+        literals = secret_name_literals(model) if model is not None else []
+    except RecursionError:
+        literals = []
+    for constant in literals:
+        if constant.lineno == constant.end_lineno:
+            names.setdefault(constant.lineno, set()).add(constant.value)
+    return names
+
+
+def _redact_positional_credentials(text: str, model: ScriptModel | None) -> str:
+    """Replace password literals passed by position to `connect(...)` (no name says they are secret)."""
+    if model is None:
         return text
-    model = ScriptModel.build(tree)
     lines = text.split("\n")
     literals = [node for call in model.calls for node in positional_secret_literals(model, call)]
     # Right to left within a line, so earlier column offsets stay valid.
@@ -119,13 +142,16 @@ def inspect_script(
         )
         return ScriptInfo(kind="empty", text=text, encoding=encoding, findings=(note,), **common)
     scala = location.lower().endswith(".scala") or (job_language or "").strip().lower() == "scala"
-    notes += _secret_findings(text)
+    model = None if scala else _source_model(text)
+    names = _secret_names(model)
+    notes += _secret_findings(text, names)
     if scala:
         notes.append(_script_finding(
             "scala-not-analysed", "info", None,
             "Scala script: only secrets are checked; the code rules and tools are Python-only.",
         ))
-    redacted = redact_text(text if scala else _redact_positional_credentials(text), known_secrets, python=not scala)
+    source = text if scala else _redact_positional_credentials(text, model)
+    redacted = redact_text(source, known_secrets, python=not scala, keep=names)
     return ScriptInfo(
         kind="scala" if scala else "python", text=redacted, encoding=encoding, findings=tuple(notes), **common
     )

@@ -11,7 +11,7 @@ import bisect
 import io
 import re
 import tokenize
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 
 from glue_inventory.analysis.secrets_tokens import is_high_entropy, token_hits
 
@@ -156,18 +156,19 @@ def is_placeholder(value: str) -> bool:
     return _PLACEHOLDER_VALUE.match(value.strip()) is not None
 
 
-def _is_secret_match(match: re.Match[str], skip: Iterable[str] = ()) -> bool:
-    """The value is real (not a placeholder, type name or earlier redaction) and the name is secret-like."""
+def _is_secret_match(match: re.Match[str], skip: Iterable[str] = (), keep: Collection[str] = ()) -> bool:
+    """The value is real (not a placeholder, type name, earlier redaction or a value to keep) and the name is
+    secret-like."""
     value = match.group("value")
-    if value == REDACTED or value.lower() in skip or is_placeholder(value):
+    if value == REDACTED or value.lower() in skip or value in keep or is_placeholder(value):
         return False
     name = match.groupdict().get("name")
     return name is None or name_looks_secret(name)
 
 
-def _replace_value(pattern: re.Pattern[str], text: str, skip: Iterable[str] = ()) -> str:
+def _replace_value(pattern: re.Pattern[str], text: str, skip: Iterable[str] = (), keep: Collection[str] = ()) -> str:
     def repl(match: re.Match[str]) -> str:
-        if not _is_secret_match(match, skip):
+        if not _is_secret_match(match, skip, keep):
             return match.group(0)
         tail = match.group(0)[match.end("value") - match.start() :]
         return match.group("head") + _same_lines(match.group("value")) + tail
@@ -191,29 +192,32 @@ def _literal_columns(text: str, rows: set[int]) -> dict[int, list[tuple[int, int
     return columns
 
 
-def _redact_unquoted_line(line: str, spans: list[tuple[int, int]] | None) -> str:
+def _redact_unquoted_line(line: str, spans: list[tuple[int, int]] | None, keep: Collection[str]) -> str:
     """Unquoted `name=value` forms; with `spans`, only inside them (Python strings and comments)."""
     pieces, position = [], 0
     for start, end in sorted(spans if spans is not None else [(0, len(line))]):
-        chunk = _replace_value(_BARE_ASSIGNMENT, line[start:end])
-        chunk = _replace_value(_COLON_ASSIGNMENT, chunk, skip=_TYPE_NAMES)
+        chunk = _replace_value(_BARE_ASSIGNMENT, line[start:end], keep=keep)
+        chunk = _replace_value(_COLON_ASSIGNMENT, chunk, skip=_TYPE_NAMES, keep=keep)
         pieces += [line[position:start], chunk]
         position = max(position, min(end, len(line)))
     pieces.append(line[position:])
     return "".join(pieces)
 
 
-def _unquoted_match(line: str) -> bool:
-    bare = any(_is_secret_match(match) for match in _BARE_ASSIGNMENT.finditer(line))
-    return bare or any(_is_secret_match(match, _TYPE_NAMES) for match in _COLON_ASSIGNMENT.finditer(line))
+def _unquoted_match(line: str, keep: Collection[str]) -> bool:
+    bare = any(_is_secret_match(match, keep=keep) for match in _BARE_ASSIGNMENT.finditer(line))
+    return bare or any(_is_secret_match(match, _TYPE_NAMES, keep) for match in _COLON_ASSIGNMENT.finditer(line))
 
 
-def redact_text(text: str, known_secrets: Iterable[str] = (), *, python: bool = False) -> str:
+def redact_text(text: str, known_secrets: Iterable[str] = (), *, python: bool = False,
+                keep: Mapping[int, Collection[str]] | None = None) -> str:
     """`text` with secret values replaced by `***REDACTED***`; the number of lines never changes.
 
     With `python=True` the result of redacting parseable Python source still parses: unquoted
-    `password=pw` is code there (a keyword argument), not a secret.
+    `password=pw` is code there (a keyword argument), not a secret. `keep` maps a 1-based line to
+    values proven not to be secrets there (a Secrets Manager secret's name): they stay readable.
     """
+    keep = keep or {}
     if not text:
         return text
     known = {s for s in known_secrets if s and len(s) >= MIN_KNOWN_SECRET_LENGTH}
@@ -224,23 +228,27 @@ def redact_text(text: str, known_secrets: Iterable[str] = (), *, python: bool = 
     # The assignment patterns are line-local; a cheap keyword test skips almost every line.
     for row, line in enumerate(lines):
         if "://" in line:
-            lines[row] = _replace_value(_URL_CREDENTIALS, line)
-    unquoted = {row for row, line in enumerate(lines) if _hinted(line) and _unquoted_match(line)}
+            lines[row] = _replace_value(_URL_CREDENTIALS, line, keep=keep.get(row + 1, ()))
+    unquoted = {row for row, line in enumerate(lines) if _hinted(line) and _unquoted_match(line, keep.get(row + 1, ()))}
     columns = _literal_columns("\n".join(lines), unquoted) if python and unquoted else None
     for row in sorted(unquoted):
-        lines[row] = _redact_unquoted_line(lines[row], columns[row] if columns is not None else None)
+        lines[row] = _redact_unquoted_line(lines[row], columns[row] if columns is not None else None,
+                                           keep.get(row + 1, ()))
     for row, line in enumerate(lines):
         if _hinted(line):
-            lines[row] = _replace_value(_QUOTED_ASSIGNMENT, line)
+            lines[row] = _replace_value(_QUOTED_ASSIGNMENT, line, keep=keep.get(row + 1, ()))
     text = "\n".join(lines)
-    values = {value for _, value in token_hits(text) if REDACTED not in value}
+    kept = {value for values in keep.values() for value in values}
+    values = {value for _, value in token_hits(text) if REDACTED not in value and value not in kept}
     for value in sorted(values, key=len, reverse=True):
         text = text.replace(value, _same_lines(value))
     return text
 
 
-def find_secrets(text: str) -> list[tuple[int, str]]:
-    """(1-based line number, kind of secret) for each finding in `text`; values are never returned."""
+def find_secrets(text: str, keep: Mapping[int, Collection[str]] | None = None) -> list[tuple[int, str]]:
+    """(1-based line number, kind of secret) for each finding in `text`; values are never returned.
+    `keep` as for redact_text: values proven not to be secrets on their line."""
+    keep = keep or {}
     found: set[tuple[int, str]] = set()
     newlines = [index for index, char in enumerate(text) if char == "\n"]
 
@@ -255,14 +263,18 @@ def find_secrets(text: str) -> list[tuple[int, str]]:
         (_COLON_ASSIGNMENT, "Secret assignment", _TYPE_NAMES),
     )
     for number, line in enumerate(text.split("\n"), start=1):
-        if "://" in line and any(_is_secret_match(match) for match in _URL_CREDENTIALS.finditer(line)):
+        kept = keep.get(number, ())
+        if "://" in line and any(_is_secret_match(match, keep=kept) for match in _URL_CREDENTIALS.finditer(line)):
             found.add((number, "Credentials in URL"))
         if not _hinted(line):
             continue
         for pattern, kind, skip in patterns:
-            if any(_is_secret_match(match, skip) for match in pattern.finditer(line)):
+            if any(_is_secret_match(match, skip, kept) for match in pattern.finditer(line)):
                 found.add((number, kind))
+    kept_values = {value for values in keep.values() for value in values}
     for kind, value in token_hits(text):
+        if value in kept_values:
+            continue
         start = text.find(value)
         while start != -1:
             found.add((line_of(start), kind))

@@ -11,15 +11,21 @@ from functools import cache
 import boto3
 import botocore.session
 from botocore.config import Config
+from botocore.credentials import RefreshableCredentials
 from botocore.loaders import Loader
 from botocore.utils import parse_timestamp
 
 from glue_inventory.aws import sts
+from glue_inventory.aws.credentials import credential_resolver, role_credentials
+from glue_inventory.aws.pacing import limiter_for, pace
 from glue_inventory.config import PlatformConfig
 
 # botocore's adaptive mode rate-limits the client itself after ThrottlingException;
 # 10 attempts ride out a throttling storm without failing the run.
 RETRY_ATTEMPTS = 10
+# Services whose limits are not the account's and Region's: STS and Organizations are called from the
+# tool's own account.
+UNPACED = frozenset({"sts", "organizations"})
 
 
 def utc_timestamp(value: object) -> datetime:
@@ -40,11 +46,14 @@ def _shared_loader() -> Loader:
     return botocore.session.get_session().get_component("data_loader")  # honours AWS_DATA_PATH
 
 
-def new_session(**kwargs) -> boto3.Session:
-    """A boto3 session whose clients parse timestamps with `utc_timestamp` and share the model loader."""
+def new_session(credentials: RefreshableCredentials | None = None, **kwargs) -> boto3.Session:
+    """A boto3 session whose clients parse timestamps with `utc_timestamp` and share the model loader; with
+    `credentials`, its clients sign with them (and botocore renews them before they expire)."""
     core = botocore.session.get_session()
     core.register_component("data_loader", _shared_loader())
     core.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=utc_timestamp)
+    if credentials is not None:
+        core.register_component("credential_provider", credential_resolver(credentials))
     return boto3.Session(botocore_session=core, **kwargs)
 
 
@@ -97,6 +106,35 @@ class _ServiceClient:
         return session.client(self.service)
 
 
+class AssumedRoles:
+    """Role credentials by (profile, role, external id, endpoint), shared by every Region of an account: one
+    AssumeRole per account, renewed by botocore before it expires. A role that could not be assumed is asked
+    again next time. Each platform gets a boto3 session of its own (sessions are not thread-safe; credentials are).
+    """
+
+    def __init__(self, duration_s: int = sts.SESSION_DURATION_S) -> None:
+        self.duration_s = duration_s
+        self._credentials: dict[tuple, RefreshableCredentials] = {}
+        self._lock = threading.Lock()
+
+    def session(self, platform: PlatformConfig, region: str, config: Config) -> boto3.Session:
+        base = new_session(profile_name=platform.profile, region_name=region)
+        if not platform.role_arn:
+            return base
+        key = (platform.profile, platform.role_arn, platform.external_id, platform.endpoint_url)
+        with self._lock:
+            if key not in self._credentials:
+                endpoint = {"endpoint_url": platform.endpoint_url} if platform.endpoint_url else {}
+                if self.duration_s < sts.MIN_SESSION_DURATION_S:
+                    # Only a simulator accepts it (tests of renewal); botocore would refuse it before sending.
+                    config = config.merge(Config(parameter_validation=False))
+                sts_client = base.client("sts", region_name=region, config=config, **endpoint)
+                self._credentials[key] = role_credentials(sts_client, platform.role_arn, platform.external_id,
+                                                          self.duration_s)
+            credentials = self._credentials[key]
+        return new_session(credentials=credentials, region_name=region)
+
+
 @dataclass
 class PlatformSession:
     """One platform (account) in one region, with the clients the pipeline needs."""
@@ -105,6 +143,7 @@ class PlatformSession:
     region: str
     max_pool: int = 16
     counter: CallCounter = field(default_factory=CallCounter)
+    roles: AssumedRoles = field(default_factory=AssumedRoles)
     _session: boto3.Session | None = None
     _clients: dict[str, object] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -115,17 +154,17 @@ class PlatformSession:
     s3 = _ServiceClient("s3")
     cloudwatch = _ServiceClient("cloudwatch")
     cost_explorer = _ServiceClient("ce")
+    ec2 = _ServiceClient("ec2")
+    organizations = _ServiceClient("organizations")
 
     @property
     def name(self) -> str:
         return f"{self.platform.name}/{self.region}"
 
     def session(self) -> boto3.Session:
+        """The platform's boto3 session; for a role, assumed here (its AccessDenied is raised here)."""
         if self._session is None:
-            base = new_session(profile_name=self.platform.profile, region_name=self.region)
-            if self.platform.role_arn:
-                base = _assume_role(base, self.platform, self.region, self._config())
-            self._session = base
+            self._session = self.roles.session(self.platform, self.region, self._config())
         return self._session
 
     def _config(self) -> Config:
@@ -137,6 +176,9 @@ class PlatformSession:
         )
 
     def client(self, service: str):
+        rate = self.platform.max_requests_per_second if service not in UNPACED else None
+        # Resolved outside the lock: without an account or role configured it is an STS call of this session.
+        account_id = self.resolve_account_id() if rate else None
         with self._lock:
             if service not in self._clients:
                 kwargs = {"region_name": self.region, "config": self._config()}
@@ -144,6 +186,8 @@ class PlatformSession:
                     kwargs["endpoint_url"] = self.platform.endpoint_url
                 client = self.session().client(service, **kwargs)
                 self.counter.attach(client)
+                if rate and account_id:
+                    pace(client, limiter_for(account_id, self.region, rate))
                 self._clients[service] = client
             return self._clients[service]
 
@@ -154,20 +198,10 @@ class PlatformSession:
                                or sts.caller_account(self.client("sts")))
         return self.account_id
 
-def _assume_role(base: boto3.Session, platform: PlatformConfig, region: str, config: Config) -> boto3.Session:
-    kwargs = {"endpoint_url": platform.endpoint_url} if platform.endpoint_url else {}
-    creds = sts.assume_role(base.client("sts", region_name=region, config=config, **kwargs), platform.role_arn,
-                            platform.external_id)
-    return new_session(
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
-        region_name=region,
-    )
 
-
-def platform_sessions(platforms: list[PlatformConfig], max_pool: int = 16,
-                      counter: CallCounter | None = None) -> list[PlatformSession]:
+def platform_sessions(platforms: list[PlatformConfig], max_pool: int = 16, counter: CallCounter | None = None,
+                      roles: AssumedRoles | None = None) -> list[PlatformSession]:
     counter = counter or CallCounter()
-    return [PlatformSession(p, region, max_pool=max_pool, counter=counter)
+    roles = roles or AssumedRoles()
+    return [PlatformSession(p, region, max_pool=max_pool, counter=counter, roles=roles)
             for p in platforms for region in p.regions]

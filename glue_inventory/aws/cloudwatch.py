@@ -9,6 +9,10 @@ from datetime import UTC, datetime, timedelta
 from statistics import fmean
 from typing import Any, TypedDict
 
+from botocore.config import Config
+
+from glue_inventory.aws.clients import new_session
+
 NAMESPACE = "Glue"
 
 # CloudWatch API reference, GetMetricData: "You can include up to 500 MetricDataQuery structures".
@@ -150,3 +154,21 @@ def fetch_run_metrics(
         if series:
             summaries[run_id][metric_name] = _summary(series)
     return summaries
+
+
+# CloudWatch API reference, PutMetricData: at most 1,000 metrics per request.
+MAX_DATUMS_PER_PUT = 1000
+PUT_ATTEMPTS = 3
+
+
+def publish_metric_data(namespace: str, datums: Sequence[dict[str, Any]], region: str | None = None) -> int:
+    """PutMetricData with the tool's own credentials (the one CloudWatch write, see iam/README.md), in batches;
+    returns the number of calls. `datums` are MetricData entries (MetricName, Dimensions, Value, Unit, Timestamp)."""
+    # A session of its own: credentials are resolved now, not taken from a process-wide default session.
+    client = new_session(region_name=region).client(
+        "cloudwatch", config=Config(retries={"mode": "standard", "total_max_attempts": PUT_ATTEMPTS}))
+    calls = 0
+    for batch in _batches(datums, MAX_DATUMS_PER_PUT):
+        client.put_metric_data(Namespace=namespace, MetricData=list(batch))
+        calls += 1
+    return calls

@@ -89,3 +89,27 @@ def fetch_new_runs(glue, job_name: str, known: Mapping[str, str], history_comple
         # One run cannot show the order; stopping early needs the order seen.
         if history_complete and result.newest_first and result.seen > 1 and reached_stored and not unfinished:
             return result
+
+
+def get_job(glue, name: str) -> dict:
+    """The job's live definition (GetJob `Job`); argument values included, so never store it as is."""
+    return glue.get_job(JobName=name)["Job"]
+
+
+def _job_names(conditions_or_actions: list[dict] | None) -> list[str]:
+    return [item["JobName"] for item in conditions_or_actions or [] if item.get("JobName")]
+
+
+def region_triggers(glue) -> list[dict]:
+    """Every trigger of the Region as {name, type, starts: [jobs it starts], watches: [jobs its predicate
+    waits for]}. Listed whole: GetTriggers with DependentJobName returns *all* triggers when none starts the job."""
+    triggers, token = [], None
+    while True:
+        page = glue.get_triggers(**({"NextToken": token} if token else {}))
+        for trigger in page.get("Triggers", []):
+            triggers.append({"name": trigger["Name"], "type": trigger.get("Type"),
+                             "starts": _job_names(trigger.get("Actions")),
+                             "watches": _job_names((trigger.get("Predicate") or {}).get("Conditions"))})
+        token = page.get("NextToken")
+        if not token:
+            return triggers

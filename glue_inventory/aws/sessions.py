@@ -8,7 +8,7 @@ their result, and never the jobs of the other platforms.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from glue_inventory.aws.clients import PlatformSession
 from glue_inventory.aws.errors import AWS_ERRORS, describe_any
@@ -20,10 +20,14 @@ class PlatformUnreachable(Exception):
 
 class SessionMap:
     """Sessions by (account, Region): the first configured platform of each wins. A Region's accounts are
-    resolved when a job of that Region first asks (an STS call for a platform without account or role)."""
+    resolved when a job of that Region first asks (an STS call for a platform without account or role).
+    With an Organization, `member(account, Region)` makes the session of an account no platform configures
+    (its role in that account): every job the inventory holds belongs to an account it reached."""
 
-    def __init__(self, sessions: Iterable[PlatformSession]):
+    def __init__(self, sessions: Iterable[PlatformSession],
+                 member: Callable[[str, str], PlatformSession] | None = None):
         self._all = list(sessions)
+        self._member = member
         self._resolved: set[str] = set()
         self._sessions: dict[tuple[str, str], PlatformSession] = {}
         self._failed: dict[str, str] = {}
@@ -53,6 +57,9 @@ class SessionMap:
     def session(self, account_id: str, region: str) -> PlatformSession:
         """The session for the account and Region, once it is known to have credentials."""
         self._resolve(region)
+        with self._lock:
+            if (account_id, region) not in self._sessions and self._member is not None:
+                self._sessions[(account_id, region)] = self._member(account_id, region)
         session = self._sessions.get((account_id, region))
         with self._lock:
             unresolved = [message for name, message in self._failed.items() if name.endswith(f"/{region}")]

@@ -6,10 +6,12 @@ from functools import cached_property
 import dagster as dg
 from pydantic import PrivateAttr
 
-from glue_inventory.aws.clients import CallCounter, PlatformSession, platform_sessions
+from glue_inventory.aws.clients import AssumedRoles, CallCounter, PlatformSession, platform_sessions
 from glue_inventory.aws.sessions import SessionMap
-from glue_inventory.config import DEFAULT_REPORTS_DIR, Settings, load_settings
-from glue_inventory.reports.store import read_report_json, write_reports
+from glue_inventory.config import DEFAULT_REPORTS_DIR, Settings, home_region, load_settings
+from glue_inventory.reports.store import read_report_json, report_location, write_reports
+from glue_inventory.services.organization import Discovery, discover, member_sessions, organization_session
+from glue_inventory.services.remediation_apply import remediation_organization, remediation_platforms
 from glue_inventory.storage.db import database_url, engine_for
 
 
@@ -24,22 +26,50 @@ class GlueInventoryConfig(dg.ConfigurableResource):
 
 
 class AwsPlatforms(dg.ConfigurableResource):
-    """boto3 sessions for every configured platform and region, sharing one call counter."""
+    """boto3 sessions for every configured platform and region (and every account of the Organization),
+    sharing one call counter and the assumed roles' credentials."""
 
     config: dg.ResourceDependency[GlueInventoryConfig]
     _counter: CallCounter = PrivateAttr(default_factory=CallCounter)
+    _roles: AssumedRoles = PrivateAttr(default_factory=AssumedRoles)
     _sessions: list[PlatformSession] | None = PrivateAttr(default=None)
 
     def sessions(self) -> list[PlatformSession]:
         if self._sessions is None:
             settings = self.config.settings
             self._sessions = platform_sessions(settings.effective_platforms(), max_pool=settings.max_workers,
-                                               counter=self._counter)
+                                               counter=self._counter, roles=self._roles)
         return self._sessions
+
+    def discover(self) -> Discovery | None:
+        """The Organization's accounts (None without `organization:`); raises OrganizationError."""
+        org = self.config.settings.organization
+        if org is None:
+            return None
+        return discover(org, organization_session(home_region(), self._counter, self._roles), self._roles,
+                        self._counter, self.config.settings.max_workers)
+
+    def member_sessions(self, discovery: Discovery | None) -> list[PlatformSession]:
+        if discovery is None:
+            return []
+        return platform_sessions(discovery.platforms, max_pool=self.config.settings.max_workers,
+                                 counter=self._counter, roles=self._roles)
 
     def session_map(self) -> SessionMap:
         """The sessions by (account, Region), isolating platforms that cannot be reached."""
-        return SessionMap(self.sessions())
+        settings = self.config.settings
+        member = (member_sessions(settings.organization, self._counter, self._roles, settings.max_workers)
+                  if settings.organization else None)
+        return SessionMap(self.sessions(), member=member)
+
+    def remediation_session_map(self) -> SessionMap:
+        """Sessions for `apply_remediation`: the remediation role replaces the read-only one where one is assumed
+        (the Organization's member role included)."""
+        settings = self.config.settings
+        org = remediation_organization(settings)
+        member = member_sessions(org, self._counter, self._roles, settings.max_workers) if org else None
+        return SessionMap(platform_sessions(remediation_platforms(settings), max_pool=settings.max_workers,
+                                            counter=self._counter, roles=self._roles), member=member)
 
     @property
     def counter(self) -> CallCounter:
@@ -70,3 +100,8 @@ class ReportsLocation(dg.ConfigurableResource):
 
     def write(self, files: dict[str, str | bytes]) -> list[str]:
         return write_reports(self.root, files)
+
+    def link(self, relpath: str) -> dg.MetadataValue:
+        """A report file for the UI: a URL for s3:// reports, the local path otherwise."""
+        location, local = report_location(self.root, relpath)
+        return dg.MetadataValue.path(location) if local else dg.MetadataValue.url(location)

@@ -203,9 +203,15 @@ def _trend(points: Sequence[Row]) -> list[Chart]:
     stacked.x_labels = dates
     for status in statuses:
         stacked.add(status, [p["jobs_by_status"].get(status, 0) for p in points])
+    savings = pygal.Line(**_config(value_formatter=short_usd, x_label_rotation=20, show_legend=True,
+                                   legend_at_bottom=True, dots_size=4, style=_style(("#2563eb", "#10b981"))))
+    savings.x_labels = dates
+    for name, field in (("Identified", "savings_identified_usd"), ("Realized (last 90 days)", "savings_realized_usd")):
+        savings.add(name, [p.get(field) for p in points], formatter=usd)
     return [
         Chart("trend-spend", "Monthly projection per inventory", _render(line)),
         Chart("trend-jobs", "Jobs by status per inventory", _render(stacked)),
+        Chart("trend-savings", "Monthly savings identified and realized per inventory", _render(savings)),
     ]
 
 
@@ -230,14 +236,20 @@ def dashboard_charts(jobs: Sequence[Row], numbers: Mapping[str, Any]) -> list[Ch
         _bars("status", "Monthly spend by status", {s: by_status[s] for s in ordered_keys(STATUS_ORDER, by_status)}),
         _bars(
             "team",
-            "Monthly spend by team (cost-center tag)",
-            _top_groups(_sum_by(jobs, lambda j: j.get("team") or "(untagged)")),
+            "Monthly spend by team (team tag)",
+            _top_groups(_sum_by(jobs, lambda j: j.get("team") or "(no team tag)")),
+            horizontal=True,
+        ),
+        _bars(
+            "cost-center",
+            "Monthly spend by cost center (cost-center tag)",
+            _top_groups(_sum_by(jobs, lambda j: j.get("cost_center") or "(no cost-center tag)")),
             horizontal=True,
         ),
         _bars(
             "owner",
             "Monthly spend by owner (owner tag)",
-            _top_groups(_sum_by(jobs, lambda j: j.get("owner") or "(untagged)")),
+            _top_groups(_sum_by(jobs, lambda j: j.get("owner") or "(no owner tag)")),
             horizontal=True,
         ),
         _bars("version", "Monthly spend by Glue version", dict(sorted(versions.items()))),

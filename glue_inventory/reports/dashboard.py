@@ -19,7 +19,7 @@ Row = Mapping[str, Any]
 # The table's columns, in the order of each row array of the embedded JSON (kept as arrays, not
 # objects, so 2,000 jobs stay well under the 3 MB budget).
 TABLE_COLUMNS = (
-    "name", "account_id", "region", "status", "priority", "owner", "team", "glue_version", "eol_version",
+    "name", "account_id", "region", "status", "priority", "owner", "team", "cost_center", "glue_version", "eol_version",
     "runs_30d", "failure_rate_30d", "days_since_last_run", "monthly_projection_usd",
     "estimated_monthly_savings_usd", "reasons", "report", "billed_30d_usd", "billed_difference_usd", "billed_cause",
 )  # fmt: skip
@@ -36,6 +36,7 @@ def _table_row(job: Row) -> list[Any]:
         job.get("priority"),
         job.get("owner"),
         job.get("team"),
+        job.get("cost_center"),
         job.get("glue_version"),
         1 if job.get("eol_version") else 0,
         job.get("runs_30d"),

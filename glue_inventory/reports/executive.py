@@ -7,6 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from glue_inventory.analysis.actions import REASON_ACTIONS
+from glue_inventory.analysis.candidates import RISK_POINTS
+from glue_inventory.analysis.realized import LABELS, monthly_saving, realized_totals
+from glue_inventory.analysis.tags import OWNERSHIP_TAGS
+from glue_inventory.reports.accounts import account_numbers
 from glue_inventory.reports.billing import billing_numbers
 from glue_inventory.reports.formatting import (
     PRIORITY_ORDER,
@@ -22,63 +27,115 @@ from glue_inventory.reports.formatting import (
     rank,
     to_json,
 )
-from glue_inventory.reports.preliminary import SCHEMA_VERSION, fleet_totals, ranked_candidates
+from glue_inventory.reports.preliminary import fleet_totals
 
 Row = Mapping[str, Any]
+# executive.json's own version: 2 replaced `top_actions` by `rankings` (largest savings, highest risks, each
+# action with its own saving) and added `savings.realized`.
+SCHEMA_VERSION = 2
 TOP_ACTIONS = 10
 # Names listed per change category; the counts are always complete.
 CHANGE_LIST_LIMIT = 20
 # DESIGN.md: `active` is a last run at most 30 days ago.
 ACTIVE_DAYS = 30
+# Severities a non-cost action must reach to rank among the risks.
+SEVERE = ("critical", "high")
 
 
 @dataclass(frozen=True)
 class ReportInputs:
     """What the executive report is built from: one row per job (reports.rows), the current candidates,
     past inventories (history.json), Cost Explorer's actual spend (None, or `actual_usd` None with a `reason`,
-    when unavailable), the bill (services.billing.billing_summary; None when billing is not configured)."""
+    when unavailable), every platform (storage.platforms.platform_rows) for the numbers by account and the
+    health table, and the bill (services.billing.billing_summary; None when billing is not configured)."""
 
     jobs: Sequence[Row]
     candidates: Sequence[Row]
     history: Sequence[Row]
     cost_explorer: Row | None
     generated_at: str | datetime
+    platforms: Sequence[Row] = ()
+    # Current remediation plans ({key, kind, plan_id, …}): the rankings name the plan of each action.
+    plans: Sequence[Row] = ()
+    # remediation_events of the last 90 days, each with its job's key, name, team and account_id.
+    events: Sequence[Row] = ()
     billing: Row | None = None
 
-# What to do about a candidate that has no deep-analysis recommendation yet.
-REASON_ACTIONS = {
-    "high_cost": "Review sizing and schedule of a high-cost job",
-    "failing": "Fix the failing runs (or stop scheduling them)",
-    "inactive": "Delete or archive the unused job",
-    "eol_version": "Upgrade off the end-of-life Glue version",
-    "missing_tags": "Add the required owner and cost-center tags",
-    "secrets_in_arguments": "Move secrets from job arguments to Secrets Manager",
-    "flex_eligible": "Switch the job to the FLEX execution class",
-}
+
+# Sources of recommendations whose saving a deep analysis measured (CloudWatch right-sizing, the Python shell
+# saving from the job's own runs); inventory reasons carry estimates.
+MEASURED_SOURCES = frozenset({"cloudwatch", "ast"})
 
 
-def _action(candidate: Row, job: Row | None) -> dict[str, Any]:
-    recs = ((job or {}).get("deep") or {}).get("recommendations") or []
-    best = min(
-        recs,
-        key=lambda r: (-(r.get("est_monthly_savings_usd") or 0), rank(SEVERITY_ORDER, r.get("severity"))),
-        default=None,
-    )
-    reasons = list(candidate.get("reasons") or [])
-    first_reason = min(reasons, key=lambda r: rank(REASON_ORDER, r), default=None)
-    report_path = ((job or {}).get("deep") or {}).get("report_path")
+def _candidate_actions(candidate: Row, job: Row | None) -> list[dict[str, Any]]:
+    """What can be done about a candidate, each with its own monthly saving: the job report's recommendations
+    once a deep analysis ran (the same figures as that report, none when it found nothing to do), else one
+    action per candidate reason."""
+    deep = (job or {}).get("deep")
+    # Savings not measured rest on the job's bill when the Cost and Usage Report has it.
+    unmeasured = "billed" if (job or {}).get("cost_basis") == "billed" else "estimate"
+    if deep:
+        return [{"title": r["title"], "est_monthly_savings_usd": r.get("est_monthly_savings_usd") or 0.0,
+                 "severity": r.get("severity"), "category": r.get("category"), "reason": r.get("reason"),
+                 "plan_kind": r.get("plan_kind"),
+                 "savings_basis": "measured" if r.get("source") in MEASURED_SOURCES else unmeasured}
+                for r in deep.get("recommendations") or []]
+    savings = candidate.get("savings_by_reason") or {}
+    return [{"title": action.title, "est_monthly_savings_usd": savings.get(reason) or 0.0,
+             "severity": action.severity, "category": action.category, "reason": reason,
+             "plan_kind": action.plan_kind, "savings_basis": unmeasured}
+            for reason in candidate.get("reasons") or [] if (action := REASON_ACTIONS.get(reason))]
+
+
+def _risk_points(action: Row) -> float:
+    return RISK_POINTS.get(action.get("reason") or "", 0.0)
+
+
+def _is_risk(action: Row) -> bool:
+    return _risk_points(action) > 0 or (action.get("category") != "cost" and action.get("severity") in SEVERE)
+
+
+def _ranked_row(candidate: Row, job: Row | None, action: Row, plans: Mapping[tuple[str, str], str]) -> dict:
     return {
         "key": candidate["key"],
         "job": candidate.get("name"),
-        "action": best["title"] if best else REASON_ACTIONS.get(first_reason or "", "Review the job"),
-        "estimated_monthly_savings_usd": cents(candidate.get("estimated_monthly_savings_usd") or 0),
+        "action": action["title"],
+        "reason": action.get("reason"),
+        "est_monthly_savings_usd": cents(action["est_monthly_savings_usd"]),
+        "savings_basis": action["savings_basis"],
+        "severity": action.get("severity"),
         "priority": candidate.get("priority"),
         "score": candidate.get("score"),
-        "reasons": reasons,
+        "reasons": list(candidate.get("reasons") or []),
         "evidence": candidate.get("evidence"),
-        "owner": candidate.get("owner") or (job or {}).get("team"),
-        "report_path": report_path,
+        **{field: candidate.get(field) for field in OWNERSHIP_TAGS},
+        "report_path": ((job or {}).get("deep") or {}).get("report_path"),
+        "plan_id": plans.get((candidate["key"], action.get("plan_kind") or "")),
     }
+
+
+def _rankings(candidates: Sequence[Row], jobs_by_key: Mapping[str, Row],
+              plans: Mapping[tuple[str, str], str]) -> dict[str, list[dict[str, Any]]]:
+    """Two top-10 lists: the largest savings (each job's best-saving action) and the highest risks (each
+    job's most severe risk action), every action shown with its own saving."""
+    savings, risks = [], []
+    for candidate in candidates:
+        job = jobs_by_key.get(candidate["key"])
+        actions = _candidate_actions(candidate, job)
+        saving = max(actions, key=lambda a: (a["est_monthly_savings_usd"], -rank(SEVERITY_ORDER, a["severity"])),
+                     default=None)
+        if saving and saving["est_monthly_savings_usd"] > 0:
+            savings.append(_ranked_row(candidate, job, saving, plans))
+        risky = [action for action in actions if _is_risk(action)]
+        if risky:
+            worst = min(risky, key=lambda a: (rank(SEVERITY_ORDER, a["severity"]), -_risk_points(a),
+                                              -a["est_monthly_savings_usd"]))
+            risks.append(_ranked_row(candidate, job, worst, plans)
+                         | {"risk_points": max(_risk_points(a) for a in risky)})
+    savings.sort(key=lambda a: (-(a["est_monthly_savings_usd"] or 0), a["key"]))
+    risks.sort(key=lambda a: (rank(PRIORITY_ORDER, a["priority"]), rank(SEVERITY_ORDER, a["severity"]),
+                              -a["risk_points"], -(a["score"] or 0), a["key"]))
+    return {"largest_savings": savings[:TOP_ACTIONS], "highest_risks": risks[:TOP_ACTIONS]}
 
 
 def _previous(history: Sequence[Row], now: datetime | None) -> Row | None:
@@ -124,12 +181,16 @@ def _change(jobs: Sequence[Row], history: Sequence[Row], now: datetime | None, s
     }
 
 
-def _trend(history: Sequence[Row], now: datetime | None, totals: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _trend(history: Sequence[Row], now: datetime | None, totals: Mapping[str, Any],
+           savings: Mapping[str, float | None]) -> list[dict[str, Any]]:
+    """One point per inventory: spend, jobs by status, and the monthly savings identified and realized (last 90
+    days) — inventories made before savings were tracked have none."""
     points = [
         {
             "generated_at": iso(s["generated_at"]),
             "monthly_projection_usd": cents(s.get("monthly_projection_usd")),
             "jobs_by_status": counts_in_order(STATUS_ORDER, s.get("jobs_by_status") or {}),
+            **{name: cents(s.get(name)) for name in savings},
         }
         for s in history
         if now is None or (parse_time(s["generated_at"]) or now) < now
@@ -137,7 +198,36 @@ def _trend(history: Sequence[Row], now: datetime | None, totals: Mapping[str, An
     points.sort(key=lambda p: p["generated_at"])
     current = {status: row["jobs"] for status, row in totals["by_status"].items()}
     return [*points, {"generated_at": iso(now), "monthly_projection_usd": totals["monthly_projection_usd"],
-                      "jobs_by_status": current}]  # fmt: skip
+                      "jobs_by_status": current, **savings}]  # fmt: skip
+
+
+# Changes listed one by one in the reports; the totals count them all.
+REALIZED_LIST_LIMIT = 20
+
+
+def _period(period: Row) -> dict[str, Any]:
+    return {"start": iso(period["start"]), "changes": period["changes"], "monthly_usd": cents(period["monthly_usd"]),
+            "saved_usd": cents(period["saved_usd"])}
+
+
+def _change_row(event: Row) -> dict[str, Any]:
+    return {"job": event.get("name"), "key": event.get("key"), "kind": event["kind"],
+            "change": LABELS.get(event["kind"], event["kind"]), "detected_at": iso(event["detected_at"]),
+            "applied_by": event.get("applied_by"), "plan_id": event.get("plan_id"),
+            "monthly_cost_before_usd": cents(event.get("monthly_cost_before_usd")),
+            "monthly_cost_after_usd": cents(event.get("monthly_cost_after_usd")),
+            "monthly_savings_usd": cents(monthly_saving(event)), "team": event.get("team"),
+            "account_id": event.get("account_id")}
+
+
+def _realized(events: Sequence[Row], now: datetime) -> dict[str, Any]:
+    """Savings realized: this month and the last 90 days, by kind, team and account, and the latest changes."""
+    totals = realized_totals(events, now)
+    latest = sorted(events, key=lambda e: (e["detected_at"], e.get("key") or ""), reverse=True)
+    return {"month_to_date": _period(totals["month_to_date"]), "last_90_days": _period(totals["last_90_days"]),
+            **{group: {name: cents(amount) for name, amount in totals[group].items()}
+               for group in ("by_kind", "by_team", "by_account")},
+            "changes": [_change_row(event) for event in latest[:REALIZED_LIST_LIMIT]]}
 
 
 def executive_numbers(inputs: ReportInputs) -> dict[str, Any]:
@@ -153,6 +243,8 @@ def executive_numbers(inputs: ReportInputs) -> dict[str, Any]:
             by_reason[reason] = by_reason.get(reason, 0.0) + (amount or 0)
     jobs_by_key = {job["key"]: job for job in jobs}
     deep_jobs = [job for job in jobs if job.get("deep")]
+    identified = cents(sum(c.get("estimated_monthly_savings_usd") or 0 for c in candidates))
+    realized = _realized(inputs.events, now)
     return {
         "schema_version": SCHEMA_VERSION,
         "generated_at": iso(now),
@@ -177,10 +269,15 @@ def executive_numbers(inputs: ReportInputs) -> dict[str, Any]:
         "billing": billing_numbers(inputs.billing, jobs),
         "savings": {
             "candidates": len(candidates),
-            "total_monthly_usd": cents(sum(c.get("estimated_monthly_savings_usd") or 0 for c in candidates)),
+            "total_monthly_usd": identified,
+            # Measured by a deep analysis (right-sizing, Python shell) apart from the preliminary estimates.
+            "by_basis": {basis: cents(sum(c.get("estimated_monthly_savings_usd") or 0 for c in candidates
+                                          if (c.get("savings_basis") or "estimate") == basis))
+                         for basis in ("measured", "billed", "estimate")},
             "by_reason": {r: cents(by_reason[r]) for r in ordered_keys(REASON_ORDER, by_reason)},
+            "realized": realized,
         },
-        "top_actions": [_action(c, jobs_by_key.get(c["key"])) for c in ranked_candidates(candidates)[:TOP_ACTIONS]],
+        "rankings": _rankings(candidates, jobs_by_key, {(p["key"], p["kind"]): p["plan_id"] for p in inputs.plans}),
         "security": {
             "secret_argument_jobs": totals["secret_argument_jobs"],
             "secret_arguments": sum(len(j.get("secret_arguments") or []) for j in jobs if j.get("status") != "deleted"),
@@ -191,7 +288,9 @@ def executive_numbers(inputs: ReportInputs) -> dict[str, Any]:
         "hygiene": {"missing_tag_jobs": totals["missing_tag_jobs"]},
         "priorities": counts_in_order(PRIORITY_ORDER, _count(c.get("priority") or "none" for c in candidates)),
         "change": _change(jobs, history, now, estimated or 0.0),
-        "trend": _trend(history, now, totals),
+        "trend": _trend(history, now, totals, {"savings_identified_usd": identified,
+                                               "savings_realized_usd": realized["last_90_days"]["monthly_usd"]}),
+        "accounts": account_numbers(jobs, candidates, inputs.platforms),
     }
 
 

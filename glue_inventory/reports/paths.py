@@ -6,6 +6,7 @@ import string
 from urllib.parse import quote, unquote
 
 JOBS_DIR = "jobs"
+REMEDIATION_DIR = "remediation"
 SUFFIX = ".md"
 # Letters, digits, '-' and '_' are safe everywhere; '.' is encoded too so no segment is '.', '..'
 # or a hidden file, and '~' because some shells expand it.
@@ -42,12 +43,21 @@ def split_job_key(key: str) -> tuple[str, str, str]:
     return parts[0], parts[1], parts[2]
 
 
-def job_report_relpath(key: str) -> str:
-    """`jobs/<account>/<region>/<percent-encoded job name>.md`, unique per key and reversible."""
+def _keyed_relpath(directory: str, key: str) -> str:
     account, region, name = split_job_key(key)
     segments = _segments(_encode(name))
     segments[-1] += SUFFIX
-    return "/".join([JOBS_DIR, "".join(_encode(account)), "".join(_encode(region)), *segments])
+    return "/".join([directory, "".join(_encode(account)), "".join(_encode(region)), *segments])
+
+
+def job_report_relpath(key: str) -> str:
+    """`jobs/<account>/<region>/<percent-encoded job name>.md`, unique per key and reversible."""
+    return _keyed_relpath(JOBS_DIR, key)
+
+
+def remediation_relpath(key: str) -> str:
+    """`remediation/<account>/<region>/<percent-encoded job name>.md`: the job's remediation plans."""
+    return _keyed_relpath(REMEDIATION_DIR, key)
 
 
 def job_key_from_relpath(relpath: str) -> str:

@@ -32,16 +32,16 @@ JOB_MONEY = ("cost_30d_usd", "monthly_projection_usd", "estimated_monthly_saving
 INVENTORY_COLUMNS = (
     "key", "account_id", "region", "platform", "name", "status", "priority", "job_type",
     "worker_type", "number_of_workers", "max_capacity", "capacity_dpu", "glue_version",
-    "execution_class", "owner", "team", "tags", "last_run_at", "last_run_state",
+    "execution_class", "owner", "team", "cost_center", "tags", "last_run_at", "last_run_state",
     "days_since_last_run", "runs_30d", "finished_runs_30d", "failed_runs_30d", "failure_rate_30d",
     "dpu_hours_30d", "cost_30d_usd", "monthly_projection_usd", "eol_version", "missing_tags",
-    "secret_arguments", "candidate_reasons", "estimated_monthly_savings_usd",
+    "secret_arguments", "candidate_reasons", "estimated_monthly_savings_usd", "savings_basis",
     "billed_30d_usd", "billed_net_30d_usd", "estimate_billed_days_usd", "billed_difference_usd",
     "billed_difference_cause", "cost_basis",
 )  # fmt: skip
 CANDIDATE_COLUMNS = (
-    "key", "name", "account_id", "region", "owner", "score", "priority", "reasons",
-    "estimated_monthly_savings_usd", "evidence", "savings_basis", "billed_30d_usd",
+    "key", "name", "account_id", "region", "owner", "team", "cost_center", "score", "priority", "reasons",
+    "estimated_monthly_savings_usd", "savings_basis", "evidence", "billed_30d_usd",
 )  # fmt: skip
 LIST_SEPARATOR = ";"
 

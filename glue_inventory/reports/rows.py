@@ -7,12 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from glue_inventory.analysis.candidates import Candidate
-from glue_inventory.analysis.tags import tag_value
+from glue_inventory.analysis.tags import ownership
 
 METRIC_FIELDS = (
     "runs_30d", "finished_runs_30d", "failed_runs_30d", "failure_rate_30d", "dpu_hours_30d",
     "cost_30d_usd", "monthly_projection_usd", "capacity_dpu", "eol_version", "missing_tags",
-    "secret_arguments", "last_run_at", "last_run_state",
+    "secret_arguments", "last_run_at", "last_run_state", "failed_cost_30d_usd",
     # The bill of the window (services/billing.py): present when `billing:` is set.
     "billed_30d_usd", "billed_net_30d_usd", "billed_dpu_hours_30d", "estimate_billed_days_usd",
     "billed_difference_usd", "billed_difference_cause", "billed_far_above_estimate", "cost_basis",
@@ -37,15 +37,17 @@ def job_report_rows(jobs: Mapping[str, Mapping[str, Any]], candidates: list[Cand
         candidate = by_key.get(key)
         row = {
             "key": key, "account_id": job["account_id"], "region": job["region"], "platform": job["platform"],
+            "account_name": job.get("account_name"), "ou_path": job.get("ou_path"),
             "name": job["name"], "status": job["status"], "priority": candidate.priority if candidate else None,
             "job_type": job["job_type"], "worker_type": job["worker_type"],
             "number_of_workers": job["number_of_workers"], "max_capacity": job["max_capacity"],
             "glue_version": job["glue_version"], "execution_class": job["execution_class"], "tags": tags,
-            "owner": tag_value(tags, "owner") or None, "team": tag_value(tags, "cost-center") or None,
+            **ownership(tags),
             "days_since_last_run": _days_since(metrics.get("last_run_at"), now),
             "candidate_reasons": candidate.reasons if candidate else [],
             "estimated_monthly_savings_usd": candidate.estimated_monthly_savings_usd if candidate else 0.0,
             "savings_by_reason": candidate.savings_by_reason if candidate else {},
+            "savings_basis": candidate.savings_basis if candidate else None,
             "last_error": job.get("last_error"),
             "deep": job.get("deep"),
         }
@@ -75,6 +77,8 @@ def _evidence(metrics: Mapping[str, Any], reasons: list[str]) -> str:
         parts.append("secret-looking arguments: " + ", ".join(metrics.get("secret_arguments") or []))
     if "flex_eligible" in reasons:
         parts.append("could run on FLEX")
+    if "code_findings" in reasons:
+        parts.append("security findings in the script (deep analysis)")
     return "; ".join(parts)
 
 
@@ -86,12 +90,13 @@ def candidate_rows(candidates: list[Candidate], jobs: Mapping[str, Mapping[str, 
         rows.append({
             "key": candidate.key, "data_job_id": job["data_job_id"], "name": job["name"],
             "account_id": job["account_id"], "region": job["region"],
-            "owner": tag_value(job.get("tags") or {}, "owner") or None,
+            **ownership(job.get("tags") or {}),
             "score": candidate.score, "priority": candidate.priority, "reasons": list(candidate.reasons),
             "savings_by_reason": dict(candidate.savings_by_reason),
             "estimated_monthly_savings_usd": candidate.estimated_monthly_savings_usd,
+            "savings_basis": candidate.savings_basis,
             "monthly_projection_usd": metrics.get("monthly_projection_usd", 0.0),
-            "billed_30d_usd": metrics.get("billed_30d_usd"), "savings_basis": candidate.savings_basis,
+            "billed_30d_usd": metrics.get("billed_30d_usd"),
             "evidence": _evidence(metrics, candidate.reasons),
         })
     return rows

@@ -63,3 +63,11 @@ def read_report_json(base: str, relpath: str) -> Any:
     """A JSON file written under `base` earlier, or None when there is none yet."""
     path = UPath(base).joinpath(*_checked(relpath).split("/"))
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def report_location(base: str, relpath: str) -> tuple[str, bool]:
+    """Where a report file is: its absolute path (and True) on this machine, else its URL (and False)."""
+    target = UPath(base).joinpath(*_checked(relpath).split("/"))
+    if isinstance(target.fs, LocalFileSystem):
+        return str(Path(target.path).resolve()), True
+    return str(target), False

@@ -1,18 +1,18 @@
 """Code analysis and the LLM review of each job's script, cached in the inventory database.
 
-The code analysis is cached by script sha256, tool and rule versions and the job's argument names; the
-LLM review by its prompt and model: the same prompt to the same model gets the same answer.
+The code analysis is cached by script sha256, tool and rule versions, the job's argument names, type and
+bookmark option; the LLM review by its prompt and model: the same prompt to the same model gets the same answer.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from glue_inventory.analysis import ai_review
-from glue_inventory.analysis.code_analysis import analyse_script, summarise
+from glue_inventory.analysis.code_analysis import ScriptJob, analyse_scripts, summarise
 from glue_inventory.analysis.code_analysis import cache_key as code_cache_key
 from glue_inventory.analysis.code_rules import RULES_VERSION
+from glue_inventory.analysis.code_rules_common import JobContext
 from glue_inventory.analysis.script import ScriptInfo
 from glue_inventory.analysis.static_tools import tool_versions
 from glue_inventory.analysis.types import JobSpec
@@ -23,6 +23,9 @@ from glue_inventory.storage.repository import Bind
 
 # The LLM server's limits, not ours, bound this: a few requests at a time.
 LLM_REQUESTS_AT_ONCE = 4
+# Scripts per pylint/bandit batch: large enough that the tools' start-up is paid rarely, small enough that
+# the progress log moves and a batch that must be split (a timeout) costs little.
+ANALYSIS_BATCH = 100
 
 
 def _script_info(script: Mapping) -> ScriptInfo:
@@ -42,35 +45,46 @@ def _secret_argument_findings(result: dict, names: list[str]) -> None:
                                                   "AWS Secrets Manager", "source": "arguments", "argument": name})
 
 
-def code_analyses(bind: Bind, jobs: Mapping[str, Mapping], scripts: Mapping[str, Mapping],
-                  settings: Settings) -> tuple[dict[str, dict], int]:
-    """(per job: AST rules, pylint, bandit and secrets findings; cache hits)."""
-    hits = 0
-    versions = tool_versions()
+def _context(job: Mapping) -> JobContext:
+    return JobContext(job_type=job.get("job_type"), bookmark_option=job.get("job_bookmark_option"))
 
-    def work(key: str) -> dict:
-        nonlocal hits
+
+def code_analyses(bind: Bind, jobs: Mapping[str, Mapping], scripts: Mapping[str, Mapping], settings: Settings,
+                  log: Callable[[str], object] = lambda _: None) -> tuple[dict[str, dict], int]:
+    """(per job: AST rules, pylint, bandit and secrets findings; cache hits). Scripts not in the cache are
+    analysed in batches (pylint and bandit start once per batch); identical scripts of identical jobs once."""
+    versions = tool_versions()
+    results: dict[str, dict] = {}
+    pending: dict[str, tuple[ScriptJob, list[str]]] = {}
+    for key in sorted(jobs):
         script, job = scripts.get(key) or {}, jobs[key]
         arguments = dict.fromkeys(job.get("default_argument_names") or [], "")
         if (job["script_location"] or "").endswith(".scala"):
             arguments["--job-language"] = "scala"
-        # Script, tool versions and rules, and the arguments' names: any change re-analyses.
+        context = _context(job)
+        # Script, tool versions and rules, the arguments' names and what the rules read of the job definition.
         cache_key = ":".join((code_cache_key(script.get("sha256") or "", versions, RULES_VERSION),
-                              digest(sorted(arguments)), digest(job.get("secret_argument_names"))))
-        if script.get("sha256"):
-            cached = repository.cache_get(bind, "code_analysis_cache", cache_key)
-            if cached is not None:
-                hits += 1
-                return cached
-        result = analyse_script(_script_info(script), arguments, timeout_s=settings.deep_analysis.tool_timeout_s)
-        _secret_argument_findings(result, job.get("secret_argument_names") or [])
-        result["summary"] = summarise(result["findings"])
-        if script.get("sha256"):
-            repository.cache_put(bind, "code_analysis_cache", cache_key, result)
-        return result
-
-    # pylint and bandit are CPU-bound subprocesses: one per core.
-    return in_parallel(sorted(jobs), work, os.cpu_count() or 2), hits
+                              digest(sorted(arguments)), digest(job.get("secret_argument_names")),
+                              digest([context.job_type, context.bookmark_option])))
+        cached = repository.cache_get(bind, "code_analysis_cache", cache_key) if script.get("sha256") else None
+        if cached is not None:
+            results[key] = cached
+            continue
+        pending.setdefault(cache_key if script.get("sha256") else f"uncached:{key}",
+                           (ScriptJob(_script_info(script), arguments, context), []))[1].append(key)
+    hits = len(results)
+    work = list(pending.items())
+    for start in range(0, len(work), ANALYSIS_BATCH):
+        batch = work[start:start + ANALYSIS_BATCH]
+        analysed = analyse_scripts([item for _, (item, _) in batch], timeout_s=settings.deep_analysis.tool_timeout_s)
+        for (cache_key, (_, keys)), result in zip(batch, analysed, strict=True):
+            _secret_argument_findings(result, jobs[keys[0]].get("secret_argument_names") or [])
+            result["summary"] = summarise(result["findings"])
+            if not cache_key.startswith("uncached:"):
+                repository.cache_put(bind, "code_analysis_cache", cache_key, result)
+            results.update(dict.fromkeys(keys, result))
+        log(f"code analysis: {min(start + ANALYSIS_BATCH, len(work))}/{len(work)} scripts analysed, {hits} from cache")
+    return results, hits
 
 
 def ai_reviews(bind: Bind, specs: Mapping[str, JobSpec], scripts: Mapping[str, Mapping],

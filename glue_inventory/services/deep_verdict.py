@@ -4,27 +4,22 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from glue_inventory.analysis.candidates import reason_savings
+from glue_inventory.analysis.actions import MEASURED_BY_DEEP_ANALYSIS, REASON_ACTIONS
+from glue_inventory.analysis.candidates import CODE_FINDINGS, projection, reason_savings, rescore, savings_basis
+from glue_inventory.analysis.code_rules_driver import PYTHON_SHELL_DPU
+from glue_inventory.analysis.evidence import evidence_of, python_shell_saving
 from glue_inventory.config import Settings
 from glue_inventory.reports.job_report import job_report_md
 from glue_inventory.reports.paths import job_report_relpath
 from glue_inventory.reports.rows import job_report_rows
+from glue_inventory.services.candidates import stored_candidate_files
 from glue_inventory.storage import repository
+from glue_inventory.storage.analyses import window_runs
+from glue_inventory.storage.candidates import rescore_candidates
 
 SEVERE = ("critical", "high")
-
-# What to do about each candidate reason, in the words an engineering manager reads.
-REASON_ACTIONS = {
-    "inactive": ("Delete or disable the job: it has not run for months", "cost", "medium", "low"),
-    "failing": ("Fix or stop the failing job: most recent runs fail", "reliability", "high", "medium"),
-    "eol_version": ("Upgrade to a supported Glue version (4.0 or 5.0)", "maintainability", "high", "medium"),
-    "missing_tags": ("Add the required owner / cost-center tags", "maintainability", "low", "low"),
-    "secrets_in_arguments": ("Move secrets from DefaultArguments to AWS Secrets Manager", "security", "critical",
-                             "low"),
-    "flex_eligible": ("Run on the FLEX execution class (non-urgent job)", "cost", "medium", "low"),
-}
 
 
 def _recommendation(title, category, severity, savings, effort, source) -> dict:
@@ -36,10 +31,11 @@ def recommendations_for(job: Mapping, cloudwatch: Mapping, code: Mapping, ai: Ma
     metrics = job.get("metrics") or {}
     recs = []
     for reason in job.get("candidate_reasons") or []:
-        if reason in REASON_ACTIONS:
-            title, category, severity, effort = REASON_ACTIONS[reason]
-            recs.append(_recommendation(title, category, severity, reason_savings(reason, metrics, settings),
-                                        effort, "inventory"))
+        if reason in REASON_ACTIONS and reason not in MEASURED_BY_DEEP_ANALYSIS:
+            action = REASON_ACTIONS[reason]
+            recs.append(_recommendation(action.title, action.category, action.severity,
+                                        reason_savings(reason, metrics, settings), action.effort, "inventory")
+                        | {"reason": reason, "plan_kind": action.plan_kind})
     sizing = cloudwatch.get("rightsizing") or {}
     if sizing.get("status") == "over_provisioned" and sizing.get("recommended"):
         target = sizing["recommended"]
@@ -48,7 +44,7 @@ def recommendations_for(job: Mapping, cloudwatch: Mapping, code: Mapping, ai: Ma
                 else f"MaxCapacity {target.get('max_capacity') or target.get('dpu')} DPU")
         recs.append(_recommendation(
             f"Right-size to {size}", "cost", "high",
-            sizing.get("estimated_monthly_savings_usd", 0.0), "low", "cloudwatch"))
+            sizing.get("estimated_monthly_savings_usd", 0.0), "low", "cloudwatch") | {"plan_kind": "rightsize"})
     for finding in sizing.get("findings") or []:
         if finding.get("rule_id") in {"metrics-disabled", "enable-auto-scaling"}:
             recs.append(_recommendation(finding["message"], "performance", finding.get("severity", "low"), 0.0,
@@ -84,24 +80,55 @@ def with_snippets(code: Mapping, script_text: str | None) -> dict:
     return {**code, "findings": findings}
 
 
+def _python_shell(job: Mapping, findings: list[Mapping], runs: list[tuple[int | None, float]],
+                  settings: Settings) -> tuple[float | None, dict | None]:
+    """(monthly saving, recommendation) of running a Spark job with no Spark work as Python shell."""
+    finding = next((f for f in findings if f.get("rule_id") == "spark-job-without-spark-work"), None)
+    if finding is None:
+        return None, None
+    dpu = float(finding.get("python_shell_dpu") or PYTHON_SHELL_DPU)
+    # Python shell has no FLEX class: it is billed at the STANDARD price (AWS Glue pricing page).
+    saving = python_shell_saving(runs, dpu, settings.pricing.per_dpu_hour(job["region"], "STANDARD"))
+    title = (f"Run as a Python shell job ({dpu:g} DPU): the script does no Spark work "
+             f"(line {finding.get('line')}); saving measured on {len(runs)} runs of the last 30 days")
+    return saving, _recommendation(title, "cost", "medium", saving, "medium", "ast")
+
+
 def compile_deep_analysis(jobs: Mapping[str, Mapping], scripts: Mapping, code: Mapping, cloudwatch: Mapping,
-                          ai: Mapping, settings: Settings) -> tuple[dict[str, dict], dict[str, str]]:
-    """analysis_runs rows (deep) per job and the Markdown report files they reference."""
+                          ai: Mapping, settings: Settings, runs: Mapping[int, list] | None = None
+                          ) -> tuple[dict[str, dict], dict[str, str]]:
+    """analysis_runs rows (deep) per job and the Markdown report files they reference; each row's
+    `candidate` holds the job's figures rescored from the evidence (analysis.candidates.rescore)."""
     now = datetime.now(UTC)
     rows = {row["key"]: row for row in job_report_rows(jobs, [], now)}
     compiled, files = {}, {}
     for key, job in jobs.items():
-        row = rows[key] | {"candidate_reasons": job.get("candidate_reasons") or [], "priority": job.get("priority")}
-        row["savings_by_reason"] = {r: reason_savings(r, job.get("metrics") or {}, settings)
-                                    for r in row["candidate_reasons"]}
+        metrics = job.get("metrics") or {}
+        reasons = [r for r in job.get("candidate_reasons") or [] if r != CODE_FINDINGS]
         script = scripts.get(key) or {}
         watch, review = cloudwatch.get(key) or {}, ai.get(key) or {}
         findings = with_snippets(code.get(key) or {}, script.get("text"))
-        recs = recommendations_for(job | {"candidate_reasons": row["candidate_reasons"]}, watch, findings, review,
-                                   settings)
-        cost = {"monthly_projection_usd": (job.get("metrics") or {}).get("monthly_projection_usd", 0.0),
-                "estimated_monthly_savings_usd": max([r["est_monthly_savings_usd"] or 0 for r in recs] or [0.0]),
-                "rightsizing": watch.get("rightsizing")}
+        shell_saving, shell_rec = _python_shell(job, findings["findings"], (runs or {}).get(job["data_job_id"], []),
+                                                settings)
+        if shell_saving is not None:
+            findings["findings"] = [f | {"est_monthly_savings_usd": shell_saving}
+                                    if f.get("rule_id") == "spark-job-without-spark-work" else f
+                                    for f in findings["findings"]]
+        evidence = evidence_of(findings["findings"], watch.get("rightsizing"), shell_saving)
+        candidate = rescore(key, reasons, {r: reason_savings(r, metrics, settings) for r in reasons},
+                            projection(metrics), evidence, savings_basis(metrics))
+        row = rows[key] | {"candidate_reasons": candidate.reasons,
+                           "priority": candidate.priority if candidate.reasons else None,
+                           "savings_by_reason": candidate.savings_by_reason,
+                           "estimated_monthly_savings_usd": candidate.estimated_monthly_savings_usd,
+                           "savings_basis": candidate.savings_basis}
+        recs = recommendations_for(job | {"candidate_reasons": reasons}, watch, findings, review, settings)
+        recs += [shell_rec] if shell_rec else []
+        cost = {"monthly_projection_usd": metrics.get("monthly_projection_usd", 0.0),
+                "estimated_monthly_savings_usd": candidate.estimated_monthly_savings_usd,
+                "savings_basis": candidate.savings_basis, "score": candidate.score,
+                "priority": row["priority"], "rightsizing": watch.get("rightsizing"),
+                "evidence": evidence.to_dict()}
         deep = {"metrics": watch.get("rightsizing"), "code_analysis": findings, "ai_analysis": review,
                 "cost_analysis": cost, "recommendations": recs}
         path = job_report_relpath(key)
@@ -111,7 +138,7 @@ def compile_deep_analysis(jobs: Mapping[str, Mapping], scripts: Mapping, code: M
             "completed_at": now, "metrics": {"cloudwatch": watch, "script": {k: script.get(k) for k in
                                              ("location", "sha256", "size_bytes", "kind")}},
             "code_analysis": findings, "ai_analysis": review, "cost_analysis": cost, "recommendations": recs,
-            "report_path": path,
+            "report_path": path, "candidate": candidate,
         }
     return compiled, files
 
@@ -119,11 +146,21 @@ def compile_deep_analysis(jobs: Mapping[str, Mapping], scripts: Mapping, code: M
 def record_deep_analyses(bind: repository.Bind, jobs: Mapping[str, Mapping], scripts: Mapping, code: Mapping,
                          cloudwatch: Mapping, ai: Mapping, settings: Settings,
                          dagster_run_id: str) -> tuple[dict[str, dict], dict[str, str]]:
-    """Compile each job's deep analysis, store it in `analysis_runs` (one transaction) and return
-    (per job: report path and recommendations, the report files to write)."""
-    compiled, files = compile_deep_analysis(jobs, scripts, code, cloudwatch, ai, settings)
+    """Compile each job's deep analysis, store it in `analysis_runs` (one transaction), rescore the jobs on
+    the current candidate list from its evidence and return (per job: report path, recommendations, priority;
+    the report files to write: the job reports, and the candidate and inventory files rendered again)."""
+    now = datetime.now(UTC)
+    since = now - timedelta(days=settings.thresholds.window_days)
+    runs = window_runs(bind, [job["data_job_id"] for job in jobs.values()], since)
+    compiled, files = compile_deep_analysis(jobs, scripts, code, cloudwatch, ai, settings, runs)
     repository.insert_analysis_runs(bind, [
-        {k: v for k, v in row.items() if k != "report_path"} | {"dagster_run_id": dagster_run_id}
+        {k: v for k, v in row.items() if k not in ("report_path", "candidate")} | {"dagster_run_id": dagster_run_id}
         for row in compiled.values()])
-    return {key: {"report": row["report_path"], "recommendations": row["recommendations"]}
+    rescore_candidates(bind, [
+        {"data_job_id": row["data_job_id"], "reasons": c.reasons, "score": c.score, "priority": c.priority,
+         "savings_by_reason": c.savings_by_reason, "estimated_monthly_savings_usd": c.estimated_monthly_savings_usd,
+         "savings_basis": c.savings_basis} for row in compiled.values() for c in [row["candidate"]]])
+    files |= stored_candidate_files(bind, now)
+    return {key: {"report": row["report_path"], "recommendations": row["recommendations"],
+                  "priority": row["cost_analysis"]["priority"]}
             for key, row in compiled.items()}, files

@@ -9,14 +9,20 @@ from datetime import UTC, datetime
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from glue_inventory.analysis.code_rules_common import bookmark_option
 from glue_inventory.analysis.secrets import redact_arguments, redact_text, secret_argument_names
 from glue_inventory.aws.clients import PlatformSession
 from glue_inventory.aws.errors import AWS_ERRORS, describe_error
 from glue_inventory.aws.glue import iter_jobs, job_tags
 from glue_inventory.aws.parse import parse_job
 from glue_inventory.aws.tagging import tagged_jobs
+from glue_inventory.config import Pricing
 from glue_inventory.keys import encode_partition_key
+from glue_inventory.services.organization import Discovery, SkippedAccount
+from glue_inventory.services.realized import record_changes
+from glue_inventory.storage import platforms as stored_platforms
 from glue_inventory.storage import repository
+from glue_inventory.storage.remediation import previous_states
 
 PLATFORM_TYPE = "aws_glue"
 # Platforms listed at once: each lists its tags and job definitions as two sequences of pages.
@@ -35,6 +41,8 @@ class PlatformListing:
     jobs: list[dict] = field(default_factory=list)
     error: str | None = None
     skipped_jobs: list[str] = field(default_factory=list)
+    # config | organization, and for an Organization account its name and OU path.
+    details: dict[str, str | None] = field(default_factory=dict)
 
 
 def job_row(spec, account_id: str, region: str) -> dict:
@@ -48,18 +56,21 @@ def job_row(spec, account_id: str, region: str) -> dict:
         "max_capacity": spec.max_capacity,
         "glue_version": spec.glue_version,
         "execution_class": spec.execution_class,
+        "python_version": spec.python_version,
         "script_location": spec.script_location,
         "tags": dict(spec.tags),
         "created_on": spec.created_on,
         "default_argument_names": sorted(spec.default_arguments),
         "secret_argument_names": secret_argument_names(spec.default_arguments),
+        "job_bookmark_option": bookmark_option(spec.default_arguments),
     }
 
 
 def list_platform(session: PlatformSession) -> PlatformListing:
     listing = PlatformListing(name=session.name, platform_name=session.platform.name, region=session.region,
                               account_id=session.platform.account_id,
-                              credentials=session.platform.credentials_reference())
+                              credentials=session.platform.credentials_reference(),
+                              details=session.platform.account_details())
     try:
         listing.account_id = session.resolve_account_id()
         glue = session.glue
@@ -85,29 +96,52 @@ def list_platform(session: PlatformSession) -> PlatformListing:
 
 @dataclass
 class InventorySnapshot:
-    """The output of `glue_jobs`: every platform's listing at one moment."""
+    """The output of `glue_jobs`: every platform's listing at one moment.
+
+    With an Organization (`whole_estate`) the snapshot is every account there is: a platform it does not
+    list (an account that left, was excluded or suspended, a Region no longer enabled) is retired and its
+    jobs become deleted, unless another platform of the same account failed (then nothing is concluded).
+    """
 
     listings: list[PlatformListing]
     seen_at: datetime
     # Platforms not listed because an earlier one reaches the same account and Region.
     duplicates: list[str] = field(default_factory=list)
+    skipped: list[SkippedAccount] = field(default_factory=list)
+    whole_estate: bool = False
 
     def live_partition_keys(self) -> set[str]:
         return {job["partition_key"] for listing in self.listings for job in listing.jobs}
 
     def covers(self, partition_key: str) -> bool:
-        """True when the key's platform was listed successfully, so its absence means the job vanished."""
+        """True when the key's platform was listed successfully, or is retired, so its absence means the job
+        vanished."""
         account_id, region, _ = partition_key.split("/", 2)
         return any(not listing.error and listing.account_id == account_id and listing.region == region
-                   for listing in self.listings)
+                   for listing in self.listings) or self.retirement(account_id, region) is not None
+
+    def retirement(self, account_id: str, region: str, name: str | None = None) -> str | None:
+        """Why a stored platform (`name`) of this account and Region is no longer inventoried (None: it still
+        is)."""
+        if not self.whole_estate:
+            return None
+        here = [listing for listing in self.listings if listing.account_id == account_id and listing.region == region]
+        if name is not None and here and all(listing.platform_name != name for listing in here):
+            return f"listed as platform {here[0].platform_name} now"
+        if here or any(listing.account_id == account_id and listing.error for listing in self.listings):
+            return None
+        skipped = next((s for s in self.skipped if s.account_id == account_id), None)
+        return skipped.reason if skipped else "not in the Organization (nor in platforms:) any more"
 
     def platforms_markdown(self) -> str:
         lines = ["| platform | account | region | jobs | status |", "|---|---|---|---|---|"]
         for listing in self.listings:
             status = f"failed: {listing.error}" if listing.error else "ok"
-            lines.append(f"| {listing.platform_name} | {listing.account_id or '?'} | {listing.region} "
+            name = listing.details.get("account_name") or listing.platform_name
+            lines.append(f"| {name} | {listing.account_id or '?'} | {listing.region} "
                          f"| {len(listing.jobs)} | {status} |")
         lines += [f"| {duplicate} | | | 0 | skipped |" for duplicate in self.duplicates]
+        lines += [f"| {s.account_name} | {s.account_id} | | 0 | skipped: {s.reason} |" for s in self.skipped]
         return "\n".join(lines)
 
 
@@ -130,29 +164,69 @@ def _distinct(sessions: Sequence[PlatformSession]) -> tuple[list[PlatformSession
     return kept, duplicates
 
 
-def list_inventory(sessions: Sequence[PlatformSession]) -> InventorySnapshot:
-    """Every platform's listing, listed in parallel; a failed platform is a listing with its error."""
+def list_inventory(sessions: Sequence[PlatformSession], discovery: Discovery | None = None) -> InventorySnapshot:
+    """Every platform's listing, listed in parallel; a failed platform is a listing with its error. With a
+    `discovery`, `sessions` include its platforms' and the snapshot also holds the accounts it could not
+    reach (failed listings) and those it skipped."""
     distinct, duplicates = _distinct(sessions)
     with ThreadPoolExecutor(max_workers=min(LISTING_THREADS, len(distinct)) or 1) as pool:
         listings = list(pool.map(list_platform, distinct))
-    return InventorySnapshot(listings=listings, seen_at=datetime.now(UTC), duplicates=duplicates)
+    snapshot = InventorySnapshot(listings=listings, seen_at=datetime.now(UTC), duplicates=duplicates)
+    if discovery is not None:
+        snapshot.whole_estate = True
+        snapshot.skipped = list(discovery.skipped)
+        snapshot.listings += [
+            PlatformListing(name=f"{u.platform.name}/{u.region}", platform_name=u.platform.name, region=u.region,
+                            account_id=u.platform.account_id, credentials=u.platform.credentials_reference(),
+                            error=u.error, details=u.platform.account_details())
+            for u in discovery.unreachable]
+    return snapshot
 
 
-def store_snapshot(bind: repository.Bind, snapshot: InventorySnapshot) -> None:
-    """One transaction: platforms and jobs upserted, and the jobs a successfully listed platform no longer
-    has marked deleted."""
+def store_snapshot(bind: repository.Bind, snapshot: InventorySnapshot, pricing: Pricing | None = None) -> None:
+    """One transaction: platforms and jobs upserted, the jobs a successfully listed platform no longer has
+    marked deleted, the remediation changes since the previous inventory recorded (priced with `pricing`), and
+    (with an Organization) the platforms no longer inventoried retired."""
     with repository.transaction(bind) as conn:
         for listing in snapshot.listings:
-            _store_listing(conn, listing, snapshot.seen_at)
+            _store_listing(conn, listing, snapshot.seen_at, pricing or Pricing())
+        if snapshot.whole_estate:
+            _store_skipped(conn, snapshot)
 
 
-def _store_listing(conn: repository.Bind, listing: PlatformListing, seen_at: datetime) -> None:
+def _store_listing(conn: repository.Bind, listing: PlatformListing, seen_at: datetime, pricing: Pricing) -> None:
+    account_id = listing.account_id or "unknown"
     platform_id = repository.upsert_platform(
         conn, name=listing.platform_name, platform_type=PLATFORM_TYPE,
-        account_id=listing.account_id or "unknown", region=listing.region,
+        account_id=account_id, region=listing.region,
         credentials=listing.credentials, status="failed" if listing.error else "ok",
-        last_error=listing.error, synced_at=seen_at)
+        last_error=listing.error, synced_at=seen_at, **listing.details)
     if listing.error:
         return  # a failed listing says nothing about which jobs vanished
+    # The account and Region may have been listed under another platform before (a renamed platform, an
+    # account first configured by hand then discovered): its jobs are this platform's now.
+    stored_platforms.adopt_jobs(conn, platform_id, account_id, listing.region)
+    previous = previous_states(conn, platform_id)
     repository.upsert_jobs(conn, platform_id, listing.jobs, seen_at)
     repository.mark_deleted(conn, platform_id, {job["name"] for job in listing.jobs}, seen_at)
+    record_changes(conn, previous, {job["name"]: job for job in listing.jobs}, listing.region, seen_at, pricing)
+
+
+def _store_skipped(conn: repository.Bind, snapshot: InventorySnapshot) -> None:
+    """Skipped accounts as platforms of every Region (`*`), status `skipped` with the reason; stored platforms
+    the Organization no longer has retired (their jobs deleted, history kept)."""
+    skipped = {s.account_id for s in snapshot.skipped}
+    for account in snapshot.skipped:
+        repository.upsert_platform(
+            conn, name=account.account_id, platform_type=PLATFORM_TYPE, account_id=account.account_id,
+            region=stored_platforms.ALL_REGIONS, credentials={}, status="skipped", last_error=account.reason,
+            synced_at=snapshot.seen_at, source="organization", account_name=account.account_name,
+            ou_path=account.ou_path)
+    for platform in stored_platforms.stored_targets(conn):
+        if platform.region == stored_platforms.ALL_REGIONS:
+            if platform.account_id not in skipped:
+                stored_platforms.delete_placeholder(conn, platform.id)
+            continue
+        reason = snapshot.retirement(platform.account_id, platform.region, platform.name)
+        if reason is not None:
+            stored_platforms.retire(conn, platform.id, reason, snapshot.seen_at)

@@ -9,9 +9,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from glue_inventory.analysis.realized import WINDOW_DAYS
+from glue_inventory.analysis.tags import ownership
 from glue_inventory.aws.cost_explorer import glue_spend_usd
 from glue_inventory.aws.errors import AWS_ERRORS, describe_any
-from glue_inventory.aws.sessions import SessionMap
+from glue_inventory.aws.sessions import PlatformUnreachable, SessionMap
 from glue_inventory.config import Settings
 from glue_inventory.reports.dashboard import dashboard_html
 from glue_inventory.reports.executive import ReportInputs, executive_json, executive_numbers, executive_summary_md
@@ -21,6 +23,8 @@ from glue_inventory.services.billing import billing_summary, billing_view, view_
 from glue_inventory.storage.analyses import latest_deep
 from glue_inventory.storage.candidates import current_candidates
 from glue_inventory.storage.jobs import read_jobs
+from glue_inventory.storage.platforms import platform_rows
+from glue_inventory.storage.remediation import current_plans, events_since
 from glue_inventory.storage.repository import Bind
 
 HISTORY_FILE = "history.json"
@@ -51,23 +55,32 @@ def deep_summaries(bind: Bind) -> dict[int, dict]:
     return deep
 
 
-def actual_glue_spend(sessions: SessionMap, now: datetime) -> dict:
-    """Glue spend of the last 30 days from Cost Explorer (once per account); `actual_usd` None and the
-    `reason` when it is not available."""
+def actual_glue_spend(sessions: SessionMap, now: datetime, job_platforms: set[tuple[str, str]] = frozenset()
+                      ) -> dict:
+    """Glue spend of the last 30 days from Cost Explorer (once per account: the configured platforms' and
+    those `job_platforms` (account, Region) hold jobs in); `actual_usd` None and the `reason` when it is not
+    available."""
     start, end = (now - timedelta(days=SPEND_DAYS)).date().isoformat(), now.date().isoformat()
     spend = {"period_start": start, "period_end": end, "actual_usd": None}
-    by_account = {account: session for (account, _), session in sessions.accounts().items()}
+    targets = dict(sorted(job_platforms)) | {account: region for account, region in sessions.accounts()}
     if sessions.failures:
         # A total without some accounts would understate the spend.
         return spend | {"reason": "Cost Explorer not asked: some platforms cannot be reached"}
     try:
-        total = sum(glue_spend_usd(session.cost_explorer, start, end) for session in by_account.values())
-    except AWS_ERRORS as exc:
+        total = sum(glue_spend_usd(sessions.session(account, region).cost_explorer, start, end, account)
+                    for account, region in targets.items())
+    except (*AWS_ERRORS, PlatformUnreachable) as exc:
         return spend | {"reason": f"Cost Explorer: {describe_any(exc)}"}
     if total <= 0:
         # No Glue spend at all is Cost Explorer not having the data (new account, not enabled), not a $0 bill.
         return spend | {"reason": f"Cost Explorer has no Glue spend for {start} to {end}"}
     return spend | {"actual_usd": total}
+
+
+def realized_events(bind: Bind, now: datetime) -> list[dict]:
+    """The remediation changes of the last 90 days, each with its job's key and team (from the team tag)."""
+    return [{**event, "key": event["partition_key"], "team": ownership(event["tags"] or {})["team"]}
+            for event in events_since(bind, now - timedelta(days=WINDOW_DAYS))]
 
 
 def executive_report(bind: Bind, sessions: SessionMap, history: list | None, now: datetime,
@@ -85,10 +98,15 @@ def executive_report(bind: Bind, sessions: SessionMap, history: list | None, now
     for row in rows:
         row.update(billed.get(row["key"], {}))
     history = history or []
-    spend = actual_glue_spend(sessions, now)
-    numbers = executive_numbers(ReportInputs(rows, candidates, history, spend, now, billing_summary(bill)))
+    live = {(job["account_id"], job["region"]) for job in jobs.values() if job["status"] != "deleted"}
+    spend = actual_glue_spend(sessions, now, live)
+    numbers = executive_numbers(ReportInputs(rows, candidates, history, spend, now, platform_rows(bind),
+                                             plans=current_plans(bind), events=realized_events(bind, now),
+                                             billing=billing_summary(bill)))
     snapshot = {"generated_at": now.isoformat(), "jobs_by_status": numbers["jobs"]["by_status"],
                 "monthly_projection_usd": numbers["spend"]["estimated_monthly_usd"],
+                "savings_identified_usd": numbers["savings"]["total_monthly_usd"],
+                "savings_realized_usd": numbers["savings"]["realized"]["last_90_days"]["monthly_usd"],
                 "job_keys": sorted(j["key"] for j in rows if j["status"] != "deleted")}
     summary = executive_summary_md(numbers)
     files = {

@@ -217,9 +217,15 @@ class _Writer:
 
 def _planted_jobs(fleet: Fleet, now: datetime) -> tuple[str | None, set[str]]:
     """The job billed far above its estimate and the two whose usage a Savings Plan partly covers: active
-    STANDARD glueetl jobs of the default Region with runs in the last 30 days, the costliest first."""
+    STANDARD glueetl jobs of the default Region with runs in the last 30 days, of accounts the inventory reaches,
+    the costliest first."""
     window = (now - timedelta(days=30)).timestamp()
-    eligible = [job for job in fleet.jobs if job.region == DEFAULT_REGION and job.command["Name"] == "glueetl"
+    # In an Organization, jobs of accounts the inventory does not reach are billed too ("not in the inventory");
+    # the planted differences go to jobs it does reach.
+    reached = ({account.account_id for account in fleet.organization.inventoried()} if fleet.organization
+               else {fleet.account_id})
+    eligible = [job for job in fleet.jobs if job.account_id in reached and job.region == DEFAULT_REGION
+                and job.command["Name"] == "glueetl"
                 and job.config.execution_class == "STANDARD" and job.profile.status == "active"
                 and any(run.started >= window for run in job.runs)]
     ranked = sorted(eligible, key=lambda job: (-sum(run_dpu_hours(r, "glueetl") for r in job.runs

@@ -20,7 +20,7 @@ from moto.glue.models import glue_backends
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
 from glue_inventory.simulate.catalog import DEFAULT_REGION
-from glue_inventory.simulate.middleware import request_region
+from glue_inventory.simulate.middleware import ACCOUNT_KEY, request_region
 
 GET_JOB_RUNS = "AWSGlue.GetJobRuns"
 DEFAULT_PAGE = 100  # AWS Glue GetJobRuns without MaxResults
@@ -41,21 +41,25 @@ class CachedDispatcher(DomainDispatcherApplication):
 
 
 class SimulatorApp:
-    """GetJobRuns of `account_id` answered from moto's job objects; every other call goes to moto."""
+    """GetJobRuns answered from moto's job objects (of the request's account, or `account_id`), and the JSON
+    operations in `intercepts` (target → WSGI handler) by their handlers; every other call goes to moto."""
 
     def __init__(self, account_id: str, moto_app: Callable | None = None) -> None:
         self.account_id = account_id
         self.moto_app = moto_app or CachedDispatcher()
+        self.intercepts: dict[str, Callable[[dict, Callable], Iterable[bytes]]] = {GET_JOB_RUNS: self._job_runs_page}
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        if environ.get("HTTP_X_AMZ_TARGET") == GET_JOB_RUNS:
-            return self._job_runs_page(environ, start_response)
+        handler = self.intercepts.get(environ.get("HTTP_X_AMZ_TARGET") or "")
+        if handler is not None:
+            return handler(environ, start_response)
         return self.moto_app(environ, start_response)
 
     def _job_runs_page(self, environ: dict, start_response: Callable) -> list[bytes]:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         request = json.loads(environ["wsgi.input"].read(length) or b"{}")
-        backend = glue_backends[self.account_id][request_region(environ) or DEFAULT_REGION]
+        account = environ.get(ACCOUNT_KEY) or self.account_id
+        backend = glue_backends[account][request_region(environ) or DEFAULT_REGION]
         job = backend.jobs.get(request.get("JobName"))
         if job is None:
             body = {"__type": "EntityNotFoundException", "message": f"Job {request.get('JobName')} not found"}

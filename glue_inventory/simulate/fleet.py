@@ -6,7 +6,7 @@ import random
 import string
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from glue_inventory.analysis.types import SPARK_JOB_TYPES
 from glue_inventory.simulate.catalog import (
@@ -23,6 +23,9 @@ from glue_inventory.simulate.history import AGE_RANGES_DAYS, build_runs
 from glue_inventory.simulate.profiles import ARCHETYPES, Profile, normalize, random_profile
 from glue_inventory.simulate.runs import RunConfig, SimJobRun
 from glue_inventory.simulate.scripts import Script, render_script
+
+if TYPE_CHECKING:
+    from glue_inventory.simulate.organization import SimOrganization
 
 
 @dataclass
@@ -67,6 +70,8 @@ class Fleet:
     # Glue lists a job's runs newest first, moto oldest first; False serves moto's order to prove
     # that consumers do not depend on it.
     runs_newest_first: bool = True
+    # With an Organization, `account_id` is its management account and the jobs are in member accounts.
+    organization: SimOrganization | None = None
 
     def job(self, name: str, region: str = DEFAULT_REGION) -> SimJob:
         for job in self.jobs:
@@ -77,6 +82,12 @@ class Fleet:
     @property
     def regions(self) -> list[str]:
         return sorted({job.region for job in self.jobs} | {DEFAULT_REGION})
+
+    @property
+    def accounts(self) -> list[str]:
+        """Every account the fleet seeds: its own and those its jobs (or its Organization) are in."""
+        members = [a.account_id for a in self.organization.accounts] if self.organization else []
+        return sorted({self.account_id, *members, *(job.account_id for job in self.jobs)})
 
     def truth(self, now: datetime | None = None) -> dict[str, Any]:
         """Expected answers per job key (see `truth.JobTruth`)."""

@@ -16,6 +16,8 @@ from urllib.parse import parse_qs
 _SERVICE_IN_AUTH = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/")
 _REGION_IN_AUTH = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/")
 _FORM = "application/x-www-form-urlencoded"
+# Where the gate leaves a request's account for the app behind it.
+ACCOUNT_KEY = "glue_inventory.account"
 
 
 class TokenBucket:
@@ -131,6 +133,12 @@ class Fault:
         return f"{self.status} {reason}", [("Content-Type", "application/x-amz-json-1.1")], body
 
 
+def expired_response(protocol: str) -> tuple[str, list[tuple[str, str]], bytes]:
+    """What AWS answers a request signed with expired temporary credentials (query APIs say ExpiredToken)."""
+    code = "ExpiredToken" if protocol == "query" else "ExpiredTokenException"
+    return Fault("*", code=code, message="The security token included in the request is expired").response(protocol)
+
+
 def request_region(environ: dict[str, Any]) -> str:
     """The Region a SigV4-signed request was signed for ("" when unsigned)."""
     region = _REGION_IN_AUTH.search(environ.get("HTTP_AUTHORIZATION", ""))
@@ -140,8 +148,9 @@ def request_region(environ: dict[str, Any]) -> str:
 class CallGate:
     """The WSGI app the simulator serves: counts, delays and rate-limits calls before moto sees them.
 
-    AWS throttles API requests per account and per Region: each Region gets a bucket of `rate`
-    requests per second (the simulator serves one account).
+    AWS throttles API requests per account and per Region: each (account, Region) gets a bucket of
+    `rate` requests per second. `account_of` names a request's account (moto's, by access key; it is
+    put in the environ under ACCOUNT_KEY for the app) and `expired` says its credentials expired.
     """
 
     def __init__(self, app: Callable[..., Iterable[bytes]], latency_s: float, rate: float | None) -> None:
@@ -151,8 +160,11 @@ class CallGate:
         self.buckets: dict[str, TokenBucket] = {}
         self.counts: Counter[str] = Counter()
         self.region_counts: Counter[str] = Counter()
+        self.platform_counts: Counter[str] = Counter()
         self.lock = threading.Lock()
         self.before_call: Callable[[], None] = lambda: None
+        self.account_of: Callable[[dict[str, Any]], str] = lambda _environ: ""
+        self.expired: Callable[[dict[str, Any]], bool] = lambda _environ: False
         self.faults: list[Fault] = []
 
     def _fault(self, environ: dict[str, Any], operation: str) -> Fault | None:
@@ -177,12 +189,19 @@ class CallGate:
             return self.app(environ, start_response)
         operation, protocol = operation_name(environ)
         region = request_region(environ)
+        account = environ[ACCOUNT_KEY] = self.account_of(environ)
+        platform = f"{account}/{region}"
         with self.lock:
             self.counts[operation] += 1
             self.region_counts[region] += 1
-            bucket = self.buckets.setdefault(region, TokenBucket(self.rate)) if self.rate else None
+            self.platform_counts[platform] += 1
+            bucket = self.buckets.setdefault(platform, TokenBucket(self.rate)) if self.rate else None
         if self.latency_s:
             time.sleep(self.latency_s)
+        if self.expired(environ):
+            status, headers, body = expired_response(protocol)
+            start_response(status, [*headers, ("Content-Length", str(len(body)))])
+            return [body]
         fault = self._fault(environ, operation)
         if fault is not None:
             status, headers, body = fault.response(protocol)

@@ -15,7 +15,7 @@ from moto.glue.utils import Action, Predicate
 from moto.resourcegroupstaggingapi.models import resourcegroupstaggingapi_backends
 from moto.s3.models import FakeKey, s3_backends
 
-from glue_inventory.simulate.fleet import Fleet, SimJob, schedule_expression
+from glue_inventory.simulate.fleet import Fleet, SimJob, schedule_expression, script_bucket
 from glue_inventory.simulate.metrics import NAMESPACE, metric_data
 from glue_inventory.simulate.truth import run_cost_usd
 
@@ -56,11 +56,11 @@ def _reset_s3(account_id: str) -> None:
 
 
 def seed_fleet(fleet: Fleet) -> None:
-    reset_account(fleet.account_id)
-    s3 = s3_backends[fleet.account_id]["aws"]
-    for region in fleet.regions:
-        bucket = f"aws-glue-assets-{fleet.account_id}-{region}"
-        s3.create_bucket(bucket, region)
+    for account in fleet.accounts:
+        reset_account(account)
+    for account in fleet.accounts:
+        for region in fleet.regions:
+            s3_backends[account]["aws"].create_bucket(script_bucket(account, region), region)
     for job in fleet.jobs:
         add_job_to_backend(job, fleet.runs_newest_first)
     _seed_triggers(fleet)
@@ -87,12 +87,15 @@ def add_job_to_backend(job: SimJob, runs_newest_first: bool = True) -> None:
                                                       job.script.text.encode("utf-8"))
 
 
-def remove_job_from_backend(job: SimJob) -> None:
+def remove_job_from_backend(job: SimJob, triggers: bool = True) -> None:
+    """The job leaves Glue with its tags; with `triggers`, the triggers that start it go too."""
     glue = glue_backends[job.account_id][job.region]
     fake = glue.jobs.pop(job.name, None)
     if fake is not None:
         # moto keeps a deleted job's tags, so the tagging API would still list it; Glue does not.
         glue.tagger.delete_all_tags_for_resource(fake.arn)
+    if not triggers:
+        return
     for name in [name for name, trigger in glue.triggers.items()
                  if any(action.job_name == job.name for action in trigger.actions)]:
         del glue.triggers[name]
@@ -121,21 +124,24 @@ def _seed_triggers(fleet: Fleet) -> None:
 
 def _seed_metrics(fleet: Fleet) -> None:
     rng = random.Random(fleet.seed + 1)
-    per_region: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    per_region: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for job in fleet.jobs:
-        per_region[job.region].extend(metric_data(job, fleet.now, rng))
-    for region, data in per_region.items():
-        backend = cloudwatch_backends[fleet.account_id][region]
+        per_region[(job.account_id, job.region)].extend(metric_data(job, fleet.now, rng))
+    for (account, region), data in per_region.items():
+        backend = cloudwatch_backends[account][region]
         # put_metric_data validates per call like the API, which caps a request at 1,000 datums.
         for start in range(0, len(data), 1000):
             backend.put_metric_data(NAMESPACE, data[start:start + 1000])
 
 
-def cost_explorer_result(fleet: Fleet) -> dict[str, Any]:
-    """Daily unblended cost by service for the last 30 days; the Glue line is the fleet's run cost."""
+def cost_explorer_result(fleet: Fleet, account_id: str | None = None) -> dict[str, Any]:
+    """Daily unblended cost by service for the last 30 days; the Glue line is the run cost of the fleet's jobs
+    (of `account_id`'s jobs only, when given)."""
     daily: dict[str, float] = defaultdict(float)
     start = fleet.now - timedelta(days=30)
     for job in fleet.jobs:
+        if account_id is not None and job.account_id != account_id:
+            continue
         for run in job.runs:
             if run.started >= start.timestamp():
                 day = run.started_on.date().isoformat()
@@ -159,6 +165,11 @@ def _money(amount: float) -> dict[str, dict[str, str]]:
 
 
 def _seed_cost_explorer(fleet: Fleet) -> None:
-    backend = ce_backends[fleet.account_id]["global"]
-    result = cost_explorer_result(fleet)
-    backend.cost_usage_results_queue = [result] * CE_QUEUED_RESULTS
+    if fleet.organization is None:
+        ce_backends[fleet.account_id]["global"].cost_usage_results_queue = \
+            [cost_explorer_result(fleet)] * CE_QUEUED_RESULTS
+        return
+    # In an Organization each member account's Cost Explorer answers for that account.
+    for account in fleet.accounts:
+        ce_backends[account]["global"].cost_usage_results_queue = \
+            [cost_explorer_result(fleet, account)] * CE_QUEUED_RESULTS

@@ -14,12 +14,15 @@ from moto.iam.models import AccessKey, iam_backends
 from moto.moto_server.werkzeug_app import MotoRequestHandler
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from glue_inventory.simulate.accounts import RequestAccounts
 from glue_inventory.simulate.catalog import DEFAULT_ACCOUNT_ID, DEFAULT_REGION
 from glue_inventory.simulate.cur import CurExport, write_cur_export
 from glue_inventory.simulate.dispatch import SimulatorApp
 from glue_inventory.simulate.fleet import Fleet, SimJob
+from glue_inventory.simulate.glue_writes import GlueWrites
 from glue_inventory.simulate.middleware import CallGate, Fault
 from glue_inventory.simulate.mutations import add_runs, delete_job, expire_runs
+from glue_inventory.simulate.organization import seed_organization
 from glue_inventory.simulate.seed import add_job_to_backend, seed_fleet
 from glue_inventory.simulate.truth import JobTruth
 
@@ -53,6 +56,13 @@ class Simulator:
         self.cur_export: CurExport | None = None
         self._reseed()
         gate.before_call = self._ensure_seeded
+        gate.app.intercepts.update(GlueWrites(fleet, self._seed_lock).handlers())
+        accounts = RequestAccounts(fleet.account_id)
+        gate.account_of, gate.expired = accounts.account, accounts.expired
+        # An Organization's member accounts whose role cannot be assumed are part of the estate, not a fault
+        # a test injects: they survive clear_faults.
+        self._estate_faults = fleet.organization.faults() if fleet.organization else []
+        gate.faults.extend(self._estate_faults)
         self._thread.start()
 
     @property
@@ -66,13 +76,19 @@ class Simulator:
 
     @property
     def region_call_counts(self) -> Counter[str]:
-        """Calls per Region: each Region has its own rate limit, as on AWS."""
+        """Calls per Region (of every account)."""
         return self._gate.region_counts
+
+    @property
+    def platform_call_counts(self) -> Counter[str]:
+        """Calls per `<account>/<Region>`: each has its own rate limit, as on AWS."""
+        return self._gate.platform_counts
 
     def reset_call_counts(self) -> None:
         with self._gate.lock:
             self._gate.counts.clear()
             self._gate.region_counts.clear()
+            self._gate.platform_counts.clear()
 
     def env(self) -> dict[str, str]:
         """Environment for boto3 clients talking to this simulator."""
@@ -116,14 +132,14 @@ class Simulator:
         return fault
 
     def clear_faults(self) -> None:
-        self._gate.faults.clear()
+        self._gate.faults[:] = self._estate_faults
 
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=10)
         with _live_lock:
-            _live_accounts.discard(self.fleet.account_id)
+            _live_accounts.difference_update(self.fleet.accounts)
 
     def __enter__(self) -> Simulator:
         return self
@@ -134,6 +150,8 @@ class Simulator:
 
     def _reseed(self) -> None:
         seed_fleet(self.fleet)
+        if self.fleet.organization is not None:
+            seed_organization(self.fleet.organization)
         account = self.fleet.account_id
         if account != DEFAULT_ACCOUNT_ID:
             # moto maps a request to an account by its access key; any unknown key means 123456789012.
@@ -175,12 +193,13 @@ def start_simulator(fleet: Fleet, port: int = 0, latency_ms: int = 0,
         raise SimulatorError(f"cannot listen on 127.0.0.1:{port} ({exc.strerror or exc}) — "
                              "choose another port, or 0 for any free one") from None
     with _live_lock:
-        if fleet.account_id in _live_accounts:
+        taken = sorted(_live_accounts & set(fleet.accounts))
+        if taken:
             listener.close()
             raise SimulatorError(
-                f"a simulator for account {fleet.account_id} is already running in this process — stop it "
+                f"a simulator for account {taken[0]} is already running in this process — stop it "
                 "first, or build this fleet with another account_id")
-        _live_accounts.add(fleet.account_id)
+        _live_accounts.update(fleet.accounts)
     gate = CallGate(SimulatorApp(fleet.account_id), latency_ms / 1000, rate_limit_per_s)
     with listener:
         bound_port = listener.getsockname()[1]
@@ -191,5 +210,5 @@ def start_simulator(fleet: Fleet, port: int = 0, latency_ms: int = 0,
     except BaseException:
         server.server_close()
         with _live_lock:
-            _live_accounts.discard(fleet.account_id)
+            _live_accounts.difference_update(fleet.accounts)
         raise

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from glue_inventory.storage.repository import Bind, chunks, transaction
-from glue_inventory.storage.tables import analysis_runs, job_artifacts, job_runs
+from glue_inventory.storage.tables import analysis_runs, data_jobs, job_artifacts, job_runs
 
 _NEWEST_DEEP = (sa.select(sa.func.max(analysis_runs.c.id)).where(analysis_runs.c.analysis_type == "deep")
                 .group_by(analysis_runs.c.data_job_id))
@@ -31,6 +31,29 @@ def latest_deep(bind: Bind) -> dict[int, sa.RowMapping]:
     with transaction(bind) as conn:
         return {row["data_job_id"]: row for row in conn.execute(
             sa.select(analysis_runs).where(analysis_runs.c.id.in_(_NEWEST_DEEP))).mappings()}
+
+
+def latest_evidence(bind: Bind) -> dict[str, dict]:
+    """Partition key → the evidence (analysis.evidence) of the job's newest deep analysis, where it has one."""
+    query = (sa.select(data_jobs.c.partition_key, analysis_runs.c.cost_analysis["evidence"])
+             .join(data_jobs, data_jobs.c.id == analysis_runs.c.data_job_id)
+             .where(analysis_runs.c.id.in_(_NEWEST_DEEP)))
+    with transaction(bind) as conn:
+        return {key: evidence for key, evidence in conn.execute(query) if evidence}
+
+
+def window_runs(bind: Bind, data_job_ids: Iterable[int], since: datetime) -> dict[int, list[tuple[int | None, float]]]:
+    """Per job: (execution seconds, estimated cost) of each run started at or after `since` that Glue reported
+    an execution time for (a run still going has none and costs nothing yet)."""
+    runs: dict[int, list[tuple[int | None, float]]] = {}
+    with transaction(bind) as conn:
+        for chunk in chunks(data_job_ids):
+            for job_id, seconds, cost in conn.execute(
+                    sa.select(job_runs.c.data_job_id, job_runs.c.execution_time_s, job_runs.c.estimated_cost_usd)
+                    .where(job_runs.c.data_job_id.in_(chunk), job_runs.c.started_on >= since,
+                           job_runs.c.execution_time_s.is_not(None))):
+                runs.setdefault(job_id, []).append((seconds, cost or 0.0))
+    return runs
 
 
 def deep_history(bind: Bind, data_job_ids: Iterable[int]

@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from glue_inventory.analysis.tags import tag_value
+from glue_inventory.analysis.tags import ownership
 from glue_inventory.storage import repository
 from glue_inventory.storage.repository import Bind, transaction
 from glue_inventory.storage.tables import data_jobs, deep_analysis_candidates
@@ -32,8 +32,29 @@ def write_candidates(bind: Bind, rows: Sequence[dict[str, Any]], dagster_run_id:
                  for r in rows])
 
 
+def rescore_candidates(bind: Bind, rows: Sequence[dict[str, Any]]) -> None:
+    """Update the current list in place with jobs rescored from deep-analysis evidence: a job's row is
+    replaced (or added, to the same list), and a job left without reasons leaves the list; each job's
+    priority and reasons on `data_jobs` follow."""
+    table = deep_analysis_candidates
+    with transaction(bind) as conn:
+        list_run = conn.execute(sa.select(table.c.dagster_run_id).where(_CURRENT).limit(1)).scalar()
+        for row in rows:
+            conn.execute(sa.update(table).where(_CURRENT, table.c.data_job_id == row["data_job_id"])
+                         .values(is_current=False))
+            conn.execute(sa.update(data_jobs).where(data_jobs.c.id == row["data_job_id"])
+                         .values(priority=row["priority"] if row["reasons"] else None,
+                                 candidate_reasons=row["reasons"] or None))
+            if row["reasons"] and list_run is not None:
+                conn.execute(table.insert().values(
+                    data_job_id=row["data_job_id"], dagster_run_id=list_run, score=row["score"],
+                    priority=row["priority"], reasons=row["reasons"], savings_by_reason=row["savings_by_reason"],
+                    estimated_monthly_savings_usd=row["estimated_monthly_savings_usd"],
+                    savings_basis=row["savings_basis"], is_current=True))
+
+
 def current_candidates(bind: Bind) -> list[dict]:
-    """The current list with each job's key, name and owner tag."""
+    """The current list with each job's key, name, owner, team and cost center (each from its own tag)."""
     query = (sa.select(deep_analysis_candidates, data_jobs.c.partition_key, data_jobs.c.name, data_jobs.c.tags)
              .join(data_jobs, data_jobs.c.id == deep_analysis_candidates.c.data_job_id).where(_CURRENT))
     with transaction(bind) as conn:
@@ -42,7 +63,7 @@ def current_candidates(bind: Bind) -> list[dict]:
                  "savings_by_reason": row["savings_by_reason"] or {},
                  "estimated_monthly_savings_usd": row["estimated_monthly_savings_usd"] or 0.0,
                  "savings_basis": row["savings_basis"] or "estimate",
-                 "owner": tag_value(row["tags"] or {}, "owner") or None}
+                 **ownership(row["tags"] or {})}
                 for row in conn.execute(query).mappings()]
 
 

@@ -16,9 +16,11 @@ LIVE = sa.or_(data_jobs.c.status.is_(None), data_jobs.c.status != "deleted")
 
 
 def read_jobs(bind: Bind, partition_keys: Iterable[str] | None = None) -> dict[str, dict]:
-    """Every job in the inventory (or the given partitions) with its platform's account, Region and name and
-    its latest preliminary metrics; `data_job_id` is the row id."""
-    query = (sa.select(data_jobs, platforms.c.account_id, platforms.c.region, platforms.c.name.label("platform"))
+    """Every job in the inventory (or the given partitions) with its platform's account, Region and name (and
+    the account's name and OU path from Organizations) and its latest preliminary metrics; `data_job_id` is
+    the row id."""
+    query = (sa.select(data_jobs, platforms.c.account_id, platforms.c.region, platforms.c.name.label("platform"),
+                       platforms.c.account_name, platforms.c.ou_path)
              .join(platforms, platforms.c.id == data_jobs.c.platform_id))
     selects = ([query] if partition_keys is None else
                [query.where(data_jobs.c.partition_key.in_(chunk)) for chunk in chunks(partition_keys)])

@@ -90,15 +90,18 @@ def _check_columns(table: Table, keys: Iterable[str], forbidden: Collection[str]
 
 def upsert_platform(bind: Bind, name: str, platform_type: str, account_id: str, region: str,
                     credentials: Mapping[str, str], status: str = "ok", last_error: str | None = None,
-                    synced_at: datetime | None = None) -> int:
-    """Insert or update one platform (unique name, account, region); returns its id."""
+                    synced_at: datetime | None = None, source: str = "config", account_name: str | None = None,
+                    ou_path: str | None = None) -> int:
+    """Insert or update one platform (unique name, account, region); returns its id. `source` is `config` or
+    `organization` (then with the account's name and OU path)."""
     secrets = secret_credential_keys(credentials)
     if secrets:
         raise ValueError(f"platform {name}: credentials {secrets} look like secrets; store a role_arn or "
                          "profile name and let boto3 find the credentials")
     now = synced_at or utcnow()
     values = {"platform_type": platform_type, "credentials": dict(credentials), "status": status,
-              "last_error": last_error, "last_synced_at": now, "updated_at": now}
+              "last_error": last_error, "last_synced_at": now, "updated_at": now, "source": source,
+              "account_name": account_name, "ou_path": ou_path}
     with transaction(bind) as conn:
         stmt = dialect_insert(conn, platforms).values(name=name, account_id=account_id, region=region,
                                                created_at=now, **values)

@@ -118,6 +118,8 @@ data_jobs = Table(
     Column("tags", JSONVariant),
     Column("default_argument_names", JSONVariant),  # names only: argument values may hold secrets
     Column("secret_argument_names", JSONVariant),
+    # The value of --job-bookmark-option (Glue's default when absent): the only argument value kept, never a secret.
+    Column("job_bookmark_option", Text),
     Column("created_on", UTCDateTime()),
     Column("last_modified_on", UTCDateTime()),
     Column("last_run_at", UTCDateTime()),
@@ -263,4 +265,39 @@ remediation_events = Table(
     _created_at(),
     Index(None, "data_job_id"),
     Index(None, "detected_at"),
+)
+
+# The remediation plans of the latest plan run (is_current) and earlier ones; `plan` is the whole plan as JSON
+# (changes, steps, commands, risk), `fingerprint` the job configuration it was made for.
+remediation_plans = Table(
+    "remediation_plans", metadata,
+    _id(),
+    Column("plan_id", Text, nullable=False, unique=True),
+    _job_fk(),
+    Column("kind", Text, nullable=False),
+    Column("fingerprint", Text, nullable=False),
+    Column("expected_monthly_savings_usd", Float),
+    Column("applicable", Boolean, nullable=False),
+    Column("plan", JSONVariant, nullable=False),
+    Column("is_current", Boolean, nullable=False, default=True),
+    _created_at(),
+    _updated_at(),
+    Index(None, "data_job_id"),
+)
+
+# Every plan `apply_remediation` carried out (or failed half-way): what it changed, when, in which run. The next
+# inventory reads it to tell a change the tool made from one made outside it.
+remediation_applications = Table(
+    "remediation_applications", metadata,
+    _id(),
+    _job_fk(),
+    Column("plan_id", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("dagster_run_id", Text, nullable=False),
+    Column("applied_at", UTCDateTime(), nullable=False),
+    Column("status", Text, nullable=False),  # applied | failed
+    Column("changes", JSONVariant, nullable=False),
+    Column("error", Text),
+    _created_at(),
+    Index(None, "data_job_id"),
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from glue_inventory.analysis.tags import missing_tags
+from glue_inventory.analysis.tags import missing_tags, ownership
 
 REQUIRED = ["owner", "cost-center"]
 
@@ -33,3 +33,18 @@ def test_missing_tags_keeps_the_order_of_the_requirement():
 
 def test_nothing_required_nothing_missing():
     assert missing_tags({}, []) == []
+
+
+@pytest.mark.parametrize(
+    ("tags", "expected"),
+    [
+        ({"owner": "ana", "team": "data", "cost-center": "CC-1"}, ("ana", "data", "CC-1")),
+        # The cost center never stands in for a missing owner or team.
+        ({"cost-center": "CC-3300"}, (None, None, "CC-3300")),
+        ({"Team": " ml ", "OWNER": ""}, (None, "ml", None)),
+        ({}, (None, None, None)),
+    ],
+)
+def test_ownership_names_each_tag_for_what_it_is(tags, expected):
+    people = ownership(tags)
+    assert (people["owner"], people["team"], people["cost_center"]) == expected

@@ -8,7 +8,7 @@ import pytest
 
 from glue_inventory.reports import executive
 from glue_inventory.reports.dashboard import dashboard_html
-from glue_inventory_tests.reports.fleet import GENERATED_AT, candidates, cost_explorer, fleet, history
+from glue_inventory_tests.reports.fleet import GENERATED_AT, XSS_NAME, candidates, cost_explorer, fleet, history
 
 
 def executive_json(*inputs) -> str:
@@ -33,7 +33,7 @@ def inputs() -> tuple:
 def test_json_numbers_equal_the_rows(inputs: tuple) -> None:
     jobs, cands, _, ce, _ = inputs
     data = json.loads(executive_json(*inputs))
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == 2
     live = [j for j in jobs if j["status"] != "deleted"]
     assert data["jobs"]["total"] == len(jobs) and data["jobs"]["live"] == len(live)
     for status in {j["status"] for j in jobs}:
@@ -55,17 +55,48 @@ def test_json_numbers_equal_the_rows(inputs: tuple) -> None:
     assert data["eol"]["by_version"] == {"1.0": 1, "2.0": 1}
 
 
-def test_top_actions_are_ranked_and_capped(inputs: tuple) -> None:
-    jobs, cands, *_ = inputs
-    many = [{**c, "key": f"{c['key']}#{i}", "score": c["score"] + i} for i, c in enumerate(cands * 3)]
-    data = json.loads(executive_json(jobs, many, [], None, GENERATED_AT))
-    actions = data["top_actions"]
-    assert len(actions) == 10
-    assert [a["score"] for a in actions] == sorted((c["score"] for c in many), reverse=True)[:10]
-    first = json.loads(executive_json(*inputs))["top_actions"][0]
-    assert first["job"] == "daily_sales_etl" and first["action"] == "Switch to FLEX"
-    assert first["owner"] == "ana" and first["evidence"].startswith("evidence for daily_sales_etl")
+def test_two_rankings_show_each_actions_own_saving(inputs: tuple) -> None:
+    rankings = json.loads(executive_json(*inputs))["rankings"]
+    savings = [(a["job"], a["action"], a["est_monthly_savings_usd"]) for a in rankings["largest_savings"]]
+    # The deep-analysed job's action carries its job report's figure; the other its reason's estimate.
+    assert savings == [("daily_sales_etl", "Switch to FLEX", 106.2),
+                       ("flex|pipe*star_", "Right-size the high-cost job (a deep analysis measures what it needs)",
+                        40.19),
+                       (XSS_NAME, "Switch to FLEX", 5.0)]
+    first = rankings["largest_savings"][0]
+    assert (first["owner"], first["team"], first["cost_center"]) == ("ana", "data", "CC-100")
     assert first["report_path"] == "jobs/123456789012/us-east-1/daily_sales_etl.md"
+    risks = [(a["job"], a["action"], a["priority"]) for a in rankings["highest_risks"]]
+    assert risks == [
+        ("never_started", "Move secrets from DefaultArguments to AWS Secrets Manager", "critical"),
+        ("weekly report.v2", "Fix or stop the failing job: most recent runs fail", "high"),
+        ("legacy_py2", "Upgrade to a supported Glue version", "medium"),
+        ("team/x/nested", "Upgrade to a supported Glue version", "medium"),
+        ("données-été ☃", "Delete or archive the unused job and its triggers", "low"),
+    ]
+    secret = rankings["highest_risks"][0]
+    # No owner tag: the owner is missing, never the cost center in its place.
+    assert (secret["owner"], secret["team"], secret["cost_center"]) == (None, None, "CC-3300")
+    assert secret["est_monthly_savings_usd"] == 0.0
+
+
+def test_rankings_are_capped_at_ten(inputs: tuple) -> None:
+    jobs, cands, *_ = inputs
+    many = [{**c, "key": f"{c['key']}#{i}", "score": c["score"] + i,
+             "savings_by_reason": {r: 1.0 + i for r in c["reasons"]}} for i, c in enumerate(cands * 3)]
+    rankings = json.loads(executive_json(jobs, many, [], None, GENERATED_AT))["rankings"]
+    assert len(rankings["largest_savings"]) == len(rankings["highest_risks"]) == 10
+    shown = [a["est_monthly_savings_usd"] for a in rankings["largest_savings"]]
+    assert shown == sorted(shown, reverse=True)
+
+
+def test_rankings_name_the_plan_of_each_action(inputs: tuple) -> None:
+    jobs, cands, hist, ce, at = inputs
+    plans = [{"key": "123456789012/us-east-1/never_started", "kind": "move_secrets", "plan_id": "rp-0123456789ab"}]
+    numbers = executive.executive_numbers(executive.ReportInputs(jobs, cands, hist, ce, at, plans=plans))
+    assert numbers["rankings"]["highest_risks"][0]["plan_id"] == "rp-0123456789ab"
+    md = executive.executive_summary_md(numbers)
+    assert "`rp-0123456789ab`" in md and "no owner tag" in md and "CC-3300" in md
 
 
 def test_change_since_previous_inventory(inputs: tuple) -> None:
@@ -121,8 +152,9 @@ def test_markdown_shows_the_same_numbers(inputs: tuple) -> None:
     assert f"({'+' if delta >= 0 else ''}{usd(delta)})" in md
     assert "- New jobs: **2** (brand-new, shell-small)" in md
     assert "- Newly idle jobs: **1** (...)" in md
-    rows = [line for line in md.split("## Top")[1].splitlines() if line[:4] in {f"| {i} " for i in range(1, 10)}]
-    assert len(rows) == len(cands)
+    for section in ("## Largest savings", "## Highest risks"):
+        rows = [line for line in md.split(section)[1].split("\n## ")[0].splitlines() if line.startswith("| 1 |")]
+        assert len(rows) == 1, section
     assert "<script>" not in md
 
 

@@ -57,7 +57,8 @@ def test_inventory_csv_round_trips(jobs: list[dict]) -> None:
         assert row["secret_arguments"].split(";") == (job["secret_arguments"] or [""])
         assert float(row["monthly_projection_usd"]) == round(job["monthly_projection_usd"], 2)
         assert row["eol_version"] == ("true" if job["eol_version"] else "false")
-        assert row["owner"] == (job["owner"] or "")
+        for field in ("owner", "team", "cost_center"):
+            assert row[field] == (job[field] or ""), field
         assert row["last_run_at"] == (job["last_run_at"] or "")
         days = job["days_since_last_run"]
         assert row["days_since_last_run"] == ("" if days is None else str(days))
@@ -109,7 +110,7 @@ def test_summary_lists_at_most_fifty_candidates_and_escapes_names(jobs: list[dic
     assert table[0].startswith("| 1 | ") and f"| {max(c['score'] for c in many)} |" in table[0]
     assert "<script>" not in md and XSS_NAME not in md
     # A pipe in a job name must not open a new table column.
-    assert all(len(re.findall(r"(?<!\\)\|", line)) == 10 for line in table)
+    assert all(len(re.findall(r"(?<!\\)\|", line)) == 11 for line in table)
 
 
 def test_summary_links_deep_analysed_jobs_to_their_report(jobs: list[dict]) -> None:

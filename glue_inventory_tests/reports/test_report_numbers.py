@@ -12,22 +12,23 @@ import sqlalchemy as sa
 from glue_inventory.pipeline import run_pipeline
 from glue_inventory.storage.db import engine_for
 from glue_inventory.storage.tables import data_jobs, deep_analysis_candidates
+from glue_inventory_tests.sim_fixtures import point_pipeline_at
 
 
 def _usd(value: float) -> str:
     return f"${value:,.2f}"
 
 
+def _pipeline(database_url, simulator, tmp_path, monkeypatch, deep_jobs: int = 0) -> Path:
+    point_pipeline_at(monkeypatch, simulator, database_url, tmp_path / "reports")
+    with dg.DagsterInstance.ephemeral() as instance:
+        run_pipeline(instance, log=lambda _: None, deep_jobs=deep_jobs)
+    return tmp_path / "reports"
+
+
 @pytest.fixture
 def reports(database_url, simulator, tmp_path, monkeypatch):
-    for name, value in simulator.env().items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("GLUE_INVENTORY_DATABASE_URL", database_url)
-    monkeypatch.setenv("GLUE_INVENTORY_REPORTS_DIR", str(tmp_path / "reports"))
-    monkeypatch.delenv("GLUE_INVENTORY_CONFIG", raising=False)
-    with dg.DagsterInstance.ephemeral() as instance:
-        run_pipeline(instance, log=lambda _: None)
-    return tmp_path / "reports", database_url
+    return _pipeline(database_url, simulator, tmp_path, monkeypatch), database_url
 
 
 def test_executive_numbers_equal_database_sums(reports):
@@ -42,7 +43,7 @@ def test_executive_numbers_equal_database_sums(reports):
     saved = round(savings[0], 2)
 
     numbers = json.loads((folder / "executive.json").read_text())
-    assert numbers["schema_version"] == 1
+    assert numbers["schema_version"] == 2
     assert numbers["spend"]["estimated_monthly_usd"] == pytest.approx(spend, abs=0.01)
     assert numbers["jobs"]["by_status"] == dict(by_status)
     assert numbers["savings"]["total_monthly_usd"] == pytest.approx(saved, abs=0.01)
@@ -71,3 +72,33 @@ def test_inventory_files_cover_every_job(reports):
     inventory = json.loads((folder / "inventory.json").read_text())
     assert {j["key"] for j in inventory["jobs"]} == keys
     assert Path(folder / "inventory.csv").read_text().count("\n") == len(keys) + 1
+
+
+@pytest.fixture
+def deep_reports(database_url, simulator, tmp_path, monkeypatch):
+    return _pipeline(database_url, simulator, tmp_path, monkeypatch, deep_jobs=10)
+
+
+def test_every_ranked_action_saves_what_its_job_report_says(deep_reports):
+    numbers = json.loads((deep_reports / "executive.json").read_text())
+    rankings = numbers["rankings"]
+    assert rankings["largest_savings"] and rankings["highest_risks"]
+    summary = (deep_reports / "executive_summary.md").read_text()
+    assert "## Largest savings" in summary and "## Highest risks" in summary
+    candidates = {c["key"]: c for c in json.loads((deep_reports / "candidates.json").read_text())["candidates"]}
+    checked = 0
+    for action in rankings["largest_savings"] + rankings["highest_risks"]:
+        saving = action["est_monthly_savings_usd"]
+        if action["report_path"]:
+            report = (deep_reports / action["report_path"]).read_text()
+            line = next(line for line in report.splitlines() if line.startswith(tuple(f"{i}. **" for i in range(1, 99)))
+                        and action["action"].replace("`", "") in line.replace("\\", "").replace("`", ""))
+            assert (f"saves {_usd(saving)}/month" in line) if saving else ("saves" not in line), line
+            checked += 1
+        else:  # no deep analysis yet: the action of a candidate reason, with that reason's saving
+            assert saving == (candidates[action["key"]]["savings_by_reason"].get(action["reason"]) or 0.0)
+    assert checked
+    for action in rankings["largest_savings"]:
+        assert action["est_monthly_savings_usd"] > 0
+    owners = {a["owner"] for a in rankings["largest_savings"] + rankings["highest_risks"]}
+    assert not any(owner and owner.startswith("CC-") for owner in owners)  # a cost center is never an owner

@@ -4,6 +4,7 @@ The session-wide check lives in `glue_inventory_tests/aws_calls.py` (every test'
 session ends); these tests prove the recorder and the checker work and run the pipeline end to end.
 """
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import boto3
@@ -11,15 +12,22 @@ import dagster as dg
 import pytest
 import s3fs
 import sqlalchemy as sa
+import yaml
 
 from glue_inventory.aws.glue import iter_jobs
 from glue_inventory.keys import encode_partition_key
 from glue_inventory.orchestration.assets import DEEP_ASSET_KEYS
 from glue_inventory.pipeline import materialize, run_pipeline
-from glue_inventory.simulate import Fault, build_fleet, start_simulator
+from glue_inventory.simulate import Fault, build_fleet, build_organization, start_simulator
+from glue_inventory.simulate.organization import MEMBERS
 from glue_inventory.storage.db import engine_for
 from glue_inventory.storage.tables import data_jobs, platforms
 from glue_inventory_tests.aws_calls import (
+    CONDITIONAL,
+    ORGANIZATION_POLICY_PATH,
+    POLICY_PATH,
+    REMEDIATE_POLICY_PATH,
+    ROOT,
     AwsCall,
     iam_action,
     load_policy,
@@ -28,8 +36,10 @@ from glue_inventory_tests.aws_calls import (
     recording,
     violations,
 )
+from glue_inventory_tests.sim_fixtures import point_at
 
 ACCOUNT = "610987654321"
+MEMBER_TEMPLATE = ROOT / "iam" / "glue-inventory-member-role.yaml"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/glue-inventory-readonly"
 REPORTS_BUCKET = "glue-inventory-reports"
 # What one refresh with a deep analysis and the executive report must call (README "Pointing it at AWS").
@@ -49,7 +59,24 @@ def test_policy_grants_reads_only():
             assert pattern_is_read_only(action), f"{statement['Sid']}: {action} grants writes"
     assume = [s for s in statements if "sts:AssumeRole" in s["Action"]]
     # Role chaining is limited to the inventory roles: AssumeRole on "*" would reach any role that trusts us.
-    assert [s["Resource"] for s in assume] == ["arn:aws:iam::*:role/glue-inventory-readonly"]
+    assert assume and {s["Resource"] for s in assume} == {"arn:aws:iam::*:role/glue-inventory-readonly"}
+    organization = load_policy(ORGANIZATION_POLICY_PATH)
+    assert {a for s in organization for a in s["Action"]} == {
+        "organizations:ListRoots", "organizations:ListOrganizationalUnitsForParent",
+        "organizations:ListAccountsForParent", "sts:AssumeRole"}
+
+
+def test_member_role_template_holds_the_read_only_policy_and_an_external_id_trust():
+    template = yaml.safe_load(MEMBER_TEMPLATE.read_text(encoding="utf-8"))
+    role = template["Resources"]["InventoryRole"]
+    assert role["Type"] == "AWS::IAM::Role" and role["Properties"]["RoleName"] == {"Ref": "RoleName"}
+    (policy,) = role["Properties"]["Policies"]
+    readonly = [s for s in load_policy(POLICY_PATH) if s["Sid"] != "AssumeInventoryRoles"]
+    assert policy["PolicyDocument"]["Statement"] == readonly
+    (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Action"] == "sts:AssumeRole" and trust["Principal"] == {"AWS": {"Ref": "ToolPrincipalArn"}}
+    assert trust["Condition"] == {"StringEquals": {"sts:ExternalId": {"Ref": "ExternalId"}}}
+    assert template["Parameters"]["RoleName"]["Default"] == "glue-inventory-readonly"
 
 
 def test_the_billing_export_is_listed_and_read_in_its_bucket_only():
@@ -107,6 +134,12 @@ def test_conditional_writes_only_from_their_module():
     assert violations([_call("s3:PutObject", "glue_inventory/reports/store.py:write_reports")], statements) == []
     assert violations([_call("sns:Publish", "glue_inventory/orchestration/assets/inventory.py:glue_jobs")], statements)
     assert violations([_call("s3:PutObject", "glue_inventory/aws/glue.py:iter_jobs")], statements)
+    assert violations([_call("glue:UpdateJob", "glue_inventory/aws/glue_write.py:update_job")], statements) == []
+    assert violations([_call("glue:UpdateJob", "glue_inventory/aws/glue.py:get_job")], statements)
+    assert violations([_call("cloudwatch:PutMetricData", "glue_inventory/aws/cloudwatch.py:publish_metric_data")],
+                      statements) == []
+    assert violations([_call("cloudwatch:PutMetricData", "glue_inventory/aws/cloudwatch.py:fetch_run_metrics")],
+                      statements)
 
 
 def test_only_calls_from_our_code_are_recorded(simulator, sim_env):
@@ -179,3 +212,50 @@ def test_pipeline_calls_are_in_the_policy_and_read_only(fleet_env, sqlite_url):
     assert any(eu_tags), "the GetTags fallback found no tags"
     keys = {o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket=REPORTS_BUCKET)["Contents"]}
     assert {"inventory/executive_summary.md", "inventory/inventory.json"} <= keys
+
+
+def test_organization_pipeline_calls_are_in_the_policies(sqlite_url, tmp_path, monkeypatch):
+    """Discovery from the management account, "enabled" Regions asked in each member account, the inventory
+    and a deep analysis through the member roles."""
+    members = tuple(replace(a, account_id="8" + a.account_id[1:]) for a in MEMBERS)
+    fleet = build_organization(16, 9, datetime.now(UTC), management_account_id="940000000001", members=members)
+    with start_simulator(fleet) as sim:
+        point_at(sim, monkeypatch)
+        monkeypatch.setenv("GLUE_INVENTORY_DATABASE_URL", sqlite_url)
+        monkeypatch.setenv("GLUE_INVENTORY_REPORTS_DIR", str(tmp_path / "reports"))
+        config = tmp_path / "config.yaml"
+        config.write_text(fleet.organization.config_yaml("enabled"))
+        monkeypatch.setenv("GLUE_INVENTORY_CONFIG", str(config))
+        with recording() as calls, dg.DagsterInstance.ephemeral() as instance:
+            run_pipeline(instance, log=lambda _: None, deep_jobs=1)
+        with engine_for(sqlite_url).connect() as conn:
+            listed = conn.execute(sa.select(platforms.c.account_id, platforms.c.region, platforms.c.status)).all()
+    assert violations(calls, load_policy()) == []
+    assert {c.action for c in calls} >= {
+        "organizations:ListRoots", "organizations:ListOrganizationalUnitsForParent",
+        "organizations:ListAccountsForParent", "ec2:DescribeRegions", "sts:AssumeRole", "glue:GetJobs",
+        "glue:GetJobRuns", "s3:GetObject"}
+    discovery = {c.action for c in calls if c.caller.startswith("glue_inventory/aws/organizations.py")}
+    assert discovery and discovery <= {a for s in load_policy(ORGANIZATION_POLICY_PATH) for a in s["Action"]}
+    healthy = {a.account_id for a in fleet.organization.inventoried()}
+    regions = {region for account, region, status in listed if account in healthy and status == "ok"}
+    assert {"us-east-1", "eu-west-1", "ap-southeast-2"} <= regions, "every enabled Region is listed"
+    denied = next(a.account_id for a in members if a.role_denied)
+    assert [(region, status) for account, region, status in listed if account == denied] == [
+        ("us-east-1", "failed")], "an account whose Regions cannot be asked is one failed platform"
+
+
+def test_remediation_writes_live_in_their_own_policy():
+    """glue-inventory-remediate.json grants exactly the writes aws/glue_write.py makes (plus iam:PassRole, which
+    Glue checks for UpdateJob); the read-only policy grants none of them."""
+    remediate, readonly = load_policy(REMEDIATE_POLICY_PATH), load_policy()
+    glue_writes = {action for action, rule in CONDITIONAL.items()
+                   if rule.modules == ("glue_inventory/aws/glue_write.py",)}
+    assert glue_writes == {"glue:UpdateJob", "glue:DeleteJob", "glue:DeleteTrigger"}
+    granted = {a for s in remediate if s["Effect"] == "Allow" for a in s["Action"]}
+    writes = {a for a in granted if not pattern_is_read_only(a)}
+    assert writes == glue_writes | {"iam:PassRole"}
+    assert all(policy_allows(action, remediate) for action in glue_writes | {"glue:GetJob", "tag:GetResources"})
+    assert not any(policy_allows(action, readonly) for action in writes)
+    pass_role = next(s for s in remediate if "iam:PassRole" in s["Action"])
+    assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": "glue.amazonaws.com"}}

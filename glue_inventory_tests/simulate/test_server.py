@@ -102,7 +102,7 @@ def test_throttling_is_retried_by_botocore():
             assert len(patient.get_jobs()["Jobs"]) == expected
 
 
-def test_each_region_has_its_own_rate_limit():
+def test_each_account_and_region_has_its_own_rate_limit():
     fleet = build_fleet(3, 1, datetime.now(UTC), account_id=PRIVATE_ACCOUNT)
     # One token per Region, refilled every 2 s: a second call right after the first is throttled.
     with start_simulator(fleet, rate_limit_per_s=0.5) as sim:
@@ -116,6 +116,15 @@ def test_each_region_has_its_own_rate_limit():
             impatient["us-east-1"].get_jobs()
         impatient["eu-west-1"].get_jobs()  # its own bucket is still full
         assert sim.region_call_counts["eu-west-1"] == 1 and sim.region_call_counts["us-east-1"] >= 2
+        # Another account in the same Region (credentials of a role in it) has a bucket of its own too.
+        creds = _client("sts", sim.env()).assume_role(
+            RoleArn="arn:aws:iam::220987654321:role/glue-inventory-readonly", RoleSessionName="test")["Credentials"]
+        other = boto3.client("glue", endpoint_url=sim.endpoint_url, region_name="us-east-1",
+                             aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                             aws_session_token=creds["SessionToken"],
+                             config=Config(retries={"mode": "standard", "max_attempts": 1}))
+        assert other.get_jobs()["Jobs"] == []  # its own (empty) Glue, its own full bucket
+        assert sim.platform_call_counts["220987654321/us-east-1"] == 1
 
 
 def test_port_in_use_is_a_clear_error():

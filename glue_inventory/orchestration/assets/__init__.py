@@ -3,14 +3,15 @@
 from glue_inventory.orchestration.assets.billing import glue_billed_costs
 from glue_inventory.orchestration.assets.deep import DEEP_ASSET_KEYS, deep_assets
 from glue_inventory.orchestration.assets.inventory import deep_analysis_candidates, glue_jobs, job_preliminary_metrics
-from glue_inventory.orchestration.assets.reporting import executive_report
+from glue_inventory.orchestration.assets.reporting import executive_report, remediation_plans
 
 ASSETS = [glue_jobs, job_preliminary_metrics, glue_billed_costs, deep_analysis_candidates, *deep_assets,
-          executive_report]
+          remediation_plans, executive_report]
 GLUE_JOBS = glue_jobs.key
 PRELIMINARY = job_preliminary_metrics.key
 CANDIDATES = deep_analysis_candidates.key
 REPORT = executive_report.key
+REMEDIATION = remediation_plans.key
 BILLED = glue_billed_costs.key
 
-__all__ = ["ASSETS", "BILLED", "CANDIDATES", "DEEP_ASSET_KEYS", "GLUE_JOBS", "PRELIMINARY", "REPORT"]
+__all__ = ["ASSETS", "BILLED", "CANDIDATES", "DEEP_ASSET_KEYS", "GLUE_JOBS", "PRELIMINARY", "REMEDIATION", "REPORT"]

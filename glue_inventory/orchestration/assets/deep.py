@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
+from glue_inventory.orchestration.metadata import partition_metadata
 from glue_inventory.orchestration.partitions import glue_jobs_partitions
 from glue_inventory.orchestration.resources import AwsPlatforms, GlueInventoryConfig, InventoryDatabase, ReportsLocation
 from glue_inventory.services.code_review import ai_reviews, code_analyses
@@ -54,7 +55,8 @@ def job_code_analysis(context: dg.AssetExecutionContext, config: GlueInventoryCo
                       inventory_db: InventoryDatabase, job_script: dict[str, dict]) -> dict[str, dict]:
     """AST rules, pylint, bandit and secrets findings per job script (cached by script and tool versions)."""
     engine = inventory_db.engine()
-    results, hits = code_analyses(engine, read_jobs(engine, context.partition_keys), job_script, config.settings)
+    results, hits = code_analyses(engine, read_jobs(engine, context.partition_keys), job_script, config.settings,
+                                  context.log.info)
     context.add_output_metadata({"jobs": len(results), "cache_hits": hits,
                                  "findings": sum(len(r["findings"]) for r in results.values())})
     return results
@@ -89,6 +91,10 @@ def job_deep_analysis(context: dg.AssetExecutionContext, config: GlueInventoryCo
                                            job_code_analysis, job_cloudwatch_metrics, job_ai_review,
                                            config.settings, context.run_id)
     written = reports.write(files)
+    for key, verdict in verdicts.items():
+        path = verdict["report"]
+        metadata = partition_metadata(verdict, files[path], job_code_analysis.get(key) or {}, reports.link(path))
+        context.add_asset_metadata(metadata, partition_key=key)
     context.add_output_metadata({"jobs": len(verdicts), "reports": len(written)})
     return verdicts
 

@@ -5,18 +5,26 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
+from glue_inventory.config import ConfigError
 from glue_inventory.keys import spread_over_platforms
+from glue_inventory.orchestration.metadata import candidates_table
 from glue_inventory.orchestration.partitions import glue_jobs_partitions
 from glue_inventory.orchestration.resources import AwsPlatforms, GlueInventoryConfig, InventoryDatabase, ReportsLocation
-from glue_inventory.services.candidates import candidate_list
+from glue_inventory.services.candidates import candidate_list, stored_evidence
 from glue_inventory.services.inventory import InventorySnapshot, list_inventory
+from glue_inventory.services.organization import OrganizationError
 from glue_inventory.services.preliminary import PreliminaryRunner
 
 
 @dg.asset(group_name="inventory", pool="aws_api", io_manager_key="inventory_tables", kinds={"aws", "glue"})
 def glue_jobs(context: dg.AssetExecutionContext, aws: AwsPlatforms) -> dg.Output[InventorySnapshot]:
-    """Every Glue job of every configured account and region, with its configuration and tags."""
-    snapshot = list_inventory(aws.sessions())
+    """Every Glue job of every configured (or discovered) account and region, with its configuration and tags."""
+    try:
+        discovery = aws.discover()
+        sessions = aws.sessions() + aws.member_sessions(discovery)
+    except (ConfigError, OrganizationError) as exc:
+        raise dg.Failure(description=str(exc)) from None
+    snapshot = list_inventory(sessions, discovery)
     live = snapshot.live_partition_keys()
     existing = set(context.instance.get_dynamic_partitions(glue_jobs_partitions.name))
     new_keys = spread_over_platforms(sorted(live - existing))
@@ -31,6 +39,8 @@ def glue_jobs(context: dg.AssetExecutionContext, aws: AwsPlatforms) -> dg.Output
         context.log.warning(f"platform {listing.name} failed: {listing.error}")
     for duplicate in snapshot.duplicates:
         context.log.warning(f"platform {duplicate}: not listed twice")
+    for skipped in snapshot.skipped:
+        context.log.info(f"account {skipped.account_id} ({skipped.account_name}) skipped: {skipped.reason}")
     context.log.info(f"{len(live)} jobs on {len(snapshot.listings) - len(failed)}/{len(snapshot.listings)} "
                      f"platforms; {len(new_keys)} new, {len(vanished)} vanished; API calls {aws.counter.snapshot()}")
     return dg.Output(snapshot, metadata={
@@ -39,6 +49,10 @@ def glue_jobs(context: dg.AssetExecutionContext, aws: AwsPlatforms) -> dg.Output
         "vanished_jobs": len(vanished),
         "platforms_failed": len(failed),
         "platforms_duplicate": len(snapshot.duplicates),
+        "accounts_skipped": len(snapshot.skipped),
+        "skipped_accounts": dg.MetadataValue.json([
+            {"account_id": s.account_id, "account_name": s.account_name, "ou_path": s.ou_path, "reason": s.reason}
+            for s in snapshot.skipped]),
         "api_calls": aws.counter.total_calls,
         "throttling_retries": aws.counter.total_retries,
         "platforms": dg.MetadataValue.md(snapshot.platforms_markdown()),
@@ -83,10 +97,12 @@ def deep_analysis_candidates(
     context: dg.AssetExecutionContext,
     config: GlueInventoryConfig,
     reports: ReportsLocation,
+    inventory_db: InventoryDatabase,
     job_preliminary_metrics: dict[str, dict],
 ) -> dg.Output[list[dict]]:
     """Jobs worth a deep analysis, each with its reasons, score, priority and estimated monthly saving."""
-    result = candidate_list(job_preliminary_metrics, config.settings, datetime.now(UTC))
+    result = candidate_list(job_preliminary_metrics, config.settings, datetime.now(UTC),
+                            stored_evidence(inventory_db.engine()))
     written = reports.write(result.files)
     rows = result.rows
     context.log.info(f"{len(rows)} candidates among {result.live_jobs} live jobs; reports: {written}")
@@ -95,6 +111,7 @@ def deep_analysis_candidates(
         "live_jobs": result.live_jobs,
         "estimated_monthly_savings_usd": round(sum(r["estimated_monthly_savings_usd"] for r in rows), 2),
         "by_priority": dg.MetadataValue.json(dict(Counter(r["priority"] for r in rows))),
+        "top_candidates": candidates_table(rows),
         "summary": dg.MetadataValue.md(result.summary_md),
         "reports": dg.MetadataValue.json(written),
     })

@@ -5,8 +5,8 @@ The refresh is a chain, because new job partitions exist only once `glue_jobs` h
    deployment declarative automation does it at once;
 2. `inventory_refresh_sensor` sees that materialization and refreshes every live job's
    `job_preliminary_metrics` in runs of at most 2,000 partitions (runs.BATCH);
-3. `inventory_follow_up_sensor` then materializes `deep_analysis_candidates`, and `executive_report`,
-   each once none of its inputs is still being computed;
+3. `inventory_follow_up_sensor` then materializes `deep_analysis_candidates`, and `remediation_plans` with
+   `executive_report`, each once none of its inputs is still being computed;
 4. `deep_analysis_candidate_sensor` (deep.py) requests the deep analyses the new list calls for,
    after which step 3 refreshes the report again.
 `glue_job_sync_sensor` keeps the partitions in step with the inventory between refreshes.
@@ -17,7 +17,15 @@ from collections.abc import Sequence
 import dagster as dg
 
 from glue_inventory.config import Settings
-from glue_inventory.orchestration.assets import BILLED, CANDIDATES, DEEP_ASSET_KEYS, GLUE_JOBS, PRELIMINARY, REPORT
+from glue_inventory.orchestration.assets import (
+    BILLED,
+    CANDIDATES,
+    DEEP_ASSET_KEYS,
+    GLUE_JOBS,
+    PRELIMINARY,
+    REMEDIATION,
+    REPORT,
+)
 from glue_inventory.orchestration.automation.runs import (
     AUTOMATION_INTERVAL_S,
     SCHEDULE_STATUS,
@@ -44,6 +52,8 @@ FIRST_INVENTORY = (dg.AutomationCondition.missing() & ~dg.AutomationCondition.in
 CONDITIONS = {GLUE_JOBS: FIRST_INVENTORY}
 # What each follow-up step waits for: it runs after any of these updated, once none of them is running.
 FOLLOW_UPS = {CANDIDATES: (PRELIMINARY, BILLED), REPORT: (CANDIDATES, DEEP_ASSET_KEYS[-1])}
+# The assets each follow-up run materializes: the report is made with the remediation plans it names.
+FOLLOW_UP_RUNS = {REPORT: [REMEDIATION, REPORT]}
 
 
 def with_automation(assets: Sequence[dg.AssetsDefinition]) -> list[dg.AssetsDefinition]:
@@ -118,7 +128,7 @@ def inventory_refresh_sensor(context: dg.SensorEvaluationContext, inventory_db: 
 
 
 @dg.sensor(minimum_interval_seconds=AUTOMATION_INTERVAL_S, default_status=SENSOR_STATUS,
-           asset_selection=list(FOLLOW_UPS))
+           asset_selection=[*FOLLOW_UPS, REMEDIATION])
 def inventory_follow_up_sensor(context: dg.SensorEvaluationContext):
     """Materializes deep_analysis_candidates after preliminary metrics changed, and executive_report after
     the candidate list or a deep analysis changed, each once none of its inputs is being computed."""
@@ -129,12 +139,13 @@ def inventory_follow_up_sensor(context: dg.SensorEvaluationContext):
         own = latest_materialization(context.instance, target)
         if not latest or (own is not None and own.storage_id > max(latest)):
             continue
-        if busy & {target, *inputs}:
+        if busy & {target, *inputs, *FOLLOW_UP_RUNS.get(target, [])}:
             waiting.append(target.to_user_string())
             continue
         # One request per upstream state: the run key stops a failed step from being retried every tick.
         requests.append(dg.RunRequest(run_key=f"{target.to_user_string()}-after-{max(latest)}",
-                                      asset_selection=[target], tags={TRIGGER_TAG: "follow-up"}))
+                                      asset_selection=FOLLOW_UP_RUNS.get(target, [target]),
+                                      tags={TRIGGER_TAG: "follow-up"}))
     if not requests:
         return dg.SkipReason(f"waiting for running inputs of {', '.join(waiting)}" if waiting else "up to date")
     return requests

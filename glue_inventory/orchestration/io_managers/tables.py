@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from glue_inventory.orchestration.resources import InventoryDatabase
+from glue_inventory.orchestration.resources import GlueInventoryConfig, InventoryDatabase
 from glue_inventory.services.inventory import store_snapshot
 from glue_inventory.storage.candidates import write_candidates
 from glue_inventory.storage.jobs import read_jobs, write_preliminary
@@ -18,12 +18,13 @@ class InventoryTablesIOManager(dg.ConfigurableIOManager):
     """Writes `glue_jobs`, `job_preliminary_metrics` and `deep_analysis_candidates` to the inventory tables."""
 
     database: dg.ResourceDependency[InventoryDatabase]
+    config: dg.ResourceDependency[GlueInventoryConfig]
 
     def handle_output(self, context: dg.OutputContext, obj) -> None:
         name = context.asset_key.path[-1]
         engine = self.database.engine()
         if name == "glue_jobs":
-            store_snapshot(engine, obj)
+            store_snapshot(engine, obj, self.config.settings.pricing)
         elif name == "job_preliminary_metrics":
             write_preliminary(engine, obj.values(), context.run_id, datetime.now(UTC))
         elif name == "deep_analysis_candidates":

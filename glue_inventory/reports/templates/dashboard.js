@@ -16,7 +16,7 @@
   var headers = Array.prototype.slice.call(document.querySelectorAll("#jobs th[data-col]"));
 
   function searchable(row) {
-    return [row[col.name], row[col.owner], row[col.team], row[col.account_id], row[col.region],
+    return [row[col.name], row[col.owner], row[col.team], row[col.cost_center], row[col.account_id], row[col.region],
             row[col.reasons], row[col.glue_version]].join(" ").toLowerCase();
   }
   var haystack = data.rows.map(searchable);
@@ -74,6 +74,7 @@
       cell(tr, row[col.priority]);
       cell(tr, row[col.owner]);
       cell(tr, row[col.team]);
+      cell(tr, row[col.cost_center]);
       cell(tr, (row[col.glue_version] || "unset") + (row[col.eol_version] ? " (EOL)" : ""),
            row[col.eol_version] ? "eol" : "");
       cell(tr, row[col.runs_30d], "num");

@@ -149,8 +149,15 @@ def test_deep_analysis_follows_new_candidates_and_changed_inputs(fleet_env):
         execute(instance, first)
         assert isinstance(evaluate(instance, first.cursor, config), dg.SkipReason)  # same list, nothing to do
 
+        # The analyses rescored their jobs from evidence (measured savings, findings), so the next list's top
+        # K may hold jobs never analysed: exactly those are requested, and then the plan is stable.
         materialize(instance, ["deep_analysis_candidates"])
-        unchanged = evaluate(instance, first.cursor, config)
+        reranked = evaluate(instance, first.cursor, config)
+        assert requested(instance, reranked) == set(top_candidates(url)) - set(top)
+        execute(instance, reranked)
+        top = top_candidates(url)
+        materialize(instance, ["deep_analysis_candidates"])
+        unchanged = evaluate(instance, reranked.cursor, config)
         assert unchanged.run_requests == []
 
         runs, reconfigured, rescripted = (decode_partition_key(key).name for key in top[:3])

@@ -101,8 +101,9 @@ def test_follow_ups_wait_until_no_input_is_being_computed(sim_env, sqlite_url, t
         assert follow_ups() == ["deep_analysis_candidates"]
 
         materialize(instance, ["deep_analysis_candidates"])
-        assert follow_ups() == ["executive_report"]
-        materialize(instance, ["executive_report"])
+        # The report is made with the remediation plans it names, in one run.
+        assert follow_ups() == ["remediation_plans", "executive_report"]
+        materialize(instance, ["remediation_plans", "executive_report"])
         assert follow_ups() == []
 
         deep = instance.create_run_for_job(job, asset_selection=set(DEEP_ASSET_KEYS),
@@ -111,14 +112,14 @@ def test_follow_ups_wait_until_no_input_is_being_computed(sim_env, sqlite_url, t
         materialize(instance, DEEP, partition_key=keys[0])
         assert follow_ups() == []  # another deep analysis is on its way
         instance.report_run_canceled(deep)
-        assert follow_ups() == ["executive_report"]
-        materialize(instance, ["executive_report"])
+        assert follow_ups() == ["remediation_plans", "executive_report"]
+        materialize(instance, ["remediation_plans", "executive_report"])
 
         # A new read of the bill (without billing: a recorded no-op) recomputes the candidates, then the report.
         materialize(instance, ["glue_billed_costs"])
         assert follow_ups() == ["deep_analysis_candidates"]
         materialize(instance, ["deep_analysis_candidates"])
-        assert follow_ups() == ["executive_report"]
+        assert follow_ups() == ["remediation_plans", "executive_report"]
 
 
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)

@@ -1,0 +1,58 @@
+"""After each inventory: the KPIs (live jobs, spend, savings identified and realized, candidates by priority,
+failed platforms) published to CloudWatch under `metrics.cloudwatch_namespace`, by account and team."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from glue_inventory.analysis.kpis import Kpi, fleet_kpis
+from glue_inventory.analysis.realized import WINDOW_DAYS, monthly_saving
+from glue_inventory.analysis.tags import ownership
+from glue_inventory.aws.cloudwatch import publish_metric_data
+from glue_inventory.aws.errors import AWS_ERRORS, describe_any
+from glue_inventory.config import MetricsSettings
+from glue_inventory.storage.candidates import current_candidates
+from glue_inventory.storage.jobs import live_jobs_with
+from glue_inventory.storage.kpis import billed_by_key, failed_platform_accounts
+from glue_inventory.storage.remediation import events_since
+from glue_inventory.storage.repository import Bind
+
+# The billed spend of a month, as the estimate: the last 30 days.
+BILLED_DAYS = 30
+
+
+@dataclass
+class Published:
+    namespace: str
+    kpis: list[Kpi]
+    calls: int = 0
+    error: str | None = None
+
+
+def current_kpis(bind: Bind, now: datetime) -> list[Kpi]:
+    """The KPIs of the inventory as stored now."""
+    jobs = [{"key": key, "account_id": key.split("/", 1)[0], "team": ownership(tags or {})["team"],
+             "monthly_projection_usd": (metrics or {}).get("monthly_projection_usd")}
+            for _, key, tags, metrics in live_jobs_with(bind, ["metrics"])]
+    realized = [{"account_id": event["account_id"], "team": ownership(event["tags"] or {})["team"],
+                 "monthly_savings_usd": monthly_saving(event)}
+                for event in events_since(bind, now - timedelta(days=WINDOW_DAYS))]
+    billed = billed_by_key(bind, (now - timedelta(days=BILLED_DAYS)).date())
+    return fleet_kpis(jobs, current_candidates(bind), realized, failed_platform_accounts(bind), billed)
+
+
+def publish_kpis(bind: Bind, settings: MetricsSettings, now: datetime) -> Published | None:
+    """Publish the KPIs when a namespace is configured (None otherwise). A failed PutMetricData is reported in
+    the result, never raised: the inventory's own work is done."""
+    if not settings.cloudwatch_namespace:
+        return None
+    kpis = current_kpis(bind, now)
+    published = Published(settings.cloudwatch_namespace, kpis)
+    datums = [{"MetricName": kpi.name, "Dimensions": [{"Name": n, "Value": v} for n, v in kpi.dimensions],
+               "Value": kpi.value, "Unit": kpi.unit, "Timestamp": now} for kpi in kpis]
+    try:
+        published.calls = publish_metric_data(settings.cloudwatch_namespace, datums, settings.region)
+    except AWS_ERRORS as exc:
+        published.error = describe_any(exc)
+    return published

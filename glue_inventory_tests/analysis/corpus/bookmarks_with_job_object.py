@@ -1,0 +1,29 @@
+"""Partner feed import with the Job boilerplate, so the bookmark is kept between runs."""
+
+import sys
+
+from awsglue.context import GlueContext
+from awsglue.job import Job
+from awsglue.utils import getResolvedOptions
+from pyspark.context import SparkContext
+
+args = getResolvedOptions(sys.argv, ["JOB_NAME", "target_path"])
+
+glue_context = GlueContext(SparkContext.getOrCreate())
+job = Job(glue_context)
+job.init(args["JOB_NAME"], args)
+
+feed = glue_context.create_dynamic_frame.from_options(
+    connection_type="s3",
+    connection_options={"paths": ["s3://partner-drop/feeds/"]},
+    format="csv",
+    format_options={"withHeader": True},
+    transformation_ctx="partner_feed",
+)
+glue_context.write_dynamic_frame.from_options(
+    frame=feed,
+    connection_type="s3",
+    connection_options={"path": args["target_path"]},
+    format="parquet",
+)
+job.commit()

@@ -1,0 +1,76 @@
+"""KPIs: after an inventory they land in the simulated CloudWatch under the documented names and dimensions,
+with the numbers of executive.json; without `metrics:` nothing is published."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import boto3
+import dagster as dg
+import pytest
+
+from glue_inventory.analysis.kpis import UNITS
+from glue_inventory.pipeline import run_pipeline
+from glue_inventory.simulate import build_fleet, start_simulator
+from glue_inventory_tests.aws_calls import recording
+from glue_inventory_tests.sim_fixtures import point_pipeline_at
+
+NAMESPACE = "GlueInventoryTest"
+ACCOUNT = "650987654321"
+
+
+@pytest.fixture
+def published(tmp_path, monkeypatch, sqlite_url):
+    fleet = build_fleet(30, 5, datetime.now(UTC), account_id=ACCOUNT)
+    config = tmp_path / "config.yaml"
+    config.write_text(f"platforms:\n  - name: sim\n    account_id: '{ACCOUNT}'\n"
+                      f"    regions: [{', '.join(fleet.regions)}]\nmetrics:\n  cloudwatch_namespace: {NAMESPACE}\n")
+    with start_simulator(fleet) as sim:
+        point_pipeline_at(monkeypatch, sim, sqlite_url, tmp_path / "reports", config)
+        with recording() as calls, dg.DagsterInstance.ephemeral() as instance:
+            run_pipeline(instance, log=lambda _: None)
+        numbers = json.loads((tmp_path / "reports" / "executive.json").read_text())
+        yield boto3.Session().client("cloudwatch"), numbers, calls
+
+
+def value(cloudwatch, name: str, dimensions: dict[str, str] | None = None, stat: str = "Maximum") -> float:
+    now = datetime.now(UTC)
+    answer = cloudwatch.get_metric_data(
+        MetricDataQueries=[{"Id": "q", "ReturnData": True, "MetricStat": {"Stat": stat, "Period": 3600, "Metric": {
+            "Namespace": NAMESPACE, "MetricName": name,
+            "Dimensions": [{"Name": k, "Value": v} for k, v in (dimensions or {}).items()]}}}],
+        StartTime=now - timedelta(hours=1), EndTime=now + timedelta(minutes=5))
+    values = answer["MetricDataResults"][0]["Values"]
+    assert values, f"no datapoint of {name} {dimensions}"
+    return values[0]
+
+
+def test_kpis_land_in_cloudwatch_with_the_reports_numbers(published):
+    cloudwatch, numbers, calls = published
+    metrics = [m for page in cloudwatch.get_paginator("list_metrics").paginate(Namespace=NAMESPACE)
+               for m in page["Metrics"]]
+    names = {m["MetricName"] for m in metrics}
+    assert names == set(UNITS) - {"BilledMonthlySpendUSD"}  # no bill loaded: left out, not 0
+    dimension_sets = {tuple(sorted(d["Name"] for d in m["Dimensions"])) for m in metrics}
+    assert {(), ("Account",), ("Account", "Team")} <= dimension_sets
+    assert {("Priority",), ("Account", "Priority"), ("Account", "Priority", "Team")} <= dimension_sets
+
+    # moto matches a query without dimensions against every series of the name: the fleet total is their maximum.
+    assert value(cloudwatch, "LiveJobs") == numbers["jobs"]["live"]
+    assert value(cloudwatch, "EstimatedMonthlySpendUSD") == pytest.approx(numbers["spend"]["estimated_monthly_usd"],
+                                                                          abs=0.01)
+    assert value(cloudwatch, "SavingsIdentifiedMonthlyUSD") == pytest.approx(
+        numbers["savings"]["total_monthly_usd"], abs=0.01)
+    assert value(cloudwatch, "SavingsRealizedMonthlyUSD") == 0.0
+    assert value(cloudwatch, "FailedPlatforms") == 0.0
+    assert value(cloudwatch, "LiveJobs", {"Account": ACCOUNT}) == numbers["jobs"]["live"]
+    teams = {d["Value"] for m in metrics if m["MetricName"] == "LiveJobs" for d in m["Dimensions"]
+             if d["Name"] == "Team"}
+    per_team = sum(value(cloudwatch, "LiveJobs", {"Account": ACCOUNT, "Team": team}) for team in teams)
+    assert per_team == numbers["jobs"]["live"]
+    for priority, count in numbers["priorities"].items():
+        if priority in ("critical", "high", "medium", "low"):
+            assert value(cloudwatch, "Candidates", {"Priority": priority}) == count
+    put = [c for c in calls if c.action == "cloudwatch:PutMetricData"]
+    assert put and all(c.caller.startswith("glue_inventory/aws/cloudwatch.py:publish_metric_data") for c in put)
