@@ -55,7 +55,8 @@ def billed_jobs() -> list[dict]:
 
 
 def _numbers(jobs, billing, cost_explorer=None) -> dict:
-    return executive_numbers(ReportInputs(jobs, candidates(jobs), history(), cost_explorer, GENERATED_AT, billing))
+    return executive_numbers(ReportInputs(jobs, candidates(jobs), history(), cost_explorer, GENERATED_AT,
+                                          billing=billing))
 
 
 def test_billing_numbers_name_the_job_billed_far_above_and_what_is_not_jobs(billed_jobs):

@@ -63,7 +63,8 @@ def test_policy_grants_reads_only():
     organization = load_policy(ORGANIZATION_POLICY_PATH)
     assert {a for s in organization for a in s["Action"]} == {
         "organizations:ListRoots", "organizations:ListOrganizationalUnitsForParent",
-        "organizations:ListAccountsForParent", "sts:AssumeRole"}
+        "organizations:ListAccountsForParent", "sts:AssumeRole",
+        "s3:ListBucket", "s3:GetObject"}  # the billing export, read in the management account
 
 
 def test_member_role_template_holds_the_read_only_policy_and_an_external_id_trust():
@@ -71,7 +72,9 @@ def test_member_role_template_holds_the_read_only_policy_and_an_external_id_trus
     role = template["Resources"]["InventoryRole"]
     assert role["Type"] == "AWS::IAM::Role" and role["Properties"]["RoleName"] == {"Ref": "RoleName"}
     (policy,) = role["Properties"]["Policies"]
-    readonly = [s for s in load_policy(POLICY_PATH) if s["Sid"] != "AssumeInventoryRoles"]
+    # The billing export is read in the management account, never through a member role.
+    readonly = [s for s in load_policy(POLICY_PATH)
+                if s["Sid"] != "AssumeInventoryRoles" and not s["Sid"].startswith("BillingExport")]
     assert policy["PolicyDocument"]["Statement"] == readonly
     (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Action"] == "sts:AssumeRole" and trust["Principal"] == {"AWS": {"Ref": "ToolPrincipalArn"}}
@@ -88,6 +91,9 @@ def test_the_billing_export_is_listed_and_read_in_its_bucket_only():
     assert reading["Resource"] == f"arn:aws:s3:::{bucket}/*"
     # Nothing else lists a bucket: s3:ListBucket is granted for the export alone.
     assert [sid for sid, s in statements.items() if "s3:ListBucket" in s["Action"]] == ["BillingExportList"]
+    # The tool's principal of an Organization reads the export with the same two statements.
+    organization = {s["Sid"]: s for s in load_policy(ORGANIZATION_POLICY_PATH)}
+    assert [organization[sid] for sid in ("BillingExportList", "BillingExportRead")] == [listing, reading]
 
 
 @pytest.mark.parametrize(("service", "operation", "action"), [
