@@ -237,9 +237,7 @@ def reconcile(lines: Iterable[Mapping[str, Any]], jobs: Mapping[str, Mapping[str
     for key, bill in sorted(bills.items(), key=lambda item: -item[1].usage_usd):
         account_id, region, name = key.split("/", 2)
         result.unknown_jobs.append({"key": key, "job": name, "account_id": account_id, "region": region,
-                                    "billed_usd": bill.usage_usd, "net_usd": bill.net_usd,
-                                    "note": "not in the inventory: deleted before it was listed, or in an "
-                                            "account or Region not configured"})
+                                    "billed_usd": bill.usage_usd, "net_usd": bill.net_usd})
     result.not_jobs = _not_jobs(others)
     result.totals = _totals(result)
     return result

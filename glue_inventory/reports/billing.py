@@ -10,7 +10,8 @@ from glue_inventory.analysis.reconcile import NOT_CONFIGURED
 from glue_inventory.reports.formatting import cents
 
 Row = Mapping[str, Any]
-# Jobs listed with their difference in the executive summary (the JSON and the inventory files hold them all).
+# Jobs listed with their difference, and jobs not in the inventory, in the executive summary (the JSON and the
+# inventory files hold them all).
 TOP_DIFFERENCES = 10
 TOTALS = ("jobs_billed_usd", "jobs_estimate_usd", "jobs_difference_usd", "unknown_jobs_billed_usd",
           "not_jobs_billed_usd", "adjustments_usd", "billed_total_usd", "net_total_usd")
@@ -25,9 +26,32 @@ def _job(job: Row) -> dict[str, Any]:
             "report_path": (job.get("deep") or {}).get("report_path")}
 
 
-def billing_numbers(billing: Row | None, jobs: Sequence[Row]) -> dict[str, Any]:
-    """The `billing` section of the executive numbers, from the bill's summary (services.billing) and the job
-    rows carrying each job's billed fields; `available` False with the reason when there is no bill."""
+def _unknown_by_account(unknown: Sequence[Row], platforms: Sequence[Row]) -> list[dict[str, Any]]:
+    """Jobs billed but not in the inventory, per account, with why the inventory does not have them: the
+    account's platforms failed or were skipped (their reason), or the job went before it was listed."""
+    by_account: dict[str, dict[str, Any]] = {}
+    for job in unknown:
+        entry = by_account.setdefault(job["account_id"], {"account_id": job["account_id"], "jobs": 0,
+                                                          "billed_usd": 0.0})
+        entry["jobs"] += 1
+        entry["billed_usd"] += job["billed_usd"]
+    for account_id, entry in by_account.items():
+        rows = [p for p in platforms if p.get("account_id") == account_id]
+        entry["account_name"] = next((p.get("account_name") for p in rows if p.get("account_name")), None)
+        if any(p.get("status") == "ok" for p in rows):
+            entry["why"] = "the account is inventoried: jobs deleted before they were listed, or in a Region not listed"
+        elif rows:
+            entry["why"] = f"the account is not inventoried: {rows[0].get('last_error') or rows[0].get('status')}"
+        else:
+            entry["why"] = "the account is not configured"
+        entry["billed_usd"] = cents(entry["billed_usd"])
+    return sorted(by_account.values(), key=lambda entry: (-entry["billed_usd"], entry["account_id"]))
+
+
+def billing_numbers(billing: Row | None, jobs: Sequence[Row], platforms: Sequence[Row] = ()) -> dict[str, Any]:
+    """The `billing` section of the executive numbers, from the bill's summary (services.billing), the job
+    rows carrying each job's billed fields and the platforms (why an account's jobs are not in the inventory);
+    `available` False with the reason when there is no bill."""
     if not billing or not billing.get("available"):
         return {"available": False, "reason": (billing or {}).get("reason") or NOT_CONFIGURED}
     billed = [job for job in jobs if job.get("billed_30d_usd") is not None]
@@ -49,4 +73,5 @@ def billing_numbers(billing: Row | None, jobs: Sequence[Row]) -> dict[str, Any]:
                      for line in billing.get("not_jobs") or []],
         "unknown_jobs": [{**line, "billed_usd": cents(line["billed_usd"]), "net_usd": cents(line["net_usd"])}
                          for line in billing.get("unknown_jobs") or []],
+        "unknown_accounts": _unknown_by_account(billing.get("unknown_jobs") or [], platforms),
     }

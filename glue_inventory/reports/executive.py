@@ -266,7 +266,7 @@ def executive_numbers(inputs: ReportInputs) -> dict[str, Any]:
             "actual_unavailable_reason": None if actual is not None
             else (cost_explorer or {}).get("reason") or "Cost Explorer not asked",
         },
-        "billing": billing_numbers(inputs.billing, jobs),
+        "billing": billing_numbers(inputs.billing, jobs, inputs.platforms),
         "savings": {
             "candidates": len(candidates),
             "total_monthly_usd": identified,

@@ -30,7 +30,9 @@ BILLING = {
                  {"kind": "interactive_session", "label": "Interactive sessions", "billed_usd": 3.7, "net_usd": 3.7,
                   "count": 2, "examples": ["s-1", "s-2"]}],
     "unknown_jobs": [{"key": "111122223333/us-east-1/gone", "job": "gone", "account_id": "111122223333",
-                      "region": "us-east-1", "billed_usd": 4.84, "net_usd": 4.84, "note": "not in the inventory"}],
+                      "region": "us-east-1", "billed_usd": 4.84, "net_usd": 4.84},
+                     {"key": "444444444444/us-east-1/old", "job": "old", "account_id": "444444444444",
+                      "region": "us-east-1", "billed_usd": 2.0, "net_usd": 2.0}],
 }
 
 
@@ -54,9 +56,13 @@ def billed_jobs() -> list[dict]:
     return _billed(fleet())
 
 
+PLATFORMS = [{"name": "org", "account_id": "444444444444", "account_name": "legacy-reporting", "region": "*",
+              "status": "skipped", "last_error": "SUSPENDED: only ACTIVE accounts are inventoried"}]
+
+
 def _numbers(jobs, billing, cost_explorer=None) -> dict:
     return executive_numbers(ReportInputs(jobs, candidates(jobs), history(), cost_explorer, GENERATED_AT,
-                                          billing=billing))
+                                          platforms=PLATFORMS, billing=billing))
 
 
 def test_billing_numbers_name_the_job_billed_far_above_and_what_is_not_jobs(billed_jobs):
@@ -70,7 +76,10 @@ def test_billing_numbers_name_the_job_billed_far_above_and_what_is_not_jobs(bill
     section = md.split("## Estimate vs billed, per job, and what is not jobs", 1)[1].split("\n## ", 1)[0]
     assert f"**[{costly['name']}](<jobs/" in section.split("### Billed far above the estimate")[1]
     assert "| Interactive sessions | $3.70 | 2 | s-1, s-2 |" in section
-    assert "| gone | 111122223333 / us-east-1 | $4.84 | not in the inventory |" in section
+    assert "| gone | 111122223333 / us-east-1 | $4.84 |" in section
+    assert "| 111122223333 | 1 | $4.84 | the account is not configured |" in section
+    assert ("| 444444444444 (legacy-reporting) | 1 | $2.00 | the account is not inventoried: SUSPENDED: only ACTIVE "
+            "accounts are inventoried |") in section
     headline = next(line for line in md.splitlines() if line.startswith("- **Monthly spend"))
     assert f"billed far above the estimate: {costly['name']}." in headline
 

@@ -265,3 +265,42 @@ def test_the_simulated_export_is_a_cur2_export_in_several_files(estate):
     flex = [line for line in estate.cur_export.glue_lines if "Flex" in line["line_item_usage_type"]]
     assert flex and all(line["line_item_unblended_cost"] == pytest.approx(0.29 * line["line_item_usage_amount"])
                         for line in flex)
+
+
+def test_an_organizations_bill_names_the_accounts_the_inventory_does_not_reach(tmp_path):
+    """The export of an Organization bills every member account: jobs of accounts left out (suspended, denied,
+    excluded, outside the OUs) are billed but not in the inventory, each account with the reason it is left out."""
+    from dataclasses import replace
+
+    from glue_inventory.pipeline import environment
+    from glue_inventory.simulate import build_organization
+    from glue_inventory.simulate.organization import MEMBERS
+    from glue_inventory.storage.db import dispose_engines
+
+    members = tuple(replace(a, account_id="8" + a.account_id[1:]) for a in MEMBERS)
+    fleet = build_organization(24, 5, datetime.now(UTC), management_account_id="980000000001", members=members)
+    with start_simulator(fleet) as sim:
+        export = sim.write_cur_export()
+        config = tmp_path / "config.yaml"
+        config.write_text(fleet.organization.config_yaml(["us-east-1", "eu-west-1"], exclude=members[4].account_id)
+                          + f"billing:\n  cur_uri: {export.uri}\n")
+        with environment(sim.env() | {
+            "AWS_PROFILE": None, "OPENAI_API_KEY": None, "GLUE_INVENTORY_CONFIG": str(config),
+            "GLUE_INVENTORY_DATABASE_URL": f"sqlite:///{tmp_path / 'inventory.db'}",
+            "GLUE_INVENTORY_REPORTS_DIR": str(tmp_path / "reports"),
+        }), dg.DagsterInstance.ephemeral() as instance:
+            s3fs.S3FileSystem.clear_instance_cache()
+            run_pipeline(instance, log=lambda _: None)
+            materialize(instance, ["executive_report"])
+    dispose_engines()
+    numbers = json.loads((tmp_path / "reports" / "executive.json").read_text())["billing"]
+    reached = {a.account_id for a in fleet.organization.inventoried(exclude=members[4].account_id)}
+    unknown = {a["account_id"]: a for a in numbers["unknown_accounts"]}
+    suspended = next(a for a in members if a.status == "SUSPENDED")
+    assert suspended.account_id in unknown and "SUSPENDED" in unknown[suspended.account_id]["why"]
+    assert unknown[suspended.account_id]["account_name"] == suspended.name
+    billed_elsewhere = {_key(key).split("/")[0] for key in export.billed_by_job(*billing_window(datetime.now(UTC)))}
+    assert (billed_elsewhere - reached - {fleet.account_id}) <= set(unknown)
+    assert not reached & {a for a, entry in unknown.items() if "not inventoried" in entry["why"]}
+    assert [job["key"] for job in numbers["far_above"]] == [_key(export.planted["over_budget"])]
+    assert _key(export.planted["over_budget"]).split("/")[0] in reached
