@@ -12,15 +12,7 @@ from contextlib import contextmanager
 import dagster as dg
 
 from glue_inventory.config import load_settings
-from glue_inventory.orchestration.assets import (
-    BILLED,
-    CANDIDATES,
-    DEEP_ASSET_KEYS,
-    GLUE_JOBS,
-    PRELIMINARY,
-    REMEDIATION,
-    REPORT,
-)
+from glue_inventory.orchestration import assets
 from glue_inventory.orchestration.automation.runs import RANGE_END, RANGE_START, partition_ranges
 from glue_inventory.orchestration.partitions import glue_jobs_partitions
 from glue_inventory.storage.candidates import top_candidate_keys
@@ -69,23 +61,23 @@ def run_pipeline(instance: dg.DagsterInstance, log: Callable[[str], object] = pr
     """glue_jobs → preliminary metrics over every partition (batched) → the bill (with `billing:`) →
     candidates → deep analysis of the top `deep_jobs` candidates → remediation plans and executive report."""
     started = time.monotonic()
-    materialize(instance, [GLUE_JOBS])
+    materialize(instance, [assets.GLUE_JOBS])
     keys = instance.get_dynamic_partitions(glue_jobs_partitions.name)
     log(f"glue_jobs: {len(keys)} jobs ({time.monotonic() - started:.1f}s)")
     for start, end in partition_ranges(keys, set(keys)):
-        materialize(instance, [PRELIMINARY], {RANGE_START: start, RANGE_END: end})
+        materialize(instance, [assets.PRELIMINARY], {RANGE_START: start, RANGE_END: end})
     log(f"job_preliminary_metrics: {len(keys)} partitions ({time.monotonic() - started:.1f}s)")
     if load_settings().billing:
         try:
-            materialize(instance, [BILLED])
+            materialize(instance, [assets.BILLED])
             log(f"glue_billed_costs ({time.monotonic() - started:.1f}s)")
         except PipelineError as exc:  # the bill is an addition: the estimate carries on without it
             log(f"glue_billed_costs failed, continuing with the estimate: {exc}")
-    materialize(instance, [CANDIDATES])
+    materialize(instance, [assets.CANDIDATES])
     log(f"deep_analysis_candidates ({time.monotonic() - started:.1f}s)")
     chosen = top_candidate_keys(engine_for(), deep_jobs)
     for key in chosen:
-        materialize(instance, DEEP_ASSET_KEYS, partition_key=key)
+        materialize(instance, assets.DEEP_ASSET_KEYS, partition_key=key)
     log(f"deep analysis of the top {len(chosen)} candidates ({time.monotonic() - started:.1f}s)")
-    materialize(instance, [REMEDIATION, REPORT])
+    materialize(instance, [assets.REMEDIATION, assets.REPORT])
     log(f"remediation_plans, executive_report ({time.monotonic() - started:.1f}s)")

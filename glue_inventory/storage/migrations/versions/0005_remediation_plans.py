@@ -1,8 +1,8 @@
 """Remediation plans and the plans apply_remediation carried out.
 
-Revision ID: 0004_issue17
-Revises: 0004_issue14 (chained after main's issue 14 migration at the merge)
-Create Date: 2026-12-08
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-12-01
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0004_issue17"
-down_revision = "0004_issue14"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,6 @@
 """Jobs keep the value of --job-bookmark-option, the one argument value the bookmark rules need.
 
-Revision ID: 0004_issue14
+Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-01
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_issue14"
+revision = "0004"
 down_revision = "0003"
 branch_labels = None
 depends_on = None
