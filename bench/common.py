@@ -407,6 +407,8 @@ class InventoryRun:
     calls: Counter[str] = field(default_factory=Counter)
     region_calls: Counter[str] = field(default_factory=Counter)
     platform_calls: Counter[str] = field(default_factory=Counter)  # by "<account>/<Region>"
+    # The run-history phase alone (job_preliminary_metrics): its calls by platform, as above.
+    history_platform_calls: Counter[str] = field(default_factory=Counter)
     throttled_answers: int = 0
     jobs: int = 0
     cpu_seconds: float = 0.0
@@ -441,6 +443,7 @@ def run_inventory(instance: dg.DagsterInstance, sim: AnySimulator,
     keys = instance.get_dynamic_partitions(glue_jobs_partitions.name)
     run.jobs = len(keys)
     ranges = partition_ranges(keys, set(keys))
+    listing_calls = Counter(sim.platform_call_counts)
     phase = time.perf_counter()
     for index, (first, last) in enumerate(ranges):
         calls_before = sum(sim.call_counts.values())
@@ -456,6 +459,7 @@ def run_inventory(instance: dg.DagsterInstance, sim: AnySimulator,
         if on_range:
             on_range(index + 1, len(ranges))
     run.seconds["job_preliminary_metrics"] = time.perf_counter() - phase
+    run.history_platform_calls = Counter(sim.platform_call_counts) - listing_calls
     phase = time.perf_counter()
     materialize(instance, ["deep_analysis_candidates"])
     run.seconds["deep_analysis_candidates"] = time.perf_counter() - phase
