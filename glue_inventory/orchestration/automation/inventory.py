@@ -4,7 +4,7 @@ The refresh is a chain, because new job partitions exist only once `glue_jobs` h
 1. `inventory_refresh_schedule` (cron `schedules.refresh_cron`) materializes `glue_jobs`; on a fresh
    deployment declarative automation does it at once;
 2. `inventory_refresh_sensor` sees that materialization and refreshes every live job's
-   `job_preliminary_metrics` in runs of at most 2,000 partitions (runs.BATCH);
+   `job_preliminary_metrics` in runs of at most 5,000 partitions (runs.BATCH);
 3. `inventory_follow_up_sensor` then materializes `deep_analysis_candidates`, and `remediation_plans` with
    `executive_report`, each once none of its inputs is still being computed;
 4. `deep_analysis_candidate_sensor` (deep.py) requests the deep analyses the new list calls for,
@@ -111,7 +111,7 @@ def glue_job_sync_sensor(context: dg.SensorEvaluationContext, inventory_db: Inve
            asset_selection=[PRELIMINARY])
 def inventory_refresh_sensor(context: dg.SensorEvaluationContext, inventory_db: InventoryDatabase):
     """After each materialization of glue_jobs, refreshes every live job's preliminary metrics in runs
-    of at most 2,000 partitions (jobs already in a running refresh are left to it)."""
+    of at most 5,000 partitions (jobs already in a running refresh are left to it)."""
     latest = latest_materialization(context.instance, GLUE_JOBS)
     if latest is None:
         return dg.SkipReason("glue_jobs has not been materialized yet")
