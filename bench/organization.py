@@ -47,7 +47,7 @@ from glue_inventory.simulate.catalog import DEFAULT_ACCOUNT_ID
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--accounts", type=int, default=20, help="member accounts (default 20)")
-    parser.add_argument("--jobs", type=int, default=2000, help="jobs over all accounts (default 2000)")
+    parser.add_argument("--jobs", type=int, default=4000, help="jobs over all accounts (default 4000)")
     parser.add_argument("--no-pace", action="store_true", help="no max_requests_per_second: adaptive retries only")
     add_simulator_arguments(parser, latency_ms=20, rate_limit=10)
     add_storage_arguments(parser)
