@@ -42,7 +42,9 @@ def test_the_repo_dagster_yaml_loads_in_dagster_1_13(postgres_url, tmp_path, mon
         assert type(instance.run_storage).__name__ == "PostgresRunStorage"
     assert config.pool_config.default_pool_limit == 4
     assert config.run_queue_config.max_concurrent_runs == 8
-    assert {"key": STAGE_TAG, "value": "deep_analysis", "limit": 2} in config.run_queue_config.tag_concurrency_limits
+    limits = config.run_queue_config.tag_concurrency_limits
+    assert {"key": STAGE_TAG, "value": "deep_analysis", "limit": 2} in limits
+    assert {"key": STAGE_TAG, "value": "inventory", "limit": 1} in limits
 
 
 class _Hook(BaseHTTPRequestHandler):
