@@ -22,6 +22,7 @@ TABLE_COLUMNS = (
     "name", "account_id", "region", "status", "priority", "owner", "team", "cost_center", "glue_version", "eol_version",
     "runs_30d", "failure_rate_30d", "days_since_last_run", "monthly_projection_usd",
     "estimated_monthly_savings_usd", "reasons", "report", "billed_30d_usd", "billed_difference_usd", "billed_cause",
+    "savings_basis",
 )  # fmt: skip
 
 
@@ -49,6 +50,7 @@ def _table_row(job: Row) -> list[Any]:
         None if job.get("billed_30d_usd") is None else round(job["billed_30d_usd"], 2),
         None if job.get("billed_difference_usd") is None else round(job["billed_difference_usd"], 2),
         job.get("billed_difference_cause"),
+        job.get("savings_basis") if job.get("estimated_monthly_savings_usd") else None,
     ]
 
 

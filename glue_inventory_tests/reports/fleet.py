@@ -99,6 +99,7 @@ def fleet() -> list[dict[str, Any]]:
             candidate_reasons=["high_cost", "flex_eligible"],
             estimated_monthly_savings_usd=106.198,
             savings_by_reason={"high_cost": 0.0, "flex_eligible": 106.198},
+            savings_basis="measured",
             deep=deep_summary("daily_sales_etl", 106.198, security=2),
         ),
         job(
@@ -192,6 +193,7 @@ def fleet() -> list[dict[str, Any]]:
             candidate_reasons=["high_cost"],
             estimated_monthly_savings_usd=40.185,
             savings_by_reason={"high_cost": 40.185},
+            savings_basis="billed",
             owner="carol",
             team="ml",
             cost_center="CC-300",

@@ -86,6 +86,15 @@ def test_table_blob_holds_every_job(html: str, jobs: list[dict]) -> None:
     )
 
 
+def test_savings_say_what_they_rest_on(html: str, jobs: list[dict]) -> None:
+    data = table_data(html)
+    col = {name: i for i, name in enumerate(data["columns"])}
+    basis = {row[col["name"]]: row[col["savings_basis"]] for row in data["rows"]}
+    assert basis["daily_sales_etl"] == "measured" and basis["flex|pipe*star_"] == "billed"
+    assert all(basis[j["name"]] is None for j in jobs if not j["estimated_monthly_savings_usd"])
+    assert '<th data-col="savings_basis"' in html
+
+
 def test_self_contained_and_escaped(html: str) -> None:
     assert not re.search(r"(?i)\b(?:https?:|ftp:)?//[a-z0-9]", html), "no URL may point outside the file"
     assert not re.search(r"(?i)<(?:link|img|iframe|object|embed)\b|\bsrc=|@import|url\(", html)

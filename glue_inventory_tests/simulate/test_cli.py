@@ -6,6 +6,9 @@ import signal
 import socket
 import subprocess
 import sys
+import time
+
+import pytest
 
 from glue_inventory.simulate.cli import run_simulate
 
@@ -28,7 +31,9 @@ def test_busy_port_exit_2(capsys):
 
 def test_prints_endpoint_and_env_lines_and_stops_on_ctrl_c():
     # A process of its own, as the console command runs; the session simulator owns this one's account.
-    code = "from glue_inventory.simulate.cli import run_simulate; raise SystemExit(run_simulate(5, 7, 0, 0, None))"
+    # SIGUSR1 makes it print every thread's stack: what it was doing if it does not stop.
+    code = ("import faulthandler, signal; faulthandler.register(signal.SIGUSR1); "
+            "from glue_inventory.simulate.cli import run_simulate; raise SystemExit(run_simulate(5, 7, 0, 0, None))")
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     try:
@@ -38,7 +43,14 @@ def test_prints_endpoint_and_env_lines_and_stops_on_ctrl_c():
             assert line, proc.stderr.read()
             lines.append(line)
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=20) == 0
+        try:
+            code = proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGUSR1)
+            time.sleep(2)
+            proc.kill()
+            pytest.fail(f"still running 60 s after Ctrl-C; its threads:\n{proc.communicate()[1]}")
+        assert code == 0, proc.stderr.read()
     finally:
         proc.kill()
     output = "".join(lines)

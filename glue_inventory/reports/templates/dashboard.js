@@ -90,6 +90,7 @@
       }
       var saving = row[col.estimated_monthly_savings_usd];
       cell(tr, saving ? money.format(saving) : "", "num");
+      cell(tr, row[col.savings_basis] || "", "basis");
       cell(tr, row[col.reasons].split(" ").join(", "), "reasons");
       fragment.appendChild(tr);
     });
