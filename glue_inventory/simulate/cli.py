@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from glue_inventory.simulate.fleet import Fleet, build_fleet
@@ -22,7 +25,7 @@ def run_simulate(jobs: int, seed: int, port: int, latency_ms: int, rate_limit: f
     except (ValueError, SimulatorError) as exc:
         print(f"glue-inventory simulate: {exc}", file=sys.stderr)
         return 2
-    with sim:
+    with sim, _stopped_by_signals():
         # Ctrl-C may come as soon as the last line is out: everything after the server started is covered.
         try:
             runs = sum(len(job.runs) for job in fleet.jobs)
@@ -37,6 +40,27 @@ def run_simulate(jobs: int, seed: int, port: int, latency_ms: int, rate_limit: f
         except KeyboardInterrupt:
             print("stopped", file=sys.stderr)
     return 0
+
+
+def _interrupt(_signum, _frame) -> None:
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def _stopped_by_signals() -> Iterator[None]:
+    """Ctrl-C and SIGTERM (docker stop, kill) stop the simulator, even when it was started with SIGINT
+    ignored (a background job of a script, a CI runner's worker): Python then installs no Ctrl-C handler."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    for number in previous:
+        signal.signal(number, _interrupt)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def print_organization(fleet: Fleet) -> None:
