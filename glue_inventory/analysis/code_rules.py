@@ -39,7 +39,7 @@ from glue_inventory.analysis.code_rules_spark import (
 from glue_inventory.analysis.secret_names import secret_name_literals
 
 # Bump when a rule changes, so cached analyses of unchanged scripts are recomputed.
-RULES_VERSION = "2"
+RULES_VERSION = "3"
 
 RULE_IDS = (
     "collect-on-large-data", "single-partition-write", "job-init-without-commit", "job-commit-without-init",

@@ -54,14 +54,26 @@ def _spark_work(model: ScriptModel) -> bool:
     )
 
 
+def _spark_handles(model: ScriptModel) -> set[str]:
+    """Names bound to a Spark or Glue context or session: from a Spark entry call, a `.spark_session` or
+    `.sparkContext`, or a function of the script that makes one (`glue_context, spark = make_spark()`)."""
+    makers = {name for name, function in model.functions.items()
+              if any(isinstance(node, ast.Call) and call_name(node) in _SPARK_ENTRY for node in ast.walk(function))}
+    handles: set[str] = set()
+    for node in model.assign_nodes:
+        value = node.value
+        made = isinstance(value, ast.Call) and (
+            call_name(value) in _SPARK_ENTRY or isinstance(value.func, ast.Name) and value.func.id in makers)
+        if made or isinstance(value, ast.Attribute) and value.attr in ("spark_session", "sparkContext"):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            handles.update(name.id for target in targets for name in ast.walk(target) if isinstance(name, ast.Name))
+    return handles
+
+
 def _hands_spark_away(model: ScriptModel) -> bool:
     """True when a Spark or Glue context is passed to an imported function not from Glue or Spark
     (`run_pipeline(glue_context)` from the job's own library): the Spark work may happen there."""
-    handles = {
-        target for target, value, _ in model.assigns
-        if isinstance(value, ast.Call) and call_name(value) in _SPARK_ENTRY
-        or isinstance(value, ast.Attribute) and value.attr in ("spark_session", "sparkContext")
-    }
+    handles = _spark_handles(model)
     for call in model.calls:
         head = (dotted(call.func) or "").split(".")[0]
         qualified = model.qualified(call.func) or ""

@@ -78,10 +78,15 @@ def _entropy_plugins() -> tuple[Base64HighEntropyString, HexHighEntropyString]:
     return Base64HighEntropyString(limit=BASE64_ENTROPY_LIMIT), HexHighEntropyString(limit=HEX_ENTROPY_LIMIT)
 
 
+# Glue Studio names every node `<Kind>_node<epoch milliseconds>` (AmazonS3_node1716295840846) and uses the
+# name as a variable and as transformation_ctx; some of them pass the entropy test, none is a secret.
+_GLUE_STUDIO_NODE = re.compile(r"\w+_node\d{10,}")
+
+
 def is_high_entropy(candidate: str) -> bool:
     """A quoted-string-sized token with detect-secrets' high entropy (base64 or hex charset)."""
     base64, hexa = _entropy_plugins()
-    if len(candidate) < MIN_ENTROPY_STRING_LENGTH or "://" in candidate:
+    if len(candidate) < MIN_ENTROPY_STRING_LENGTH or "://" in candidate or _GLUE_STUDIO_NODE.fullmatch(candidate):
         return False
     if re.fullmatch(r"[0-9a-fA-F]+", candidate):
         long_enough = len(candidate) >= MIN_HEX_STRING_LENGTH
@@ -111,5 +116,13 @@ def _scan_tokens(text: str) -> Iterator[tuple[str, str]]:
     base64, _ = _entropy_plugins()
     for quoted in base64.regex.findall(text):
         value = quoted[1] if isinstance(quoted, tuple) else quoted
-        if is_high_entropy(value):
+        if is_high_entropy(value) and not _used_as_a_name(value, text):
             yield "High Entropy String", value
+
+
+def _used_as_a_name(value: str, text: str) -> bool:
+    """True when `value` also stands unquoted in the text as an identifier (a variable, a column): code names
+    it, so it is no secret (and redacting it would break the script)."""
+    if not value.isidentifier():
+        return False
+    return re.search(rf"(?<![\w'\"]){re.escape(value)}(?![\w'\"])", text) is not None

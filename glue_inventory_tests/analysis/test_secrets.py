@@ -232,3 +232,25 @@ def test_hostile_half_megabyte_lines_are_scanned_in_linear_time(unit):
     find_secrets(text)
     assert time.monotonic() - start < 15
     assert redacted.count("\n") == 1
+
+
+# Glue Studio node names: about one AWSGlueDataCatalog node in 14 passes the entropy test of a secret.
+STUDIO = (
+    'AWSGlueDataCatalog_node1702900605384 = glueContext.create_dynamic_frame.from_catalog(database="s", '
+    'table_name="t", transformation_ctx="AWSGlueDataCatalog_node1702900605384")\n'
+    'out = glueContext.write_dynamic_frame.from_catalog(frame=AWSGlueDataCatalog_node1702900605384, database="s", '
+    'table_name="u", transformation_ctx="AWSGlueDataCatalog_node1745604963572")\n'
+)
+
+
+def test_glue_studio_node_names_are_not_secrets_and_the_script_still_parses():
+    assert find_secrets(STUDIO) == []
+    assert redact_text(STUDIO, python=True) == STUDIO
+    ast.parse(redact_text(STUDIO, python=True))
+
+
+def test_a_high_entropy_string_that_is_only_quoted_is_still_a_secret():
+    token = "AWSGlueDataCatalog_nodeX1702900605384"  # not a node name: the entropy test decides
+    text = f'label = "{token}"\nclient.call(tag="{token}")\n'
+    assert find_secrets(text) == [(1, "High Entropy String"), (2, "High Entropy String")]
+    assert token not in redact_text(text, python=True)
