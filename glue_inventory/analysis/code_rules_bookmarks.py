@@ -47,17 +47,21 @@ def job_calls(model: ScriptModel) -> tuple[list[ast.Call], list[ast.Call]]:
 
 def job_init_commit(model: ScriptModel) -> list[Finding]:
     inits, commits = job_calls(model)
+    # With the job's bookmarks disabled (Glue's default) nothing is lost today: the finding stays, as a note
+    # for the day they are enabled.
+    off = model.context.bookmarks_disabled
+    later = " Bookmarks are disabled for this job, so this only matters once they are enabled." if off else ""
     if inits and not commits:
         return [_finding(
-            "job-init-without-commit", "medium", inits[0],
+            "job-init-without-commit", "low" if off else "medium", inits[0],
             "`job.init()` without `job.commit()`: job bookmarks are never saved, so every run reprocesses "
-            "all input; call job.commit() at the end.",
+            "all input; call job.commit() at the end." + later,
         )]
     if commits and not inits:
         return [_finding(
-            "job-commit-without-init", "high", commits[0],
+            "job-commit-without-init", "low" if off else "high", commits[0],
             "`job.commit()` without `job.init()`: the commit has no job state to save and bookmarks "
-            "do not work; call job.init(args['JOB_NAME'], args) first.",
+            "do not work; call job.init(args['JOB_NAME'], args) first." + later,
         )]
     return []
 

@@ -280,6 +280,19 @@ def test_rule_with_job_context(rule_id, context, snippet, expected_lines):
     assert [f["line"] - offset for f in findings if f["rule_id"] == rule_id] == expected_lines
 
 
+@pytest.mark.parametrize(("snippet", "rule_id", "usual"), [
+    ("job = Job(glueContext)\njob.commit()", "job-commit-without-init", "high"),
+    ('job = Job(glueContext)\njob.init("j", {})', "job-init-without-commit", "medium"),
+])
+def test_init_and_commit_matter_less_while_the_job_has_bookmarks_off(snippet, rule_id, usual):
+    def severity(context):
+        return [(f["severity"], "Bookmarks are disabled" in f["message"])
+                for f in run_code_rules(GLUE_PREAMBLE + snippet, context) if f["rule_id"] == rule_id]
+
+    assert severity(BOOKMARKS_OFF) == [("low", True)]
+    assert severity(BOOKMARKS_ON) == severity(UNKNOWN) == [(usual, False)]
+
+
 def test_every_rule_has_a_positive_case():
     positive = {rule for rule, _, lines in CASES if lines} | {rule for rule, _, _, lines in CONTEXT_CASES if lines}
     assert positive >= set(RULE_IDS) - {"python2-syntax", "syntax-error", "too-deeply-nested", "rule-error"}
