@@ -12,6 +12,7 @@ import hashlib
 import json
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import openai
@@ -246,6 +247,26 @@ def _parse(completion: Any, line_count: int) -> tuple[Review | None, str]:
     return review, ""
 
 
+@dataclass(frozen=True)
+class PreparedReview:
+    """What is sent to the model (redacted and within the token budget), the facts about the cut, and the
+    secret values that must never come back in an error message."""
+
+    messages: list[dict[str, str]]
+    prompt: dict[str, Any]
+    secrets: tuple[str, ...]
+
+
+def prepare_review(job: JobSpec, metrics: Mapping[str, Any], findings: Sequence[Mapping[str, Any]],
+                   script: str | None, *, settings: LLMSettings, known_secrets: Iterable[str] = ()) -> PreparedReview:
+    """The messages of one job's review, built once: the caller keys its cache on them and sends them."""
+    # Secret DefaultArguments values are never sent, and must not slip in through the script either.
+    secrets = (*known_secrets, *(job.default_arguments[name] for name in secret_argument_names(job.default_arguments)))
+    messages, prompt = build_messages(job, metrics, findings, script, token_budget=settings.token_budget,
+                                      known_secrets=secrets)
+    return PreparedReview(messages, prompt, secrets)
+
+
 def review_job(
     client: openai.OpenAI | None,
     *,
@@ -264,23 +285,27 @@ def review_job(
     """
     if client is None:
         return {"status": "skipped", "reason": SKIP_REASON}
+    prepared = prepare_review(job, metrics, findings, script, settings=settings, known_secrets=known_secrets)
+    return send_review(client, prepared, settings=settings, model=model)
+
+
+def send_review(client: openai.OpenAI, prepared: PreparedReview, *, settings: LLMSettings,
+                model: str | None = None) -> dict[str, Any]:
+    """`review_job` for messages already prepared."""
     model = model or settings.model
-    # Secret DefaultArguments values are never sent, and must not slip in through the script either.
-    secrets = [*known_secrets, *(job.default_arguments[name] for name in secret_argument_names(job.default_arguments))]
-    messages, prompt = build_messages(job, metrics, findings, script, token_budget=settings.token_budget,
-                                      known_secrets=secrets)
-    recorded = {"model": model, "prompt_version": PROMPT_VERSION, "prompt": prompt}
+    secrets = prepared.secrets
+    recorded = {"model": model, "prompt_version": PROMPT_VERSION, "prompt": prepared.prompt}
     api = client.with_options(timeout=settings.timeout_s, max_retries=settings.max_retries)
     problem = ""
     for attempt in range(1, INVALID_ANSWER_ATTEMPTS + 1):
         try:
-            completion = api.chat.completions.create(model=model, messages=messages,
+            completion = api.chat.completions.create(model=model, messages=prepared.messages,
                                                      response_format=RESPONSE_FORMAT)
         except openai.OpenAIError as exc:
             message = f"{type(exc).__name__}: {exc}"
             return {"status": "error", "error": redact_text(message, [*secrets, str(client.api_key)]),
                     "attempts": attempt, **recorded}
-        review, problem = _parse(completion, prompt["script_lines"])
+        review, problem = _parse(completion, prepared.prompt["script_lines"])
         if review is not None:
             usage = completion.usage.model_dump() if completion.usage else None
             return {"status": "ok", "review": review.model_dump(), "attempts": attempt, "usage": usage,

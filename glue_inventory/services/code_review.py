@@ -101,14 +101,12 @@ def ai_reviews(bind: Bind, specs: Mapping[str, JobSpec], scripts: Mapping[str, M
         if client is None:
             return ai_review.review_job(None, job=specs[key], metrics=metrics, findings=findings, script=None,
                                         settings=settings.llm)
-        messages, _ = ai_review.build_messages(specs[key], metrics, findings, script.get("text"),
-                                               token_budget=settings.llm.token_budget)
-        cache_key = ai_review.cache_key(script.get("sha256") or "none", digest(messages), model)
+        prepared = ai_review.prepare_review(specs[key], metrics, findings, script.get("text"), settings=settings.llm)
+        cache_key = ai_review.cache_key(script.get("sha256") or "none", digest(prepared.messages), model)
         cached = repository.cache_get(bind, "llm_cache", cache_key)
         if cached is not None:
             return cached
-        result = ai_review.review_job(client, job=specs[key], metrics=metrics, findings=findings,
-                                      script=script.get("text"), settings=settings.llm, model=model)
+        result = ai_review.send_review(client, prepared, settings=settings.llm, model=model)
         if result.get("status") == "ok":
             repository.cache_put(bind, "llm_cache", cache_key, result)
         return result

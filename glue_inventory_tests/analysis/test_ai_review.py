@@ -17,7 +17,9 @@ from glue_inventory.analysis.ai_review import (
     make_client,
     metrics_digest,
     model_name,
+    prepare_review,
     review_job,
+    send_review,
 )
 from glue_inventory.analysis.types import JobSpec
 from glue_inventory.config import LLMSettings
@@ -237,3 +239,15 @@ def test_cache_key_changes_with_each_part() -> None:
     assert base == cache_key("sha", metrics_digest(dict(reversed(METRICS.items()))), "m", PROMPT_VERSION)
     assert len({base, cache_key("sha2", digest, "m"), cache_key("sha", metrics_digest({}), "m"),
                 cache_key("sha", digest, "m2"), cache_key("sha", digest, "m", "other-version")}) == 5
+
+
+def test_the_prepared_messages_are_what_is_sent(server: LLMServer) -> None:
+    """The deep analysis keys its cache on the prepared messages: they must be exactly the request's."""
+    client = make_client({"OPENAI_API_KEY": API_KEY, "OPENAI_BASE_URL": server.base_url})
+    prepared = prepare_review(JOB, METRICS, FINDINGS, SCRIPT, settings=_settings(), known_secrets=[KNOWN_SECRET])
+
+    result = send_review(client, prepared, settings=_settings())
+
+    assert result["status"] == "ok" and result["prompt"] == prepared.prompt
+    assert server.requests[0]["messages"] == prepared.messages
+    assert KNOWN_SECRET not in json.dumps(prepared.messages)
