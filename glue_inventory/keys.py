@@ -15,6 +15,10 @@ _CONTROL = re.compile(r"[%\x00-\x1f\x7f]")
 _DOT_RUN = re.compile(r"\.{3,}|\.+$")
 
 
+# The Region of a skipped account's placeholder platform row: it is skipped in every Region.
+ALL_REGIONS = "*"
+
+
 class JobKey(NamedTuple):
     account_id: str
     region: str

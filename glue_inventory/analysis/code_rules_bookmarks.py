@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 
 from glue_inventory.analysis.code_flow import UNKNOWN, flow_of, keyword
-from glue_inventory.analysis.code_rules_common import Finding, finding
+from glue_inventory.analysis.code_rules_common import SPARK_ENTRY, Finding, finding
 from glue_inventory.analysis.code_rules_model import ScriptModel, call_name, chain, position, receiver
 
 # DynamicFrame readers: positional index of `transformation_ctx` (awsglue.context.GlueContext signatures).
@@ -23,7 +23,6 @@ _BOOKMARKED_CONNECTIONS = {
 # Spark's readers, which bookmarks never see.
 _SPARK_LOADERS = {"load", "parquet", "csv", "json", "orc", "text", "jdbc", "table", "avro", "xml"}
 _STREAMING_CALLS = {"forEachBatch", "foreachBatch", "awaitTermination", "readStream"}
-_SPARK_ENTRY = {"GlueContext", "SparkContext", "getOrCreate"}
 
 
 def _finding(rule_id: str, severity: str, node: ast.AST | None, message: str) -> Finding:
@@ -152,7 +151,7 @@ def bookmarks_without_job(model: ScriptModel) -> list[Finding]:
     if not context.bookmarks_enabled or context.job_type not in (None, "glueetl") or _streaming(model):
         return []
     inits, commits = job_calls(model)
-    entry = next((call for call in model.calls if call_name(call) in _SPARK_ENTRY), None)
+    entry = next((call for call in model.calls if call_name(call) in SPARK_ENTRY), None)
     if inits or commits or entry is None:
         return []
     return [_finding(

@@ -9,6 +9,10 @@ Finding = dict[str, Any]
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
+# Findings severe enough to weigh on a verdict or rank an action among the risks.
+SEVERE = ("critical", "high")
+# Calls that start Spark or Glue in a script (`SparkSession.builder.getOrCreate()` is named by getOrCreate).
+SPARK_ENTRY = frozenset({"GlueContext", "SparkContext", "SparkSession", "getOrCreate"})
 
 # Glue's values of --job-bookmark-option (AWS Glue developer guide, "Job parameters"); the default is disable.
 BOOKMARK_OPTIONS = ("job-bookmark-enable", "job-bookmark-disable", "job-bookmark-pause")

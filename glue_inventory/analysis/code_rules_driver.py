@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ast
 
-from glue_inventory.analysis.code_rules_common import Finding, finding
+from glue_inventory.analysis.code_rules_common import SPARK_ENTRY, Finding, finding
 from glue_inventory.analysis.code_rules_model import ScriptModel, call_name, dotted, position
 
 # Python shell capacities (AWS Glue developer guide, "Python shell jobs"): 0.0625 DPU by default, 1 DPU
@@ -15,7 +15,6 @@ PYTHON_SHELL_LARGE_DPU = 1.0
 # Imports that hold whole datasets in the driver's memory: such a job wants the 1-DPU Python shell.
 _IN_MEMORY_MODULES = {"pandas", "numpy", "pyarrow", "polars", "awswrangler", "duckdb"}
 
-_SPARK_ENTRY = {"GlueContext", "SparkContext", "SparkSession", "getOrCreate"}
 # Names that move data through Spark: readers, writers, Glue's DynamicFrame API, RDD sources, streaming.
 _SPARK_CALLS = {
     "sql", "table", "createDataFrame", "parallelize", "textFile", "wholeTextFiles", "binaryFiles", "sequenceFile",
@@ -58,12 +57,12 @@ def _spark_handles(model: ScriptModel) -> set[str]:
     """Names bound to a Spark or Glue context or session: from a Spark entry call, a `.spark_session` or
     `.sparkContext`, or a function of the script that makes one (`glue_context, spark = make_spark()`)."""
     makers = {name for name, function in model.functions.items()
-              if any(isinstance(node, ast.Call) and call_name(node) in _SPARK_ENTRY for node in ast.walk(function))}
+              if any(isinstance(node, ast.Call) and call_name(node) in SPARK_ENTRY for node in ast.walk(function))}
     handles: set[str] = set()
     for node in model.assign_nodes:
         value = node.value
         made = isinstance(value, ast.Call) and (
-            call_name(value) in _SPARK_ENTRY or isinstance(value.func, ast.Name) and value.func.id in makers)
+            call_name(value) in SPARK_ENTRY or isinstance(value.func, ast.Name) and value.func.id in makers)
         if made or isinstance(value, ast.Attribute) and value.attr in ("spark_session", "sparkContext"):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             handles.update(name.id for target in targets for name in ast.walk(target) if isinstance(name, ast.Name))
@@ -106,7 +105,7 @@ def _driver_calls(model: ScriptModel) -> list[str]:
 def spark_without_spark_work(model: ScriptModel) -> list[Finding]:
     if model.context.job_type not in (None, "glueetl"):
         return []
-    entry = next((call for call in model.calls if call_name(call) in _SPARK_ENTRY), None)
+    entry = next((call for call in model.calls if call_name(call) in SPARK_ENTRY), None)
     if entry is None or _spark_work(model) or _hands_spark_away(model):
         return []
     what = _driver_calls(model)

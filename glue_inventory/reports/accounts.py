@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from glue_inventory.keys import ALL_REGIONS
 from glue_inventory.reports.formatting import cents, iso
 
 Row = Mapping[str, Any]
 NO_OU = "(no OU: configured under platforms:)"
-# Stored with a skipped account: it is skipped in every Region (storage.platforms.ALL_REGIONS).
-ALL_REGIONS = "*"
 
 
 SUMS = ("live_jobs", "monthly_projection_usd", "failed_runs_cost_30d_usd", "candidates", "savings_monthly_usd")

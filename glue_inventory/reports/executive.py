@@ -9,6 +9,7 @@ from typing import Any
 
 from glue_inventory.analysis.actions import REASON_ACTIONS
 from glue_inventory.analysis.candidates import RISK_POINTS
+from glue_inventory.analysis.code_rules_common import SEVERE
 from glue_inventory.analysis.realized import LABELS, monthly_saving, realized_totals
 from glue_inventory.analysis.tags import OWNERSHIP_TAGS
 from glue_inventory.reports.accounts import account_numbers
@@ -38,8 +39,6 @@ TOP_ACTIONS = 10
 CHANGE_LIST_LIMIT = 20
 # DESIGN.md: `active` is a last run at most 30 days ago.
 ACTIVE_DAYS = 30
-# Severities a non-cost action must reach to rank among the risks.
-SEVERE = ("critical", "high")
 
 
 @dataclass(frozen=True)

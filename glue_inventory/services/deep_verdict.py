@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from glue_inventory.analysis.actions import MEASURED_BY_DEEP_ANALYSIS, REASON_ACTIONS
 from glue_inventory.analysis.candidates import CODE_FINDINGS, projection, reason_savings, rescore, savings_basis
+from glue_inventory.analysis.code_rules_common import SEVERE
 from glue_inventory.analysis.code_rules_driver import PYTHON_SHELL_DPU
 from glue_inventory.analysis.evidence import evidence_of, python_shell_saving
 from glue_inventory.config import Settings
@@ -18,8 +19,6 @@ from glue_inventory.services.candidates import stored_candidate_files
 from glue_inventory.storage import repository
 from glue_inventory.storage.analyses import window_runs
 from glue_inventory.storage.candidates import rescore_candidates
-
-SEVERE = ("critical", "high")
 
 
 def _recommendation(title, category, severity, savings, effort, source) -> dict:

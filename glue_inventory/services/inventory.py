@@ -17,7 +17,7 @@ from glue_inventory.aws.glue import iter_jobs, job_tags
 from glue_inventory.aws.parse import parse_job
 from glue_inventory.aws.tagging import tagged_jobs
 from glue_inventory.config import Pricing
-from glue_inventory.keys import encode_partition_key
+from glue_inventory.keys import ALL_REGIONS, encode_partition_key
 from glue_inventory.services.organization import Discovery, SkippedAccount
 from glue_inventory.services.realized import record_changes
 from glue_inventory.storage import platforms as stored_platforms
@@ -219,11 +219,11 @@ def _store_skipped(conn: repository.Bind, snapshot: InventorySnapshot) -> None:
     for account in snapshot.skipped:
         repository.upsert_platform(
             conn, name=account.account_id, platform_type=PLATFORM_TYPE, account_id=account.account_id,
-            region=stored_platforms.ALL_REGIONS, credentials={}, status="skipped", last_error=account.reason,
+            region=ALL_REGIONS, credentials={}, status="skipped", last_error=account.reason,
             synced_at=snapshot.seen_at, source="organization", account_name=account.account_name,
             ou_path=account.ou_path)
     for platform in stored_platforms.stored_targets(conn):
-        if platform.region == stored_platforms.ALL_REGIONS:
+        if platform.region == ALL_REGIONS:
             if platform.account_id not in skipped:
                 stored_platforms.delete_placeholder(conn, platform.id)
             continue

@@ -8,11 +8,9 @@ from typing import NamedTuple
 
 import sqlalchemy as sa
 
+from glue_inventory.keys import ALL_REGIONS
 from glue_inventory.storage.repository import Bind, mark_deleted, transaction
 from glue_inventory.storage.tables import data_jobs, platforms
-
-# The Region of a skipped account's placeholder row: it is skipped in every Region.
-ALL_REGIONS = "*"
 
 
 class StoredPlatform(NamedTuple):
