@@ -12,6 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 DEFAULT_DATABASE_URL = "sqlite:///.glue_inventory/inventory.db"
 DEFAULT_REPORTS_DIR = ".glue_inventory/reports"
+# How often a long step (the run-history refresh, reading the bill) logs its progress.
+PROGRESS_EVERY_S = 10.0
 
 # Keys in a platform's credentials that would hold a secret rather than a reference to one.
 _SECRET_KEY = re.compile(r"secret|password|passwd|token|session|access_key|private", re.IGNORECASE)

@@ -29,13 +29,11 @@ from glue_inventory.analysis.reconcile import (
 )
 from glue_inventory.aws.clients import PlatformSession
 from glue_inventory.aws.cur import CurExportError, ScanStats, export_filesystem, line_item_batches, list_export
-from glue_inventory.config import ConfigError, PlatformConfig, Settings
+from glue_inventory.config import PROGRESS_EVERY_S, ConfigError, PlatformConfig, Settings
 from glue_inventory.keys import encode_partition_key
 from glue_inventory.storage import billing as store
 from glue_inventory.storage.jobs import read_jobs
 from glue_inventory.storage.repository import Bind
-
-PROGRESS_EVERY_S = 10.0
 
 
 @dataclass

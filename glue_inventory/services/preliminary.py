@@ -28,7 +28,7 @@ from glue_inventory.aws.errors import THROTTLING, describe_error, error_code
 from glue_inventory.aws.glue import fetch_new_runs
 from glue_inventory.aws.parse import parse_job_run
 from glue_inventory.aws.sessions import PlatformUnreachable, SessionMap
-from glue_inventory.config import Settings
+from glue_inventory.config import PROGRESS_EVERY_S, Settings
 from glue_inventory.keys import decode_partition_key, spread_over_platforms
 from glue_inventory.services.billing import billed_fields
 from glue_inventory.storage import repository
@@ -40,7 +40,6 @@ CHUNK = 250
 WRITE_ROWS = 5000
 # Fetches queued per thread, so the pool keeps busy while the calling thread writes.
 IN_FLIGHT_PER_WORKER = 16
-PROGRESS_EVERY_S = 10.0
 
 
 @dataclass
