@@ -148,9 +148,10 @@ def request_region(environ: dict[str, Any]) -> str:
 class CallGate:
     """The WSGI app the simulator serves: counts, delays and rate-limits calls before moto sees them.
 
-    AWS throttles API requests per account and per Region: each (account, Region) gets a bucket of
-    `rate` requests per second. `account_of` names a request's account (moto's, by access key; it is
-    put in the environ under ACCOUNT_KEY for the app) and `expired` says its credentials expired.
+    AWS throttles API requests per service, account and Region: each (account, Region, service) gets a
+    bucket of `rate` requests per second (an AssumeRole never waits for Glue's bucket). `account_of` names
+    a request's account (moto's, by access key; it is put in the environ under ACCOUNT_KEY for the app)
+    and `expired` says its credentials expired.
     """
 
     def __init__(self, app: Callable[..., Iterable[bytes]], latency_s: float, rate: float | None) -> None:
@@ -191,11 +192,13 @@ class CallGate:
         region = request_region(environ)
         account = environ[ACCOUNT_KEY] = self.account_of(environ)
         platform = f"{account}/{region}"
+        service = _SERVICE_IN_AUTH.search(environ.get("HTTP_AUTHORIZATION", ""))
+        bucket_key = f"{platform}/{service.group(1) if service else ''}"
         with self.lock:
             self.counts[operation] += 1
             self.region_counts[region] += 1
             self.platform_counts[platform] += 1
-            bucket = self.buckets.setdefault(platform, TokenBucket(self.rate)) if self.rate else None
+            bucket = self.buckets.setdefault(bucket_key, TokenBucket(self.rate)) if self.rate else None
         if self.latency_s:
             time.sleep(self.latency_s)
         if self.expired(environ):
