@@ -8,6 +8,7 @@ Redaction never adds or removes a line, so line numbers of findings stay valid.
 from __future__ import annotations
 
 import bisect
+import functools
 import io
 import re
 import tokenize
@@ -84,6 +85,12 @@ _PLACEHOLDER_VALUE = re.compile(
 )
 
 
+# A fleet repeats its argument names and values (`--enable-metrics: true`, `team: data`): each is judged
+# once per process. The caches hold only what the process already read; nothing is written anywhere.
+_JUDGED = 1 << 16
+
+
+@functools.lru_cache(maxsize=_JUDGED)
 def name_looks_secret(name: str) -> bool:
     """True for names such as `--db_password`, `apiToken`, `SECRET_KEY`; false for `--secret_name`."""
     tokens = [t for t in re.split(r"[^a-z0-9]+", re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()) if t]
@@ -104,6 +111,7 @@ def value_is_harmless(value: str) -> bool:
     )
 
 
+@functools.lru_cache(maxsize=_JUDGED)
 def value_looks_secret(value: str) -> bool:
     """True when a whole value (argument, string literal) is a token, a credential URL or high entropy."""
     if not value or _NUMBER.match(value.strip()):
@@ -132,9 +140,14 @@ def redact_arguments(args: dict[str, str]) -> dict[str, str]:
     """The same arguments with the values of secret-looking ones replaced by the redaction marker."""
     secret = set(secret_argument_names(args))
     return {
-        name: REDACTED if name in secret else redact_text("" if value is None else str(value))
+        name: REDACTED if name in secret else _redacted_value("" if value is None else str(value))
         for name, value in (args or {}).items()
     }
+
+
+@functools.lru_cache(maxsize=_JUDGED)
+def _redacted_value(value: str) -> str:
+    return redact_text(value)
 
 
 # Every character str.splitlines() breaks on: redaction keeps them so line numbers stay valid.
