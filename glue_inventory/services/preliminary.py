@@ -142,28 +142,21 @@ class PreliminaryRunner:
 
     def run(self, keys: list[str]) -> dict[str, dict]:
         self._started = time.monotonic()
-        records = load_job_records(self.engine, keys)
-        results: dict[str, dict] = {}
         for key in keys:
-            if key not in records:
-                decode_partition_key(key)  # a malformed key fails here with a clear message
-                results[key] = {"status": None, "metrics": None,
-                                "last_error": "job not in the inventory: materialize glue_jobs first"}
-        by_key = {r.key: r for r in records.values() if r.status != "deleted"}
-        live = [by_key[key] for key in spread_over_platforms(sorted(by_key))]
-        self.stats.jobs_total = len(records)
-        results.update(self._refresh(live))
-        for record in records.values():
-            if record.status == "deleted":
-                results[record.key] = self._deleted_row(record)
+            decode_partition_key(key)  # a malformed key fails here, before any call, with a clear message
+        # The jobs are read from the database a chunk at a time, as the fetches need them: the first
+        # call goes out at once, not after every job of a large run has been read.
+        order = spread_over_platforms(sorted(set(keys)))
+        self.stats.jobs_total = len(order)
+        results = self._refresh(order)
         self._progress(force=True)
         return results
 
-    def _refresh(self, live: list[JobRecord]) -> dict[str, dict]:
+    def _refresh(self, order: list[str]) -> dict[str, dict]:
         results: dict[str, dict] = {}
         throttled: list[Fetched] = []
         batch: list[Fetched] = []
-        todo = self._with_stored_runs(live)
+        todo = self._with_stored_runs(order, results)
         workers = self.settings.max_workers
         pool = ThreadPoolExecutor(max_workers=workers)
         pending: set[Future[Fetched]] = set()
@@ -194,12 +187,24 @@ class PreliminaryRunner:
         results.update(self._store(batch + retried))
         return results
 
-    def _with_stored_runs(self, live: list[JobRecord]) -> Iterator[tuple[JobRecord, dict[str, str]]]:
-        """Each job with the states of its stored runs, read from the database CHUNK jobs at a time."""
-        for start in range(0, len(live), CHUNK):
-            chunk = live[start:start + CHUNK]
-            known = repository.existing_runs_bulk(self.engine, [r.id for r in chunk])
-            for record in chunk:
+    def _with_stored_runs(self, order: list[str],
+                          results: dict[str, dict]) -> Iterator[tuple[JobRecord, dict[str, str]]]:
+        """Each live job with the states of its stored runs, read from the database CHUNK jobs at a time.
+        A job not in the inventory, or deleted, gets its row in `results` instead."""
+        for start in range(0, len(order), CHUNK):
+            chunk = order[start:start + CHUNK]
+            records = load_job_records(self.engine, chunk)
+            live = [records[key] for key in chunk if key in records and records[key].status != "deleted"]
+            for key in chunk:
+                if key not in records:
+                    results[key] = {"status": None, "metrics": None,
+                                    "last_error": "job not in the inventory: materialize glue_jobs first"}
+                elif records[key].status == "deleted":
+                    results[key] = self._deleted_row(records[key])
+            with self._lock:
+                self.stats.jobs_done += len(chunk) - len(live)
+            known = repository.existing_runs_bulk(self.engine, [r.id for r in live])
+            for record in live:
                 yield record, {run_id: state for run_id, (state, _) in known.pop(record.id, {}).items()}
 
     def _fetch(self, record: JobRecord, known: dict[str, str], last_try: bool = False) -> Fetched:

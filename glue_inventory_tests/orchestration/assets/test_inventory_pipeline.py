@@ -1,13 +1,18 @@
 """The preliminary pipeline against the simulated fleet equals the simulator's ground truth."""
 
+import logging
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import pytest
 import sqlalchemy as sa
 
+from glue_inventory.aws.clients import CallCounter, platform_sessions
+from glue_inventory.aws.sessions import SessionMap
+from glue_inventory.config import load_settings
 from glue_inventory.keys import encode_partition_key
 from glue_inventory.pipeline import materialize, run_pipeline
+from glue_inventory.services.preliminary import PreliminaryRunner
 from glue_inventory.simulate import build_fleet, start_simulator
 from glue_inventory.storage.db import engine_for
 from glue_inventory.storage.tables import data_jobs, deep_analysis_candidates, job_runs
@@ -131,3 +136,36 @@ def test_oldest_first_listing_gives_the_same_answers(pipeline_env, monkeypatch):
     assert {k: (j["status"], round(j["metrics"]["cost_30d_usd"], 6)) for k, j in jobs.items()} == \
         {k: (t.status, round(t.cost_30d_usd, 6)) for k, t in truth.items()}
     assert jobs[_key(target)]["metrics"]["runs_total"] == truth[_key(target)].run_count
+
+
+def test_runner_answers_for_deleted_unknown_and_malformed_keys(pipeline_env, monkeypatch):
+    """The refresh service reads the jobs a chunk at a time: a deleted job and a key the inventory does not
+    hold still get their rows, and a malformed key fails before any call is made."""
+    fleet = build_fleet(12, 5, datetime.now(UTC), account_id="210987654321")
+    with start_simulator(fleet) as sim, dg.DagsterInstance.ephemeral() as instance:
+        _use(sim, monkeypatch)
+        run_pipeline(instance, log=lambda _: None)
+        victim = next(j for j in fleet.jobs if j.region == REGION and j.runs)
+        live = next(j for j in fleet.jobs if j.region == REGION and j.name != victim.name and j.runs)
+        sim.delete_job(victim.name)
+        materialize(instance, ["glue_jobs"])
+
+        def runner() -> PreliminaryRunner:
+            settings, counter = load_settings(), CallCounter()
+            sessions = SessionMap(platform_sessions(settings.effective_platforms(), counter=counter))
+            return PreliminaryRunner(sessions=sessions, counter=counter, settings=settings,
+                                     engine=engine_for(pipeline_env), log=logging.getLogger("test"))
+
+        unknown = encode_partition_key("210987654321", REGION, "never-listed")
+        refresh = runner()
+        results = refresh.run([_key(live), _key(victim), unknown])
+        assert results[_key(victim)]["status"] == "deleted"
+        assert results[_key(live)]["status"] == _jobs(pipeline_env)[_key(live)]["status"]
+        assert results[_key(live)]["last_error"] is None
+        assert results[unknown]["last_error"] == "job not in the inventory: materialize glue_jobs first"
+        assert (refresh.stats.jobs_done, refresh.stats.jobs_total) == (3, 3)
+
+        malformed = runner()
+        with pytest.raises(ValueError, match="'no-slashes' is not <account_id>/<region>/<job_name>"):
+            malformed.run([_key(live), "no-slashes"])
+        assert malformed.counter.total_calls == 0
