@@ -70,17 +70,34 @@ def iso(value: str | datetime | date | None) -> str | None:
     return None if parsed is None else parsed.isoformat().replace("+00:00", "Z")
 
 
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, set | frozenset):
+        return sorted(obj)
+    if isinstance(obj, datetime | date):
+        return iso(obj)
+    raise TypeError(f"cannot write {type(obj).__name__} to a report")
+
+
+# Without `indent`, json uses its C encoder; with it, a pure-Python one about ten times slower (1.2 s for the
+# inventory of 5,000 jobs). to_json indents the objects itself and writes each record on one line.
+_COMPACT = json.JSONEncoder(ensure_ascii=False, default=_json_default, separators=(", ", ": "))
+
+
 def to_json(data: Any) -> str:
-    """Stable, readable JSON: sets become sorted lists and datetimes ISO text."""
+    """Stable, readable JSON: objects indented, a list of records (objects or lists) one record per line,
+    sets as sorted lists and datetimes as ISO text."""
+    return _indented(data, "") + "\n"
 
-    def default(obj: Any) -> Any:
-        if isinstance(obj, set | frozenset):
-            return sorted(obj)
-        if isinstance(obj, datetime | date):
-            return iso(obj)
-        raise TypeError(f"cannot write {type(obj).__name__} to a report")
 
-    return json.dumps(data, indent=2, ensure_ascii=False, default=default) + "\n"
+def _indented(value: Any, pad: str) -> str:
+    inner = pad + "  "
+    if isinstance(value, Mapping) and value and all(isinstance(key, str) for key in value):
+        items = ",\n".join(f"{inner}{_COMPACT.encode(key)}: {_indented(item, inner)}" for key, item in value.items())
+        return f"{{\n{items}\n{pad}}}"
+    if isinstance(value, list | tuple) and value and all(isinstance(item, Mapping | list | tuple) for item in value):
+        items = ",\n".join(inner + _COMPACT.encode(item) for item in value)
+        return f"[\n{items}\n{pad}]"
+    return _COMPACT.encode(value)
 
 
 def md_escape(value: Any) -> str:
