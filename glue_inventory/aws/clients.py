@@ -18,6 +18,7 @@ from botocore.utils import parse_timestamp
 from glue_inventory.aws import sts
 from glue_inventory.aws.credentials import credential_resolver, role_credentials
 from glue_inventory.aws.pacing import limiter_for, pace
+from glue_inventory.aws.responses import PlannedParserFactory
 from glue_inventory.config import PlatformConfig
 
 # botocore's adaptive mode rate-limits the client itself after ThrottlingException;
@@ -47,10 +48,12 @@ def _shared_loader() -> Loader:
 
 
 def new_session(credentials: RefreshableCredentials | None = None, **kwargs) -> boto3.Session:
-    """A boto3 session whose clients parse timestamps with `utc_timestamp` and share the model loader; with
-    `credentials`, its clients sign with them (and botocore renews them before they expire)."""
+    """A boto3 session whose clients parse timestamps with `utc_timestamp` and JSON answers with a planned
+    walk (`responses.PlannedJSONParser`), and share the model loader; with `credentials`, its clients sign
+    with them (and botocore renews them before they expire)."""
     core = botocore.session.get_session()
     core.register_component("data_loader", _shared_loader())
+    core.register_component("response_parser_factory", PlannedParserFactory())
     core.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=utc_timestamp)
     if credentials is not None:
         core.register_component("credential_provider", credential_resolver(credentials))

@@ -1,0 +1,92 @@
+"""The planned JSON parser gives exactly what botocore's parser gives, on the simulator's answers and on
+answers with what a real service may send (nulls, members the model does not know, nested structures)."""
+
+from __future__ import annotations
+
+import json
+
+import botocore.session
+import pytest
+from botocore.parsers import JSONParser
+
+from glue_inventory.aws.clients import platform_sessions, utc_timestamp
+from glue_inventory.aws.responses import PlannedJSONParser, PlannedParserFactory
+from glue_inventory.config import PlatformConfig
+
+
+def _both(operation, body: bytes) -> tuple[dict, dict]:
+    response = {"body": body, "headers": {"x-amzn-requestid": "r-1"}, "status_code": 200,
+                "context": {"operation_name": operation.name}}
+    slow = JSONParser(timestamp_parser=utc_timestamp).parse(dict(response), operation.output_shape)
+    fast = PlannedJSONParser(timestamp_parser=utc_timestamp).parse(dict(response), operation.output_shape)
+    return slow, fast
+
+
+def _operation(service: str, name: str):
+    return botocore.session.get_session().get_service_model(service).operation_model(name)
+
+
+def test_the_simulators_answers_parse_the_same(simulator, sim_env):
+    """Every answer a listing and a run-history fetch receive, captured off the wire and parsed both ways."""
+    session = platform_sessions([PlatformConfig(name="sim", regions=["us-east-1"],
+                                                endpoint_url=sim_env["AWS_ENDPOINT_URL"])])[0]
+    captured: list[tuple] = []
+
+    def capture(operation_model, response_dict, **_):
+        captured.append((operation_model, response_dict["body"]))
+
+    glue, tagging = session.client("glue"), session.client("resourcegroupstaggingapi")
+    for client in (glue, tagging):
+        client.meta.events.register("before-parse", capture)
+    jobs = glue.get_jobs(MaxResults=25)["Jobs"]
+    tagging.get_resources(ResourceTypeFilters=["glue:job"], TagsPerPage=100)
+    for job in jobs:
+        glue.get_job_runs(JobName=job["Name"], MaxResults=200)
+    glue.get_job(JobName=jobs[0]["Name"])
+    assert {operation.name for operation, _ in captured} == {"GetJobs", "GetResources", "GetJobRuns", "GetJob"}
+    runs = 0
+    for operation, body in captured:
+        slow, fast = _both(operation, body)
+        assert fast == slow, operation.name
+        runs += len(fast.get("JobRuns", []))
+    assert runs > 100
+
+
+RUN = {
+    "Id": "jr_1", "Attempt": 0, "JobName": "nightly", "StartedOn": 1700000000.5, "CompletedOn": 1700000123,
+    "LastModifiedOn": 1700000123.25, "JobRunState": "FAILED", "Arguments": {"--day": "1", "--empty": ""},
+    "ErrorMessage": None, "PredecessorRuns": [{"JobName": "upstream", "RunId": None}, None],
+    "NotificationProperty": {"NotifyDelayAfter": None}, "ExecutionTime": 123, "MaxCapacity": 2.0,
+    "WorkerType": "G.1X", "NumberOfWorkers": 2, "DPUSeconds": 246.0, "ExecutionClass": "FLEX",
+    "AFieldAwsAddsLater": {"nested": [1, 2]}, "Timeout": None,
+}
+
+
+@pytest.mark.parametrize(("service", "name", "answer"), [
+    ("glue", "GetJobRuns", {"JobRuns": [RUN, RUN | {"Id": "jr_2", "Arguments": None}], "NextToken": "t"}),
+    ("glue", "GetJobRuns", {"JobRuns": [], "NextToken": None}),
+    ("glue", "GetJobRun", {"JobRun": RUN}),
+    ("glue", "GetJobs", {"Jobs": [{
+        "Name": "j", "Role": "arn:aws:iam::1:role/r", "CreatedOn": 1600000000, "LastModifiedOn": "2024-03-01T01:30:00Z",
+        "Command": {"Name": "glueetl", "ScriptLocation": "s3://b/k.py", "PythonVersion": "3", "Runtime": None},
+        "DefaultArguments": {"--job-bookmark-option": "job-bookmark-enable"}, "Connections": {"Connections": ["c"]},
+        "ExecutionProperty": {"MaxConcurrentRuns": 1}, "MaxRetries": 0, "GlueVersion": "4.0", "Unknown": 1,
+        "CodeGenConfigurationNodes": {"node_1": {"S3CsvSource": {"Name": "in", "Paths": ["s3://b/in/"],
+                                                                 "Separator": "comma", "QuoteChar": "quote"}}},
+    }]}),
+    ("resourcegroupstaggingapi", "GetResources", {"ResourceTagMappingList": [
+        {"ResourceARN": "arn:aws:glue:us-east-1:1:job/j", "Tags": [{"Key": "team", "Value": "data"}]},
+        {"ResourceARN": "arn:aws:glue:us-east-1:1:job/k", "Tags": [], "ComplianceDetails": None}],
+        "PaginationToken": ""}),
+])
+def test_answers_with_nulls_and_unknown_members_parse_the_same(service, name, answer):
+    slow, fast = _both(_operation(service, name), json.dumps(answer).encode())
+    assert fast == slow
+
+
+def test_sessions_use_the_planned_parser():
+    session = platform_sessions([PlatformConfig(name="p", regions=["us-east-1"])])[0]
+    factory = session.client("glue")._endpoint._response_parser_factory  # noqa: SLF001 - what botocore uses
+    assert isinstance(factory, PlannedParserFactory)
+    assert isinstance(factory.create_parser("json"), PlannedJSONParser)
+    assert not isinstance(factory.create_parser("query"), PlannedJSONParser)
