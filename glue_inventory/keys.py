@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from itertools import zip_longest
 from typing import NamedTuple
 from urllib.parse import unquote
 
@@ -44,14 +43,21 @@ def decode_partition_key(key: str) -> JobKey:
 
 
 def spread_over_platforms(keys: Iterable[str]) -> list[str]:
-    """The keys round-robin over their (account, Region), each platform's own order kept.
+    """The keys interleaved over their (account, Region), each platform's keys evenly spaced over the whole
+    order and its own order kept.
 
     AWS limits API requests per account and Region, so a run working through one platform at a time
-    would leave every other platform's limit unused. Dynamic partitions keep the order they were added
-    in, so contiguous ranges (the runs the sensor and `--partition-range` make) mix every platform too.
+    would leave every other platform's limit unused. Evenly spaced (not round-robin) so that every platform
+    finishes when the run does: round-robin over a Region with 4,300 jobs and one with 700 asks both for
+    calls at full rate until the small one runs out, and the client, busy parsing the small one's answers,
+    falls behind the large one's limit, which is what bounds the run. Dynamic partitions keep the order they
+    were added in, so contiguous ranges (the runs the sensor and `--partition-range` make) mix every platform
+    in proportion too.
     """
     by_platform: dict[str, list[str]] = {}
     for key in keys:
         account_id, region, _ = key.split("/", 2)
         by_platform.setdefault(f"{account_id}/{region}", []).append(key)
-    return [key for group in zip_longest(*by_platform.values()) for key in group if key is not None]
+    placed = [((index + 0.5) / len(group), platform, key)
+              for platform, group in enumerate(by_platform.values()) for index, key in enumerate(group)]
+    return [key for _, _, key in sorted(placed)]

@@ -32,12 +32,28 @@ def test_malformed_key_names_the_shape():
         decode_partition_key("just-a-name")
 
 
-def test_spread_over_platforms_alternates_account_regions_and_keeps_each_ones_order():
+def test_spread_over_platforms_spaces_each_account_region_evenly_and_keeps_each_ones_order():
     keys = ["111111111111/eu-west-1/a", "111111111111/eu-west-1/b",
             "111111111111/us-east-1/a", "111111111111/us-east-1/b", "111111111111/us-east-1/c/with/slash",
             "222222222222/us-east-1/z"]
     assert spread_over_platforms(keys) == [
-        "111111111111/eu-west-1/a", "111111111111/us-east-1/a", "222222222222/us-east-1/z",
-        "111111111111/eu-west-1/b", "111111111111/us-east-1/b",
-        "111111111111/us-east-1/c/with/slash"]
+        "111111111111/us-east-1/a", "111111111111/eu-west-1/a",
+        "111111111111/us-east-1/b", "222222222222/us-east-1/z",
+        "111111111111/eu-west-1/b", "111111111111/us-east-1/c/with/slash"]
     assert spread_over_platforms([]) == []
+
+
+def test_spread_over_platforms_lets_every_platform_finish_with_the_run():
+    """A large and a small Region: every stretch of the order holds both in proportion, so neither runs
+    out early (round-robin would use up the small one in the first third)."""
+    keys = [f"111111111111/us-east-1/job-{i:04d}" for i in range(850)] + \
+           [f"111111111111/eu-west-1/job-{i:04d}" for i in range(150)]
+    order = spread_over_platforms(keys)
+    assert sorted(order) == sorted(keys)
+    for end in range(100, 1001, 100):
+        small = sum("/eu-west-1/" in key for key in order[:end])
+        assert abs(small - end * 0.15) <= 1, end
+    assert [k for k in order if "/eu-west-1/" in k] == sorted(k for k in keys if "/eu-west-1/" in k)
+    equal = ["111111111111/us-east-1/a", "111111111111/us-east-1/b", "222222222222/us-east-1/a",
+             "222222222222/us-east-1/b"]
+    assert spread_over_platforms(equal) == [equal[0], equal[2], equal[1], equal[3]]  # equal sizes: round-robin
