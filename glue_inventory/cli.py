@@ -10,14 +10,19 @@ import sys
 EXIT_USAGE = 2
 
 
+def _fail(command: str, problem: object, code: int = EXIT_USAGE) -> int:
+    """The one line a command prints when it cannot go on (the problem and what to do), and its exit code."""
+    print(f"glue-inventory {command}: {problem}", file=sys.stderr)
+    return code
+
+
 def _db_upgrade(args: argparse.Namespace) -> int:
     from glue_inventory.storage.db import DatabaseError, mask_url, upgrade
 
     try:
         upgrade(args.url)
     except DatabaseError as exc:
-        print(f"glue-inventory db upgrade: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _fail("db upgrade", exc)
     print(f"database at {mask_url(args.url or os.environ.get('GLUE_INVENTORY_DATABASE_URL', 'default'))} is up to date")
     return 0
 
@@ -28,8 +33,7 @@ def _demo(args: argparse.Namespace) -> int:
     try:
         return run_demo(jobs=args.jobs, seed=args.seed, home=args.home)
     except DemoError as exc:
-        print(f"glue-inventory demo: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _fail("demo", exc)
 
 
 def _simulate(args: argparse.Namespace) -> int:
@@ -38,8 +42,7 @@ def _simulate(args: argparse.Namespace) -> int:
     try:
         load_simulator()
     except DemoError as exc:
-        print(f"glue-inventory simulate: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _fail("simulate", exc)
     from glue_inventory.simulate.cli import run_simulate
 
     return run_simulate(args.jobs, args.seed, args.port, args.latency_ms, args.rate_limit,
@@ -52,14 +55,12 @@ def _refresh(args: argparse.Namespace) -> int:
     from glue_inventory.pipeline import PipelineError, run_pipeline
 
     if args.deep < 0:
-        print(f"glue-inventory refresh: --deep must be 0 or more, got {args.deep}", file=sys.stderr)
-        return EXIT_USAGE
+        return _fail("refresh", f"--deep must be 0 or more, got {args.deep}")
     try:
         with dg.DagsterInstance.get() as instance:
             run_pipeline(instance, deep_jobs=args.deep)
     except PipelineError as exc:
-        print(f"glue-inventory refresh: {exc}", file=sys.stderr)
-        return 1
+        return _fail("refresh", exc, code=1)
     return 0
 
 
@@ -69,8 +70,7 @@ def _ui(args: argparse.Namespace) -> int:
     try:
         prepare_home(args.home)
     except DemoError as exc:
-        print(f"glue-inventory ui: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _fail("ui", exc)
     env = demo_environment(args.home) | dict(os.environ)
     command = [os.path.join(os.path.dirname(sys.executable), "dagster"), "dev", "-m",
                "glue_inventory.definitions", "-h", args.host, "-p", str(args.port)]

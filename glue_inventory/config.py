@@ -74,6 +74,13 @@ class DiscoveredPlatform(PlatformConfig):
 # AWS Organizations API reference: OrganizationalUnitId and RootId patterns.
 _OU_ID = re.compile(r"ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32}")
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
+_ACCOUNT_ID = re.compile(r"\d{12}")
+
+
+def _not_matching(value: object, pattern: re.Pattern[str]) -> list[object]:
+    """The items of a list that are not strings matching `pattern` (none when `value` is not a list)."""
+    items = value if isinstance(value, list) else []
+    return [item for item in items if not isinstance(item, str) or not pattern.fullmatch(item)]
 
 
 class OrganizationConfig(_Strict):
@@ -102,7 +109,7 @@ class OrganizationConfig(_Strict):
         if isinstance(value, list):
             if not value:
                 raise ValueError('list at least one Region, or write "enabled"')
-            odd = [region for region in value if not isinstance(region, str) or not _REGION.fullmatch(region)]
+            odd = _not_matching(value, _REGION)
             if odd:
                 raise ValueError(f"{odd[0]!r} is not a Region name (e.g. us-east-1)")
         return value
@@ -110,20 +117,20 @@ class OrganizationConfig(_Strict):
     @field_validator("include_ous", mode="before")
     @classmethod
     def _ou_ids(cls, value: object) -> object:
-        for ou in value if isinstance(value, list) else []:
-            if not isinstance(ou, str) or not _OU_ID.fullmatch(ou):
-                raise ValueError(f"{ou!r} is not an OU id (ou-xxxx-xxxxxxxx) or root id (r-xxxx)")
+        odd = _not_matching(value, _OU_ID)
+        if odd:
+            raise ValueError(f"{odd[0]!r} is not an OU id (ou-xxxx-xxxxxxxx) or root id (r-xxxx)")
         return value
 
     @field_validator("exclude_accounts", mode="before")
     @classmethod
     def _account_ids(cls, value: object) -> object:
-        for account in value if isinstance(value, list) else []:
-            if isinstance(account, int):
-                raise ValueError(f"write account ids in quotes (\"{account}\"): YAML reads an unquoted one as "
-                                 "a number and drops its leading zeros")
-            if not isinstance(account, str) or not re.fullmatch(r"\d{12}", account):
-                raise ValueError(f"{account!r} is not an AWS account id (12 digits)")
+        odd = _not_matching(value, _ACCOUNT_ID)
+        if odd and isinstance(odd[0], int):
+            raise ValueError(f"write account ids in quotes (\"{odd[0]}\"): YAML reads an unquoted one as "
+                             "a number and drops its leading zeros")
+        if odd:
+            raise ValueError(f"{odd[0]!r} is not an AWS account id (12 digits)")
         return value
 
     def role_arn(self, account_id: str, partition: str = "aws") -> str:
