@@ -194,13 +194,16 @@ class PreliminaryRunner:
         for start in range(0, len(order), CHUNK):
             chunk = order[start:start + CHUNK]
             records = load_job_records(self.engine, chunk)
-            live = [records[key] for key in chunk if key in records and records[key].status != "deleted"]
+            live = []
             for key in chunk:
-                if key not in records:
+                record = records.get(key)
+                if record is None:
                     results[key] = {"status": None, "metrics": None,
                                     "last_error": "job not in the inventory: materialize glue_jobs first"}
-                elif records[key].status == "deleted":
-                    results[key] = self._deleted_row(records[key])
+                elif record.status == "deleted":
+                    results[key] = self._deleted_row(record)
+                else:
+                    live.append(record)
             with self._lock:
                 self.stats.jobs_done += len(chunk) - len(live)
             known = repository.existing_runs_bulk(self.engine, [r.id for r in live])

@@ -57,8 +57,7 @@ def operation_name(environ: dict[str, Any]) -> tuple[str, str]:
         action = parse_qs(body.decode("utf-8", "replace")).get("Action")
     if action:
         return action[0], "query"
-    service = _SERVICE_IN_AUTH.search(environ.get("HTTP_AUTHORIZATION", ""))
-    if service and service.group(1) == "s3" or not service:
+    if request_service(environ) in ("s3", ""):
         has_key = len([part for part in path.split("/") if part]) > 1
         verb = {"GET": "Get", "HEAD": "Head", "PUT": "Put", "DELETE": "Delete", "POST": "Post"}.get(
             environ.get("REQUEST_METHOD", ""), environ.get("REQUEST_METHOD", ""))
@@ -145,6 +144,12 @@ def request_region(environ: dict[str, Any]) -> str:
     return region.group(1) if region else ""
 
 
+def request_service(environ: dict[str, Any]) -> str:
+    """The service a SigV4-signed request was signed for, e.g. "glue", "sts" ("" when unsigned)."""
+    service = _SERVICE_IN_AUTH.search(environ.get("HTTP_AUTHORIZATION", ""))
+    return service.group(1) if service else ""
+
+
 class CallGate:
     """The WSGI app the simulator serves: counts, delays and rate-limits calls before moto sees them.
 
@@ -192,8 +197,7 @@ class CallGate:
         region = request_region(environ)
         account = environ[ACCOUNT_KEY] = self.account_of(environ)
         platform = f"{account}/{region}"
-        service = _SERVICE_IN_AUTH.search(environ.get("HTTP_AUTHORIZATION", ""))
-        bucket_key = f"{platform}/{service.group(1) if service else ''}"
+        bucket_key = f"{platform}/{request_service(environ)}"
         with self.lock:
             self.counts[operation] += 1
             self.region_counts[region] += 1
