@@ -18,10 +18,15 @@ _REGION_IN_AUTH = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/")
 _FORM = "application/x-www-form-urlencoded"
 # Where the gate leaves a request's account for the app behind it.
 ACCOUNT_KEY = "glue_inventory.account"
+# When the server read the request line (time.monotonic()): a request is charged to its bucket then.
+ARRIVED_KEY = "glue_inventory.arrived"
 
 
 class TokenBucket:
-    """`rate` requests per second on average, bursts up to one second's worth."""
+    """`rate` requests per second on average, bursts up to one second's worth.
+
+    A request is charged at the time it arrived (`take(at)`), not when its handler thread gets to run: on
+    a busy machine handler threads run late and together, and AWS counts arrivals."""
 
     def __init__(self, rate: float) -> None:
         self.rate = rate
@@ -30,11 +35,12 @@ class TokenBucket:
         self.updated = time.monotonic()
         self.lock = threading.Lock()
 
-    def take(self) -> bool:
+    def take(self, at: float | None = None) -> bool:
         with self.lock:
-            now = time.monotonic()
-            self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
-            self.updated = now
+            now = time.monotonic() if at is None else at
+            if now > self.updated:  # a request that arrived before the last one charged adds no time
+                self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+                self.updated = now
             if self.tokens >= 1:
                 self.tokens -= 1
                 return True
@@ -214,7 +220,7 @@ class CallGate:
             status, headers, body = fault.response(protocol)
             start_response(status, [*headers, ("Content-Length", str(len(body)))])
             return [body]
-        if bucket and not bucket.take():
+        if bucket and not bucket.take(environ.get(ARRIVED_KEY)):
             status, headers, body = throttle_response(protocol)
             start_response(status, [*headers, ("Content-Length", str(len(body)))])
             return [body]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections import Counter
 from datetime import datetime
 from types import TracebackType
@@ -20,7 +21,7 @@ from glue_inventory.simulate.cur import CurExport, write_cur_export
 from glue_inventory.simulate.dispatch import SimulatorApp
 from glue_inventory.simulate.fleet import Fleet, SimJob
 from glue_inventory.simulate.glue_writes import GlueWrites
-from glue_inventory.simulate.middleware import CallGate, Fault
+from glue_inventory.simulate.middleware import ARRIVED_KEY, CallGate, Fault
 from glue_inventory.simulate.mutations import add_runs, delete_job, expire_runs
 from glue_inventory.simulate.organization import seed_organization
 from glue_inventory.simulate.seed import add_job_to_backend, seed_fleet
@@ -31,7 +32,19 @@ _live_lock = threading.Lock()
 
 
 class _QuietHandler(MotoRequestHandler):
-    """No access log line per request: benchmarks make hundreds of thousands."""
+    """No access log line per request (benchmarks make hundreds of thousands); stamps when a request
+    arrived, for the rate limit."""
+
+    arrived = 0.0
+
+    def parse_request(self) -> bool:
+        self.arrived = time.monotonic()  # the request line was just read
+        return super().parse_request()
+
+    def make_environ(self) -> dict[str, Any]:
+        environ = super().make_environ()
+        environ[ARRIVED_KEY] = self.arrived
+        return environ
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         return None

@@ -40,12 +40,46 @@ def test_rate_limiter_spaces_every_caller():
     assert len(stamps) == 40 and stamps[-1] - stamps[0] >= 39 * 0.02 * 0.99
 
 
-def test_rate_limiter_bursts_a_second_less_one_request():
+def test_rate_limiter_bursts_less_than_a_second():
     limiter = RateLimiter(50.0)
     started = time.monotonic()
     stamps = _stamps(limiter, 100)
-    # 49 slots are free at once (a second's worth less one), the other 51 come at the rate.
-    assert stamps[-1] - started >= 51 * 0.02 * 0.99
+    # 44 slots are free at once (a second's worth less one, less a tenth of a second), 56 come at the rate.
+    assert stamps[-1] - started >= 56 * 0.02 * 0.99
+    assert stamps[43] - started < 0.5
+
+
+def test_threads_that_wake_late_never_leave_together():
+    release = threading.Event()
+
+    def stalled(seconds: float) -> None:  # a busy CPU: the sleeping threads wake late, all at once
+        if release.is_set():
+            time.sleep(seconds)
+        else:
+            release.wait()
+
+    limiter = RateLimiter(20.0, burst=2, sleep=stalled)
+    stamps: list[float] = []
+    lock = threading.Lock()
+
+    def call() -> None:
+        limiter.wait()
+        with lock:
+            stamps.append(time.monotonic())
+
+    threads = [threading.Thread(target=call) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.5)  # every slot has passed
+    release.set()
+    for thread in threads:
+        thread.join()
+    stamps.sort()
+    # A bucket of 2 at 20/s: any n + 1 consecutive requests span at least (n - 1) / 20 s.
+    assert len(stamps) == 6
+    for first in range(6):
+        for last in range(first + 1, 6):
+            assert stamps[last] - stamps[first] >= (last - first - 1) * 0.05 * 0.99
 
 
 def test_limiters_are_per_account_and_region_and_follow_the_configured_rate():
