@@ -140,6 +140,10 @@ class BenchSimulator:
         return Counter(self._sim.platform_call_counts)
 
     @property
+    def platform_call_spans(self) -> dict[str, tuple[float, float]]:
+        return self._sim.platform_call_spans
+
+    @property
     def answered(self) -> int:
         return self._answered
 
@@ -189,6 +193,10 @@ class SimulatorProcess:
     @property
     def platform_call_counts(self) -> Counter[str]:
         return self._ask("platform_call_counts")
+
+    @property
+    def platform_call_spans(self) -> dict[str, tuple[float, float]]:
+        return self._ask("platform_call_spans")  # time.monotonic() is the machine's clock: the same here
 
     @property
     def answered(self) -> int:
@@ -409,6 +417,8 @@ class InventoryRun:
     platform_calls: Counter[str] = field(default_factory=Counter)  # by "<account>/<Region>"
     # The run-history phase alone (job_preliminary_metrics): its calls by platform, as above.
     history_platform_calls: Counter[str] = field(default_factory=Counter)
+    # (first, last) arrival of a call at the simulator, by platform, over the whole pass
+    platform_spans: dict[str, tuple[float, float]] = field(default_factory=dict)
     throttled_answers: int = 0
     jobs: int = 0
     cpu_seconds: float = 0.0
@@ -466,6 +476,7 @@ def run_inventory(instance: dg.DagsterInstance, sim: AnySimulator,
     run.calls = Counter(sim.call_counts)
     run.region_calls = Counter(sim.region_call_counts)
     run.platform_calls = Counter(sim.platform_call_counts)
+    run.platform_spans = sim.platform_call_spans
     run.throttled_answers = run.total_calls - sim.answered
     run.cpu_seconds = cpu_seconds() - cpu
     return run

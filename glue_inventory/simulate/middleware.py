@@ -173,6 +173,8 @@ class CallGate:
         self.counts: Counter[str] = Counter()
         self.region_counts: Counter[str] = Counter()
         self.platform_counts: Counter[str] = Counter()
+        # (first, last) arrival of a call per `<account>/<Region>` (time.monotonic(), the machine's clock)
+        self.platform_spans: dict[str, tuple[float, float]] = {}
         self.lock = threading.Lock()
         self.before_call: Callable[[], None] = lambda: None
         self.account_of: Callable[[dict[str, Any]], str] = lambda _environ: ""
@@ -204,10 +206,13 @@ class CallGate:
         account = environ[ACCOUNT_KEY] = self.account_of(environ)
         platform = f"{account}/{region}"
         bucket_key = f"{platform}/{request_service(environ)}"
+        arrived = environ.get(ARRIVED_KEY) or time.monotonic()
         with self.lock:
             self.counts[operation] += 1
             self.region_counts[region] += 1
             self.platform_counts[platform] += 1
+            first, last = self.platform_spans.get(platform, (arrived, arrived))
+            self.platform_spans[platform] = (min(first, arrived), max(last, arrived))
             bucket = self.buckets.setdefault(bucket_key, TokenBucket(self.rate)) if self.rate else None
         if self.latency_s:
             time.sleep(self.latency_s)
@@ -220,7 +225,7 @@ class CallGate:
             status, headers, body = fault.response(protocol)
             start_response(status, [*headers, ("Content-Length", str(len(body)))])
             return [body]
-        if bucket and not bucket.take(environ.get(ARRIVED_KEY)):
+        if bucket and not bucket.take(arrived):
             status, headers, body = throttle_response(protocol)
             start_response(status, [*headers, ("Content-Length", str(len(body)))])
             return [body]

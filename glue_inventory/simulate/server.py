@@ -97,11 +97,18 @@ class Simulator:
         """Calls per `<account>/<Region>`: each has its own rate limit, as on AWS."""
         return self._gate.platform_counts
 
+    @property
+    def platform_call_spans(self) -> dict[str, tuple[float, float]]:
+        """(first, last) arrival time of a call per `<account>/<Region>`, on the machine's monotonic clock."""
+        with self._gate.lock:
+            return dict(self._gate.platform_spans)
+
     def reset_call_counts(self) -> None:
         with self._gate.lock:
             self._gate.counts.clear()
             self._gate.region_counts.clear()
             self._gate.platform_counts.clear()
+            self._gate.platform_spans.clear()
 
     def env(self) -> dict[str, str]:
         """Environment for boto3 clients talking to this simulator."""

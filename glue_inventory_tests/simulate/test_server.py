@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 from datetime import UTC, datetime, timedelta
 
 import boto3
@@ -125,6 +126,27 @@ def test_each_account_and_region_has_its_own_rate_limit():
                              config=Config(retries={"mode": "standard", "max_attempts": 1}))
         assert other.get_jobs()["Jobs"] == []  # its own (empty) Glue, its own full bucket
         assert sim.platform_call_counts["220987654321/us-east-1"] == 1
+
+
+def test_call_spans_are_kept_per_account_and_region():
+    fleet = build_fleet(3, 1, datetime.now(UTC), account_id=PRIVATE_ACCOUNT)
+    with start_simulator(fleet) as sim:
+        glue = _client("glue", sim.env())  # us-east-1
+        before = time.monotonic()
+        glue.get_jobs()
+        time.sleep(0.2)
+        glue.get_jobs()
+        after = time.monotonic()
+        eu = boto3.client("glue", endpoint_url=sim.endpoint_url, region_name="eu-west-1",
+                          aws_access_key_id=sim.access_key_id, aws_secret_access_key=sim.secret_access_key)
+        eu.get_jobs()
+        spans = sim.platform_call_spans
+        first, last = spans[f"{PRIVATE_ACCOUNT}/us-east-1"]
+        assert before <= first and last <= after and last - first >= 0.2
+        first, last = spans[f"{PRIVATE_ACCOUNT}/eu-west-1"]
+        assert first == last > after
+        sim.reset_call_counts()
+        assert sim.platform_call_spans == {}
 
 
 def test_port_in_use_is_a_clear_error():
