@@ -146,6 +146,40 @@ def test_upsert_runs_is_idempotent_and_a_running_run_finishes(engine: sa.Engine)
     assert _count(engine, job_runs) == 3
 
 
+def test_runs_in_several_batches_are_stored_once_and_only_changed_runs_are_written(engine: sa.Engine) -> None:
+    job_id = repo.upsert_jobs(engine, _platform(engine), [_job("etl")], T0)["etl"]
+    total = repo.COPY_SIZE + 2_500  # more than one COPY (Postgres) and many executemany batches (SQLite)
+    runs = [_run(job_id, f"jr_{n:05d}", minutes_ago=n, attempt=n % 2, fetched_at=T0) for n in range(total)]
+    assert repo.upsert_runs(engine, runs) == total
+    later = T0 + timedelta(hours=1)
+    again = [run | {"fetched_at": later} | ({"state": "FAILED"} if n % 1000 == 7 else {})
+             for n, run in enumerate(runs)]
+    repo.upsert_runs(engine, again)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(job_runs.c.run_id, job_runs.c.state, job_runs.c.attempt,
+                                      job_runs.c.fetched_at)).all()
+    assert len(rows) == total
+    rewritten = sorted(run_id for run_id, _, _, fetched_at in rows if fetched_at == later)
+    assert rewritten == [f"jr_{n:05d}" for n in range(total) if n % 1000 == 7]
+    assert {run_id: state for run_id, state, _, _ in rows if state == "FAILED"}.keys() == set(rewritten)
+    assert sum(attempt for _, _, attempt, _ in rows) == total // 2
+
+
+def test_a_run_the_database_refuses_loses_nothing_and_the_next_batch_is_stored(engine: sa.Engine) -> None:
+    job_id = repo.upsert_jobs(engine, _platform(engine), [_job("etl")], T0)["etl"]
+    repo.upsert_runs(engine, [_run(job_id, "jr_1")])
+    with engine.connect() as conn:
+        refused = _run(job_id, "jr_2", execution_time_s=2**40)  # more than the column's integer holds
+        if engine.dialect.name == "postgresql":
+            with pytest.raises(sa.exc.DBAPIError, match="out of range"):
+                repo.upsert_runs(conn, [_run(job_id, "jr_1", "FAILED"), refused])
+            conn.rollback()
+        repo.upsert_runs(conn, [_run(job_id, "jr_3")])  # the same session, its staging table, again
+        conn.commit()
+    assert sorted(repo.existing_runs(engine, job_id)) == ["jr_1", "jr_3"]
+    assert repo.existing_runs(engine, job_id)["jr_1"][0] == "SUCCEEDED"
+
+
 def test_a_run_repeated_in_one_batch_keeps_the_last_version(engine: sa.Engine) -> None:
     job_id = repo.upsert_jobs(engine, _platform(engine), [_job("etl")], T0)["etl"]
     repo.upsert_runs(engine, [_run(job_id, "jr_1", "RUNNING"), _run(job_id, "jr_1", "SUCCEEDED")])
