@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
@@ -19,7 +20,8 @@ ACCOUNT = "640987654321"
 RATE = 5.0
 
 
-def _stamps(limiter: RateLimiter, calls: int) -> list[float]:
+def _stamps(limiter: RateLimiter, calls: int, meanwhile: Callable[[], None] = lambda: None) -> list[float]:
+    """When each of `calls` callers on 8 threads left the limiter; `meanwhile` runs while they wait."""
     stamps: list[float] = []
     lock = threading.Lock()
 
@@ -31,6 +33,7 @@ def _stamps(limiter: RateLimiter, calls: int) -> list[float]:
     with ThreadPoolExecutor(max_workers=8) as pool:
         for _ in range(calls):
             pool.submit(call)
+        meanwhile()
     return sorted(stamps)
 
 
@@ -58,23 +61,11 @@ def test_threads_that_wake_late_never_leave_together():
         else:
             release.wait()
 
-    limiter = RateLimiter(20.0, burst=2, sleep=stalled)
-    stamps: list[float] = []
-    lock = threading.Lock()
+    def release_late() -> None:
+        time.sleep(0.5)  # every slot has passed
+        release.set()
 
-    def call() -> None:
-        limiter.wait()
-        with lock:
-            stamps.append(time.monotonic())
-
-    threads = [threading.Thread(target=call) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    time.sleep(0.5)  # every slot has passed
-    release.set()
-    for thread in threads:
-        thread.join()
-    stamps.sort()
+    stamps = _stamps(RateLimiter(20.0, burst=2, sleep=stalled), 6, release_late)
     # A bucket of 2 at 20/s: any n + 1 consecutive requests span at least (n - 1) / 20 s.
     assert len(stamps) == 6
     for first in range(6):
