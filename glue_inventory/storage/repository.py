@@ -49,6 +49,7 @@ Bind = Engine | Connection
 BATCH_SIZE = 1000
 COPY_SIZE = 10_000  # runs per COPY into the staging table (Postgres)
 _RUNS_STAGING = "glue_inventory_runs_staging"
+_INSUFFICIENT_PRIVILEGE = "42501"
 # SQLite allows 32766 bound parameters per statement; stay far below for IN lists.
 IN_CHUNK = 500
 _CANDIDATES_LOCK = 0x6769_6361_6E64  # advisory lock key: one candidate replacement at a time on Postgres
@@ -197,7 +198,7 @@ def upsert_runs(bind: Bind, rows: Iterable[dict[str, Any]]) -> int:
     client several times the CPU of streaming it."""
     sent = 0
     with transaction(bind) as conn:
-        by_copy = conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg"
+        by_copy = conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg" and _runs_staging(conn)
         for chunk in chunks(rows, COPY_SIZE if by_copy else BATCH_SIZE):
             chunk = _unique(chunk, "data_job_id", "run_id")
             for keys, group in _by_keys(chunk).items():
@@ -218,6 +219,22 @@ def _upsert_runs_statement(stmt: Insert, keys: Collection[str]) -> Insert:
     return stmt.on_conflict_do_update(index_elements=["data_job_id", "run_id"], set_=set_, where=changed)
 
 
+def _runs_staging(conn: Connection) -> bool:
+    """Whether the session has its temporary table to stage runs in (created once per session). A database
+    that does not let the tool's role create temporary tables (REVOKE TEMPORARY, a hardening some teams
+    apply) gets the row-by-row upsert instead of an error."""
+    try:
+        with conn.begin_nested():
+            conn.exec_driver_sql(f"CREATE TEMPORARY TABLE IF NOT EXISTS {_RUNS_STAGING} ON COMMIT DELETE ROWS AS "
+                                 f"SELECT {', '.join(c.name for c in job_runs.columns if c.name != 'id')} "
+                                 f"FROM {job_runs.name} WITH NO DATA")
+    except DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) != _INSUFFICIENT_PRIVILEGE:
+            raise
+        return False
+    return True
+
+
 def _copy_upsert_runs(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """`rows` (one set of columns) COPYed into a session's temporary table, then upserted from it."""
     # What SQLAlchemy adds to an INSERT it binds (attempt 0, fetched_at now), added here.
@@ -226,9 +243,6 @@ def _copy_upsert_runs(conn: Connection, rows: list[dict[str, Any]]) -> None:
     names = sorted({*rows[0], *defaults})
     binds = [job_runs.c[name].type.bind_processor(conn.dialect) for name in names]
     columns = ", ".join(names)
-    conn.exec_driver_sql(f"CREATE TEMPORARY TABLE IF NOT EXISTS {_RUNS_STAGING} ON COMMIT DELETE ROWS AS "
-                         f"SELECT {', '.join(c.name for c in job_runs.columns if c.name != 'id')} FROM "
-                         f"{job_runs.name} WITH NO DATA")
     sql = f"COPY {_RUNS_STAGING} ({columns}) FROM STDIN"
     # The errors an INSERT would raise, as SQLAlchemy raises them: a naive timestamp, a value the column
     # cannot hold.

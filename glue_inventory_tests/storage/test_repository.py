@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from glue_inventory.storage import repository as repo
+from glue_inventory.storage.db import dispose_engines, engine_for, make_engine
 from glue_inventory.storage.tables import (
     analysis_runs,
     code_analysis_cache,
@@ -178,6 +179,38 @@ def test_a_run_the_database_refuses_loses_nothing_and_the_next_batch_is_stored(e
         conn.commit()
     assert sorted(repo.existing_runs(engine, job_id)) == ["jr_1", "jr_3"]
     assert repo.existing_runs(engine, job_id)["jr_1"][0] == "SUCCEEDED"
+
+
+def test_runs_are_stored_where_the_role_may_not_create_temporary_tables(postgres_url: str,
+                                                                        postgres_server: sa.Engine) -> None:
+    """A hardened database (REVOKE TEMPORARY): the runs go in row by row, instead of failing the refresh."""
+    owner = engine_for(postgres_url)  # migrated by the database's owner
+    job_id = repo.upsert_jobs(owner, _platform(owner), [_job("etl")], T0)["etl"]
+    url = sa.make_url(postgres_url)
+    role = f"{url.database}_writer"
+    with postgres_server.connect() as conn:
+        conn.exec_driver_sql(f"CREATE ROLE {role} LOGIN")
+    try:
+        with owner.begin() as conn:
+            conn.exec_driver_sql(f"REVOKE TEMPORARY ON DATABASE {url.database} FROM PUBLIC")
+            conn.exec_driver_sql(f"GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO {role}")
+            conn.exec_driver_sql(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}")
+        writer = make_engine(url.set(username=role).render_as_string(hide_password=False))
+        with writer.connect() as conn, pytest.raises(sa.exc.ProgrammingError, match="permission denied"):
+            conn.exec_driver_sql("CREATE TEMPORARY TABLE probe (x int)")
+        runs = [_run(job_id, f"jr_{n}", minutes_ago=n) for n in range(30)]
+        assert repo.upsert_runs(writer, runs) == 30
+        repo.upsert_runs(writer, [_run(job_id, "jr_3", "FAILED", minutes_ago=3)])
+        assert len(repo.existing_runs(owner, job_id)) == 30
+        assert repo.existing_runs(owner, job_id)["jr_3"][0] == "FAILED"
+        writer.dispose()
+    finally:
+        with owner.begin() as conn:
+            conn.exec_driver_sql(f"DROP OWNED BY {role}")
+        dispose_engines()
+        with postgres_server.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {url.database} WITH (FORCE)")
+            conn.exec_driver_sql(f"DROP ROLE {role}")
 
 
 def test_a_run_repeated_in_one_batch_keeps_the_last_version(engine: sa.Engine) -> None:
