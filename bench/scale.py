@@ -71,7 +71,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def pass_figures(run: InventoryRun, rate_limit: float | None) -> dict:
     """The simulator, like AWS, limits each account and Region on its own: the bound is the busiest (account,
     Region)'s calls ÷ rate. `single_limit_bound_s` is every call ÷ rate, the bound if one limit covered all."""
-    bound = max(run.platform_calls.values()) / rate_limit if rate_limit and run.platform_calls else None
+    busiest = max(run.platform_calls, key=run.platform_calls.__getitem__) if run.platform_calls else None
+    bound = run.platform_calls[busiest] / rate_limit if rate_limit and busiest else None
     single = run.total_calls / rate_limit if rate_limit else None
     # The run-history phase holds nearly every call: its own wall time against its own bound says how close
     # the pacing gets, without the job listing's parsing and storing or the candidate step (no calls).
@@ -81,8 +82,7 @@ def pass_figures(run: InventoryRun, rate_limit: float | None) -> dict:
     # The pacing itself: the busiest platform's calls from the first (the listing) to the last, as the
     # simulator saw them arrive. Work that makes no call (Dagster starting and ending runs, its events per
     # partition, the candidate step) is outside; the gaps between the steps' calls are inside.
-    busiest = max(run.platform_calls, key=run.platform_calls.__getitem__) if run.platform_calls else None
-    first, last = run.platform_spans.get(busiest, (0.0, 0.0)) if busiest else (0.0, 0.0)
+    first, last = run.platform_spans.get(busiest, (0.0, 0.0))
     return {
         "seconds": round(run.inventory_seconds, 2),
         "seconds_by_asset": {k: round(v, 2) for k, v in run.seconds.items()},

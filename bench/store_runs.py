@@ -15,7 +15,7 @@ import argparse
 import time
 from datetime import UTC, datetime, timedelta
 
-from common import throwaway_postgres
+from common import cpu_seconds, throwaway_postgres
 
 from glue_inventory.storage import repository
 from glue_inventory.storage.db import dispose_engines, engine_for
@@ -46,10 +46,6 @@ def bound_row_by_row(engine, rows: list[dict]) -> None:
         for chunk in repository.chunks(rows, repository.BATCH_SIZE):
             stmt = repository._upsert_runs_statement(repository.dialect_insert(conn, repository.job_runs), chunk[0])
             conn.execute(stmt, chunk)
-
-
-def cpu_seconds() -> float:
-    return time.process_time()
 
 
 def measure(server: str, jobs: int, per_job: int, repeat: int) -> dict[str, dict[str, tuple[float, float]]]:

@@ -240,17 +240,21 @@ def _copy_upsert_runs(conn: Connection, rows: list[dict[str, Any]]) -> None:
     # What SQLAlchemy adds to an INSERT it binds (attempt 0, fetched_at now), added here.
     defaults = {c.name: c.default.arg if c.default.is_scalar else c.default.arg(None)
                 for c in job_runs.columns if c.name not in rows[0] and c.default is not None and c.name != "id"}
-    names = sorted({*rows[0], *defaults})
-    binds = [job_runs.c[name].type.bind_processor(conn.dialect) for name in names]
-    columns = ", ".join(names)
-    sql = f"COPY {_RUNS_STAGING} ({columns}) FROM STDIN"
+    given = list(rows[0])
+    names = [*given, *defaults]
+    # The column types' own conversions (UTCDateTime refuses a naive timestamp), where a type has one.
+    converted = [(index, convert) for index, name in enumerate(names)
+                 if (convert := job_runs.c[name].type.bind_processor(conn.dialect)) is not None]
+    sql = f"COPY {_RUNS_STAGING} ({', '.join(names)}) FROM STDIN"
     # The errors an INSERT would raise, as SQLAlchemy raises them: a naive timestamp, a value the column
     # cannot hold.
     try:
         with conn.connection.driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
             for row in rows:
-                values = [row[name] if name in row else defaults[name] for name in names]
-                copy.write_row([bind(value) if bind else value for bind, value in zip(binds, values, strict=True)])
+                values = [*(row[name] for name in given), *defaults.values()]
+                for index, convert in converted:
+                    values[index] = convert(values[index])
+                copy.write_row(values)
     except ValueError as exc:
         raise StatementError(str(exc), sql, None, exc) from None
     except conn.dialect.loaded_dbapi.Error as exc:
