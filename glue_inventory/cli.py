@@ -102,7 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     refresh = commands.add_parser(
         "refresh", help="refresh the whole inventory now: job list, every job's runs in batched runs, "
         "candidates, deep analysis of the top --deep candidates, executive report (runs in $DAGSTER_HOME)")
-    refresh.add_argument("--deep", type=int, default=0, help="deep-analyse the N highest-scoring candidates")
+    refresh.add_argument("--deep", type=int, default=0, help="deep-analyse N jobs: the top candidates by saving "
+                         "and by risk, half each (savings first on an odd N), and the opted-in jobs")
     refresh.set_defaults(func=_refresh)
 
     db = commands.add_parser("db", help="database schema")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 DEFAULT_DATABASE_URL = "sqlite:///.glue_inventory/inventory.db"
 DEFAULT_REPORTS_DIR = ".glue_inventory/reports"
@@ -172,11 +173,31 @@ class LLMSettings(_Strict):
     max_retries: int = 2
 
 
+def split_lanes(jobs: int) -> tuple[int, int]:
+    """`jobs` deep analyses split between the savings and the risk lane, savings first on an odd count."""
+    return (jobs + 1) // 2, jobs // 2
+
+
 class DeepAnalysisSettings(_Strict):
-    top_k: int = 25
+    """Which jobs get a deep analysis: the top `top_k_savings` candidates by estimated monthly saving and the
+    top `top_k_risk` by risk (analysis/deep_selection.py). `top_k`, the single list of earlier versions, is
+    deprecated: alone it is split between the two lanes (`split_lanes`)."""
+
+    top_k_savings: int = Field(default=20, ge=0)
+    top_k_risk: int = Field(default=10, ge=0)
+    top_k: int | None = Field(default=None, ge=0)
     script_max_bytes: int = 2 * 1024 * 1024
     tool_timeout_s: float = 60.0
     max_runs: int = 10
+
+    @model_validator(mode="after")
+    def _top_k_alias(self) -> DeepAnalysisSettings:
+        if self.top_k is not None:
+            warnings.warn("deep_analysis.top_k is deprecated: set deep_analysis.top_k_savings and "
+                          "deep_analysis.top_k_risk (top_k alone is split between them)", FutureWarning, stacklevel=2)
+            if not {"top_k_savings", "top_k_risk"} & self.model_fields_set:
+                self.top_k_savings, self.top_k_risk = split_lanes(self.top_k)
+        return self
 
 
 class ScheduleSettings(_Strict):

@@ -19,7 +19,7 @@ from glue_inventory.storage.db import engine_for
 from glue_inventory.storage.jobs import status_counts
 from glue_inventory.storage.platforms import platform_rows
 
-# The demo analyses the ten highest-scoring candidates in depth; deployments use the sensor's top K.
+# The demo analyses ten jobs in depth, five by saving and five by risk; deployments use the lanes of the config.
 DEMO_DEEP_JOBS = 10
 SIMULATOR_PACKAGES = {"moto", "werkzeug", "flask"}
 SIMULATOR_MISSING = ("the simulator is not installed — pip install 'glue-inventory[simulator]' "
@@ -114,9 +114,10 @@ def print_accounts(engine) -> None:
 def print_summary(env: dict[str, str]) -> None:
     engine = engine_for(env["GLUE_INVENTORY_DATABASE_URL"])
     statuses = status_counts(engine)
-    candidates, savings = current_totals(engine)
+    candidates, identified, potential = current_totals(engine)
     print("jobs by status: " + ", ".join(f"{k}={v}" for k, v in sorted(statuses.items(), key=str)))
-    print(f"deep-analysis candidates: {candidates}, estimated savings ${savings:,.2f}/month")
+    print(f"deep-analysis candidates: {candidates}, savings identified ${identified:,.2f}/month "
+          f"(measured + exact), potential ${potential:,.2f}/month (rule of thumb, not yet measured)")
     print_accounts(engine)
     reports = Path(env["GLUE_INVENTORY_REPORTS_DIR"])
     for name in REPORT_FILES:

@@ -6,16 +6,17 @@ from __future__ import annotations
 
 import os
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import dagster as dg
 
-from glue_inventory.config import load_settings
+from glue_inventory.config import load_settings, split_lanes
 from glue_inventory.orchestration import assets
 from glue_inventory.orchestration.automation.runs import RANGE_END, RANGE_START, partition_ranges
 from glue_inventory.orchestration.partitions import glue_jobs_partitions
-from glue_inventory.storage.candidates import top_candidate_keys
+from glue_inventory.services.deep_selection import load_chosen
 from glue_inventory.storage.db import engine_for
 
 
@@ -43,15 +44,16 @@ def environment(values: dict[str, str | None]) -> Iterator[None]:
 
 
 def materialize(instance: dg.DagsterInstance, keys: list[dg.AssetKey | str], tags: dict[str, str] | None = None,
-                partition_key: str | None = None) -> None:
-    """One in-process run of the assets `keys`; raises PipelineError when it fails."""
+                partition_key: str | None = None, ops: dict | None = None) -> None:
+    """One in-process run of the assets `keys` (`ops`: their run config); raises PipelineError when it fails."""
     from glue_inventory.definitions import defs
 
     selection = [dg.AssetKey(key) if isinstance(key, str) else key for key in keys]
     job = defs.resolve_implicit_global_asset_job_def()
     result = job.execute_in_process(instance=instance, asset_selection=selection,
                                     tags=tags or {}, partition_key=partition_key, raise_on_error=False,
-                                    run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}})
+                                    run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}},
+                                                **({"ops": ops} if ops else {})})
     if not result.success:
         names = ", ".join(key.to_user_string() for key in selection)
         raise PipelineError(f"materializing {names} failed: see the run's logs in {instance.root_directory}")
@@ -59,7 +61,8 @@ def materialize(instance: dg.DagsterInstance, keys: list[dg.AssetKey | str], tag
 
 def run_pipeline(instance: dg.DagsterInstance, log: Callable[[str], object] = print, deep_jobs: int = 0) -> None:
     """glue_jobs → preliminary metrics over every partition (batched) → the bill (with `billing:`) →
-    candidates → deep analysis of the top `deep_jobs` candidates → remediation plans and executive report."""
+    candidates → deep analysis of `deep_jobs` jobs, split between the savings and the risk lane (savings first on
+    an odd count), and the opted-in jobs → remediation plans and executive report."""
     started = time.monotonic()
     materialize(instance, [assets.GLUE_JOBS])
     keys = instance.get_dynamic_partitions(glue_jobs_partitions.name)
@@ -73,11 +76,15 @@ def run_pipeline(instance: dg.DagsterInstance, log: Callable[[str], object] = pr
             log(f"glue_billed_costs ({time.monotonic() - started:.1f}s)")
         except PipelineError as exc:  # the bill is an addition: the estimate carries on without it
             log(f"glue_billed_costs failed, continuing with the estimate: {exc}")
-    materialize(instance, [assets.CANDIDATES])
+    top_k_savings, top_k_risk = split_lanes(deep_jobs)
+    lanes = {"top_k_savings": top_k_savings, "top_k_risk": top_k_risk} if deep_jobs else {}
+    materialize(instance, [assets.CANDIDATES], ops={assets.CANDIDATES.to_python_identifier(): {"config": lanes}})
     log(f"deep_analysis_candidates ({time.monotonic() - started:.1f}s)")
-    chosen = top_candidate_keys(engine_for(), deep_jobs)
-    for key in chosen:
-        materialize(instance, assets.DEEP_ASSET_KEYS, partition_key=key)
-    log(f"deep analysis of the top {len(chosen)} candidates ({time.monotonic() - started:.1f}s)")
+    chosen = load_chosen(engine_for()) if deep_jobs else []
+    for job in chosen:
+        materialize(instance, assets.DEEP_ASSET_KEYS, partition_key=job.key)
+    counts = Counter(job.lane for job in chosen)
+    log(f"deep analysis of {len(chosen)} jobs: " + ", ".join(f"{n} {lane}" for lane, n in counts.items())
+        + f" ({time.monotonic() - started:.1f}s)")
     materialize(instance, [assets.REMEDIATION, assets.REPORT])
     log(f"remediation_plans, executive_report ({time.monotonic() - started:.1f}s)")

@@ -7,15 +7,16 @@ it, `billed_30d_usd`, else monthly_projection_usd, the estimate of the last 30 d
 - inactive: 1.00 × P — the job is deleted or disabled.
 - flex_eligible: P × (1 − FLEX price ÷ STANDARD price) in the job's region (1 − 0.29/0.44 ≈ 34 %).
 - eol_version, missing_tags, secrets_in_arguments: 0 — risk, not spend.
-A job's estimated savings is the largest of its reasons' savings (they overlap, so never summed), at most P.
+A job's estimated savings is the saving of the best set of its actions that can be taken together, never
+more than P, split by basis (analysis.savings): measured, exact, or rule of thumb (the high_cost 30 %).
 Score = estimated savings (USD/month) + risk points of its reasons: secrets_in_arguments 1000,
 eol_version 250, failing 250, inactive 50, missing_tags 10. Priority by score: critical ≥ 1000,
 high ≥ 250, medium ≥ 50, low below; so any secret is critical and EOL or failing at least high.
 
 After a deep analysis its evidence (analysis.evidence) changes the figures: measured right-sizing replaces
 the high_cost estimate, a Python shell saving is added, and a critical (high) security finding in the script
-is the reason code_findings, worth 1000 (250) points. savings_basis says what the job's savings figure rests
-on: measured (by a deep analysis), billed (the bill), or estimate.
+is the reason code_findings, worth 1000 (250) points. savings_by_basis says what the job's savings figure rests
+on; savings_basis names its largest part.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from glue_inventory.analysis.savings import BASES, job_savings
 from glue_inventory.config import Settings, Thresholds
 
 REASONS = (
@@ -63,18 +65,18 @@ class Candidate:
     estimated_monthly_savings_usd: float
     score: float
     priority: str
-    savings_basis: str = "estimate"  # what the savings rest on: estimate, billed, or measured by a deep analysis
+    savings_basis: str | None = None  # the largest part of the savings: measured, exact or rule_of_thumb
+    savings_by_basis: dict[str, float] = field(default_factory=lambda: dict.fromkeys(BASES, 0.0))
+
+    @property
+    def risk_points(self) -> float:
+        return self.score - self.estimated_monthly_savings_usd
 
 
 def projection(metrics: Mapping[str, Any]) -> float:
     """The job's monthly cost: its bill of the last 30 days when known, else the estimate; 0 when unknown."""
     billed = metrics.get("billed_30d_usd")
     return float((billed if billed is not None else metrics.get("monthly_projection_usd")) or 0.0)
-
-
-def savings_basis(metrics: Mapping[str, Any]) -> str:
-    """`billed` when the job's bill of the last 30 days is known, else `estimate`."""
-    return "billed" if metrics.get("billed_30d_usd") is not None else "estimate"
 
 
 def high_cost_keys(jobs: Mapping[str, Mapping[str, Any]], thresholds: Thresholds) -> set[str]:
@@ -147,27 +149,23 @@ class Evidence:
 
 
 def rescore(key: str, reasons: Sequence[str], savings_by_reason: Mapping[str, float], monthly: float,
-            evidence: Evidence | None, basis: str = "estimate") -> Candidate:
+            evidence: Evidence | None) -> Candidate:
     """A job's candidate figures from its reasons and their savings, with the evidence of its latest deep
-    analysis applied (module docstring); its reasons are empty when it is no candidate. `basis` is what the
-    unmeasured savings rest on (`savings_basis`)."""
+    analysis applied (module docstring); its reasons are empty when it is no candidate."""
     reasons = [reason for reason in reasons if reason != CODE_FINDINGS]
     savings = dict(savings_by_reason)
-    measured: set[str] = set()
     points = sum(RISK_POINTS.get(reason, 0.0) for reason in reasons)
     if evidence is not None:
         if RIGHT_SIZING in evidence.measured_savings:
             savings.pop("high_cost", None)  # the estimate of what right-sizing has now measured
         savings.update(evidence.measured_savings)
-        measured = set(evidence.measured_savings)
         if evidence.security in EVIDENCE_POINTS:
             reasons.append(CODE_FINDINGS)
             points += EVIDENCE_POINTS[evidence.security]
-    best = max(savings, key=lambda name: (savings[name], name in measured), default=None)
-    estimate = min(savings[best], monthly) if best is not None else 0.0
-    score = estimate + points
-    return Candidate(key, reasons, savings, estimate, score, priority_of(score),
-                     "measured" if best in measured else basis)
+    split = job_savings(monthly, savings)
+    score = split.total_usd + points
+    return Candidate(key, reasons, savings, split.total_usd, score, priority_of(score), split.basis,
+                     split.by_basis)
 
 
 def select_candidates(jobs: Mapping[str, Mapping[str, Any]], settings: Settings,
@@ -183,7 +181,7 @@ def select_candidates(jobs: Mapping[str, Mapping[str, Any]], settings: Settings,
         if not reasons and key not in evidence:
             continue
         savings = {reason: reason_savings(reason, metrics, settings) for reason in reasons}
-        candidate = rescore(key, reasons, savings, projection(metrics), evidence.get(key), savings_basis(metrics))
+        candidate = rescore(key, reasons, savings, projection(metrics), evidence.get(key))
         if candidate.reasons:
             candidates.append(candidate)
     return sorted(candidates, key=lambda candidate: (-candidate.score, candidate.key))

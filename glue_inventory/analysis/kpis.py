@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from glue_inventory.analysis.savings import IDENTIFIED_BASES, RULE_OF_THUMB
+
 Row = Mapping[str, Any]
 NO_TEAM = "(no team tag)"
 # KPI name → CloudWatch unit; money is in USD per month, which CloudWatch has no unit for.
@@ -19,7 +21,8 @@ UNITS = {
     "LiveJobs": "Count",
     "EstimatedMonthlySpendUSD": "None",
     "BilledMonthlySpendUSD": "None",
-    "SavingsIdentifiedMonthlyUSD": "None",
+    "SavingsIdentifiedMonthlyUSD": "None",  # measured + exact (analysis.savings)
+    "SavingsPotentialMonthlyUSD": "None",  # rule of thumb, not yet measured: never in the one above
     "SavingsRealizedMonthlyUSD": "None",
     "Candidates": "Count",
     "FailedPlatforms": "Count",
@@ -50,7 +53,7 @@ def _add(totals: dict, name: str, account: str, team: str | None, value: float, 
 def fleet_kpis(jobs: Sequence[Row], candidates: Sequence[Row], realized: Sequence[Row],
                failed_platform_accounts: Iterable[str], billed_by_key: Mapping[str, float] | None) -> list[Kpi]:
     """KPIs from the live jobs ({key, account_id, team, monthly_projection_usd}), the current candidates ({key,
-    priority, estimated_monthly_savings_usd}), the realized changes of the last 90 days ({account_id, team,
+    priority, savings_by_basis}), the realized changes of the last 90 days ({account_id, team,
     monthly saving as `monthly_savings_usd`}), the accounts of failed platforms, and the billed monthly spend per
     job key (None when no bill is loaded: the KPI is then left out rather than published as 0)."""
     totals: dict[tuple[str, tuple], float] = defaultdict(float)
@@ -65,15 +68,17 @@ def fleet_kpis(jobs: Sequence[Row], candidates: Sequence[Row], realized: Sequenc
                  float(billed_by_key.get(job["key"], 0.0)))
     for candidate in candidates:
         account, team = team_of.get(candidate["key"], (candidate["key"].split("/", 1)[0], None))
+        by_basis = candidate.get("savings_by_basis") or {}
         _add(totals, "SavingsIdentifiedMonthlyUSD", account, team,
-             float(candidate.get("estimated_monthly_savings_usd") or 0.0))
+             sum(float(by_basis.get(basis) or 0.0) for basis in IDENTIFIED_BASES))
+        _add(totals, "SavingsPotentialMonthlyUSD", account, team, float(by_basis.get(RULE_OF_THUMB) or 0.0))
         if candidate.get("priority") in PRIORITIES:
             _add(totals, "Candidates", account, team, 1, (("Priority", candidate["priority"]),))
     for event in realized:
         _add(totals, "SavingsRealizedMonthlyUSD", event["account_id"], event.get("team"),
              float(event.get("monthly_savings_usd") or 0.0))
     # Zeros are published too: an alarm needs datapoints, and "0 failed platforms" is one.
-    for name in ("SavingsRealizedMonthlyUSD", "SavingsIdentifiedMonthlyUSD"):
+    for name in ("SavingsRealizedMonthlyUSD", "SavingsIdentifiedMonthlyUSD", "SavingsPotentialMonthlyUSD"):
         totals[(name, ())] += 0.0
     for priority in PRIORITIES:
         totals[("Candidates", (("Priority", priority),))] += 0

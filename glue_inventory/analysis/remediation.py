@@ -16,10 +16,24 @@ from typing import Any
 from glue_inventory.analysis.actions import REASON_ACTIONS
 from glue_inventory.analysis.billing import capacity_dpu
 from glue_inventory.analysis.remediation_notes import RISKS, migration_notes, upgrade_target
-from glue_inventory.analysis.types import JobSpec
+from glue_inventory.analysis.status import version_tuple
+from glue_inventory.analysis.types import SPARK_JOB_TYPES, JobSpec
 
 APPROVE_TAG = "glue-inventory:approve"
-PLAN_KINDS = ("delete_job", "switch_flex", "rightsize", "upgrade_glue_version", "move_secrets")
+PLAN_KINDS = ("delete_job", "switch_flex", "rightsize", "enable_job_metrics", "upgrade_glue_version", "move_secrets")
+# Either argument gives a deep analysis something to measure: CloudWatch job metrics, or Spark UI event logs.
+EVIDENCE_ARGUMENTS = ("--enable-metrics", "--enable-spark-ui")
+# AWS Glue developer guide, "Monitoring with AWS Glue Observability metrics": Glue 4.0 and later.
+OBSERVABILITY_MIN_VERSION = (4, 0)
+# What Glue job metrics cost: each is a CloudWatch custom metric (AWS Glue developer guide, "Monitoring AWS Glue
+# using Amazon CloudWatch metrics": additional charges may apply), $0.30 a metric-month for the first 10,000
+# (Amazon CloudWatch pricing, us-east-1), prorated by the hour over a 730-hour month. Glue publishes its job
+# metrics (about 30 names, "AWS Glue job metrics") for each run (JobRunId) and for ALL runs; the observability
+# metrics add about 20 ("AWS Glue Observability metrics").
+CUSTOM_METRIC_MONTH_USD = 0.30
+HOURS_PER_MONTH = 730
+JOB_METRIC_NAMES = 30
+OBSERVABILITY_METRIC_NAMES = 20
 # What a job's configuration is, for the fingerprint: the attributes the plans change or depend on.
 FINGERPRINT_FIELDS = ("job_type", "worker_type", "number_of_workers", "max_capacity", "glue_version",
                       "execution_class", "python_version", "script_location", "default_argument_names")
@@ -66,7 +80,8 @@ def _changes(before: Row, after: Row) -> dict[str, dict[str, Any]]:
 
 
 def _plan(job: Row, kind: str, reason: str | None, title: str, changes: dict, steps: list[dict], saving: float,
-          applicable: bool = True, manual: str | None = None, notes: Sequence[str] = ()) -> dict[str, Any]:
+          applicable: bool = True, manual: str | None = None, notes: Sequence[str] = (),
+          added_cost: float = 0.0) -> dict[str, Any]:
     cost = float(job.get("monthly_projection_usd") or 0.0)
     saving = max(0.0, min(float(saving or 0.0), cost))
     level, risk_text = RISKS[kind]
@@ -76,7 +91,8 @@ def _plan(job: Row, kind: str, reason: str | None, title: str, changes: dict, st
         "region": job["region"], "job_name": job["name"], "data_job_id": job.get("data_job_id"),
         "changes": changes, "steps": steps, "applicable": applicable, "manual": manual,
         "expected_monthly_savings_usd": saving, "monthly_cost_before_usd": cost,
-        "monthly_cost_after_usd": cost - saving, "risk": {"level": level, "notes": [risk_text, *notes]},
+        "monthly_cost_after_usd": cost - saving + added_cost, "added_monthly_cost_usd": added_cost,
+        "risk": {"level": level, "notes": [risk_text, *notes]},
         "fingerprint": fingerprint(job), "configuration": configuration(job), "migration_notes": [],
     }
 
@@ -126,6 +142,35 @@ def _rightsize_plan(job: Row, sizing: Row) -> dict | None:
                         sizing.get("estimated_monthly_savings_usd") or 0.0, notes)
 
 
+def job_metrics_monthly_usd(job: Row, observability: bool) -> float:
+    """What Glue job metrics would cost a month at the job's last 30 days of runs (constants above): each run's
+    metrics for its whole hours, and the ALL-runs metrics for as many hours."""
+    metrics = job.get("metrics") or {}
+    runs = int(metrics.get("runs_30d") or 0)
+    capacity = float(metrics.get("capacity_dpu") or 0.0)
+    run_hours = float(metrics.get("dpu_hours_30d") or 0.0) / capacity if capacity else 0.0
+    metric_hours = 2 * max(run_hours, runs)  # a run's metrics are billed for at least the hour they start in
+    names = JOB_METRIC_NAMES + (OBSERVABILITY_METRIC_NAMES if observability else 0)
+    return names * metric_hours * CUSTOM_METRIC_MONTH_USD / HOURS_PER_MONTH
+
+
+def _metrics_plan(job: Row, reasons: Sequence[str]) -> dict | None:
+    """For a high-cost Spark job with nothing a deep analysis can measure (no job metrics, no Spark UI): turn on
+    the job metrics, so the next deep analysis right-sizes it from its own runs."""
+    arguments = set(job.get("default_argument_names") or [])
+    if "high_cost" not in reasons or job.get("job_type") not in SPARK_JOB_TYPES or arguments & set(EVIDENCE_ARGUMENTS):
+        return None
+    version = version_tuple(job.get("glue_version"))
+    observability = version is not None and version >= OBSERVABILITY_MIN_VERSION
+    added = {"--enable-metrics": "true", **({"--enable-observability-metrics": "true"} if observability else {})}
+    cost = job_metrics_monthly_usd(job, observability)
+    changes = {f"DefaultArguments {name}": {"before": None, "after": value} for name, value in added.items()}
+    notes = [f"about ${cost:,.2f} a month of CloudWatch custom metrics at the last 30 days' runs; then the next deep "
+             "analysis measures the saving the 30 % rule of thumb only guesses"]
+    return _plan(job, "enable_job_metrics", "high_cost", "Enable job metrics so a deep analysis can measure the job",
+                 changes, [{"op": "update_job", "add_arguments": added}], 0.0, notes=notes, added_cost=cost)
+
+
 def _upgrade_plan(job: Row) -> dict:
     target = upgrade_target(job.get("job_type"))
     after: dict[str, Any] = {"glue_version": target}
@@ -160,7 +205,7 @@ def plans_for_job(job: Row, reasons: Sequence[str], savings_by_reason: Mapping[s
         if "flex_eligible" in reasons and (job.get("execution_class") or "STANDARD").upper() != "FLEX":
             plans.append(_update_plan(job, "switch_flex", "flex_eligible", REASON_ACTIONS["flex_eligible"].title,
                                       {"execution_class": "FLEX"}, savings_by_reason.get("flex_eligible") or 0.0))
-        sized = _rightsize_plan(job, rightsizing or {})
+        sized = _rightsize_plan(job, rightsizing or {}) or _metrics_plan(job, reasons)
         if sized:
             plans.append(sized)
         if "eol_version" in reasons:

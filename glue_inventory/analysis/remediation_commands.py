@@ -36,6 +36,8 @@ def _jq_program(step: Row, worker_based: bool) -> str:
         parts.append(f".{path} = {json.dumps(value)}")
     for argument in step.get("remove_arguments") or []:
         parts.append(f"del(.DefaultArguments[{json.dumps(argument)}])")
+    for argument, value in (step.get("add_arguments") or {}).items():
+        parts.append(f".DefaultArguments[{json.dumps(argument)}] = {json.dumps(value)}")
     return " | ".join(parts)
 
 
@@ -103,9 +105,11 @@ def terraform_diff(plan: Row) -> str:
         lines += ["   command {", f"-    python_version = {_hcl(change['before'])}",
                   f"+    python_version = {_hcl(change['after'])}", "   }"]
     secrets = [step["argument"] for step in plan["steps"] if step["op"] == "create_secret"]
-    if secrets:
+    added = {name: value for step in plan["steps"] for name, value in (step.get("add_arguments") or {}).items()}
+    if secrets or added:
         lines.append("   default_arguments = {")
         lines += [f"-    {_hcl(argument)} = (sensitive value)" for argument in secrets]
+        lines += [f"+    {_hcl(argument)} = {_hcl(value)}" for argument, value in added.items()]
         lines.append("   }")
     lines.append(" }")
     for argument in secrets:

@@ -12,6 +12,8 @@ RISKS = {
                            "jobs without a tight deadline"),
     "rightsize": ("medium", "fewer or smaller workers fit the measured peak with 20 % headroom; runs slow down if "
                             "the data grows past it — watch the next runs' duration"),
+    "enable_job_metrics": ("low", "adds CloudWatch job metrics, billed as custom metrics; the job's runs are "
+                                  "unchanged"),
     "upgrade_glue_version": ("high", "a new Spark and Python runtime: run the job once on the new version (a copy "
                                      "or a dev account) before switching production"),
     "move_secrets": ("low", "the job must be changed to read the secret at run time; rotate the exposed value, it "

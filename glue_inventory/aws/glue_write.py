@@ -13,8 +13,9 @@ _DROPPED = ("AllocatedCapacity",)
 
 
 def job_update(glue, job: Mapping[str, Any], changes: Mapping[str, Any],
-               remove_arguments: Iterable[str] = ()) -> dict[str, Any]:
-    """The JobUpdate that keeps everything of `job` (GetJob's `Job`) but `changes` (plan attribute names).
+               remove_arguments: Iterable[str] = (), add_arguments: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The JobUpdate that keeps everything of `job` (GetJob's `Job`) but `changes` (plan attribute names), with
+    DefaultArguments `remove_arguments` removed and `add_arguments` set.
 
     UpdateJob replaces the whole definition, so every field JobUpdate accepts is carried over; MaxCapacity
     goes when the job has a worker type, since Glue refuses both (it derives MaxCapacity from the workers).
@@ -32,6 +33,8 @@ def job_update(glue, job: Mapping[str, Any], changes: Mapping[str, Any],
     removed = set(remove_arguments)
     if removed and update.get("DefaultArguments"):
         update["DefaultArguments"] = {k: v for k, v in update["DefaultArguments"].items() if k not in removed}
+    if add_arguments:
+        update["DefaultArguments"] = {**update.get("DefaultArguments", {}), **add_arguments}
     return update
 
 

@@ -5,6 +5,7 @@ from typing import Any
 
 import dagster as dg
 
+from glue_inventory.analysis.savings import BASES
 from glue_inventory.reports.formatting import SEVERITY_ORDER, rank
 
 FINDINGS = dg.TableSchema(columns=[
@@ -12,11 +13,13 @@ FINDINGS = dg.TableSchema(columns=[
     dg.TableColumn("message", "string"), dg.TableColumn("source", "string")])
 RECOMMENDATIONS = dg.TableSchema(columns=[
     dg.TableColumn("title", "string"), dg.TableColumn("severity", "string"), dg.TableColumn("category", "string"),
-    dg.TableColumn("saving_usd_month", "float"), dg.TableColumn("source", "string")])
+    dg.TableColumn("saving_usd_month", "float"), dg.TableColumn("savings_basis", "string"),
+    dg.TableColumn("source", "string")])
 CANDIDATES = dg.TableSchema(columns=[
     dg.TableColumn("job", "string"), dg.TableColumn("reasons", "string"), dg.TableColumn("priority", "string"),
-    dg.TableColumn("score", "float"), dg.TableColumn("saving_usd_month", "float"), dg.TableColumn("owner", "string"),
-    dg.TableColumn("team", "string")])
+    dg.TableColumn("score", "float"), dg.TableColumn("identified_usd_month", "float"),
+    dg.TableColumn("potential_usd_month", "float"), dg.TableColumn("deep_lane", "string"),
+    dg.TableColumn("owner", "string"), dg.TableColumn("team", "string")])
 # Rows of a table shown in the UI; the reports hold the rest.
 MAX_ROWS = 200
 
@@ -40,11 +43,16 @@ def partition_metadata(verdict: Mapping[str, Any], report_md: str, code: Mapping
             schema=FINDINGS),
         "recommendations": dg.MetadataValue.table([dg.TableRecord({
             "title": r.get("title") or "", "severity": r.get("severity") or "", "category": r.get("category") or "",
-            "saving_usd_month": _money(r.get("est_monthly_savings_usd")), "source": r.get("source") or ""})
-            for r in recs[:MAX_ROWS]], schema=RECOMMENDATIONS),
+            "saving_usd_month": _money(r.get("est_monthly_savings_usd")), "savings_basis": r.get("savings_basis") or "",
+            "source": r.get("source") or ""}) for r in recs[:MAX_ROWS]], schema=RECOMMENDATIONS),
         "findings_count": len(findings),
         **({"priority": verdict["priority"]} if verdict.get("priority") else {}),
-        "estimated_monthly_savings_usd": _money(max((r.get("est_monthly_savings_usd") or 0 for r in recs), default=0)),
+        "chosen_by": verdict.get("chosen_by") or "",
+        **({"deep_lane": verdict["deep_lane"]} if verdict.get("deep_lane") else {}),
+        **({"deep_rank": verdict["deep_rank"]} if verdict.get("deep_rank") else {}),
+        # Savings identified (measured + exact) apart from the rule of thumb, never added to it.
+        "savings_identified_usd": _money(verdict.get("savings_identified_usd")),
+        **{f"savings_{basis}_usd": _money((verdict.get("savings_by_basis") or {}).get(basis)) for basis in BASES},
         "report_file": report_link,
     }
 
@@ -53,6 +61,8 @@ def candidates_table(rows: Sequence[Mapping[str, Any]]) -> dg.TableMetadataValue
     """The top candidates, best first, as a table."""
     return dg.MetadataValue.table([dg.TableRecord({
         "job": row["key"], "reasons": ", ".join(row["reasons"]), "priority": row["priority"],
-        "score": round(float(row["score"]), 2), "saving_usd_month": _money(row["estimated_monthly_savings_usd"]),
+        "score": round(float(row["score"]), 2), "identified_usd_month": _money(row["savings_identified_usd"]),
+        "potential_usd_month": _money(row["savings_potential_usd"]),
+        "deep_lane": f"{row['deep_lane']} #{row['deep_rank']}" if row.get("deep_lane") else "",
         "owner": row.get("owner") or "no owner tag", "team": row.get("team") or "no team tag"})
         for row in rows[:MAX_ROWS]], schema=CANDIDATES)

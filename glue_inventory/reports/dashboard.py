@@ -21,8 +21,8 @@ Row = Mapping[str, Any]
 TABLE_COLUMNS = (
     "name", "account_id", "region", "status", "priority", "owner", "team", "cost_center", "glue_version", "eol_version",
     "runs_30d", "failure_rate_30d", "days_since_last_run", "monthly_projection_usd",
-    "estimated_monthly_savings_usd", "reasons", "report", "billed_30d_usd", "billed_difference_usd", "billed_cause",
-    "savings_basis",
+    "savings_identified_usd", "reasons", "report", "billed_30d_usd", "billed_difference_usd", "billed_cause",
+    "savings_basis", "savings_potential_usd",
 )  # fmt: skip
 
 
@@ -44,13 +44,14 @@ def _table_row(job: Row) -> list[Any]:
         None if rate is None or not job.get("finished_runs_30d") else round(rate, 3),
         job.get("days_since_last_run"),
         round(job.get("monthly_projection_usd") or 0, 2),
-        round(job.get("estimated_monthly_savings_usd") or 0, 2),
+        round(job.get("savings_identified_usd") or 0, 2),
         " ".join(job.get("candidate_reasons") or []),
         report_href(deep["report_path"]) if deep.get("report_path") else None,
         None if job.get("billed_30d_usd") is None else round(job["billed_30d_usd"], 2),
         None if job.get("billed_difference_usd") is None else round(job["billed_difference_usd"], 2),
         job.get("billed_difference_cause"),
         job.get("savings_basis") if job.get("estimated_monthly_savings_usd") else None,
+        round(job.get("savings_potential_usd") or 0, 2),
     ]
 
 

@@ -11,6 +11,7 @@ from glue_inventory.analysis.actions import REASON_ACTIONS
 from glue_inventory.analysis.candidates import RISK_POINTS
 from glue_inventory.analysis.code_rules_common import SEVERE
 from glue_inventory.analysis.realized import LABELS, monthly_saving, realized_totals
+from glue_inventory.analysis.savings import BASES, RULE_OF_THUMB, basis_of, fleet_savings
 from glue_inventory.analysis.tags import OWNERSHIP_TAGS
 from glue_inventory.reports.accounts import account_numbers
 from glue_inventory.reports.billing import billing_numbers
@@ -61,28 +62,20 @@ class ReportInputs:
     billing: Row | None = None
 
 
-# Sources of recommendations whose saving a deep analysis measured (CloudWatch right-sizing, the Python shell
-# saving from the job's own runs); inventory reasons carry estimates.
-MEASURED_SOURCES = frozenset({"cloudwatch", "ast"})
-
-
 def _candidate_actions(candidate: Row, job: Row | None) -> list[dict[str, Any]]:
-    """What can be done about a candidate, each with its own monthly saving: the job report's recommendations
-    once a deep analysis ran (the same figures as that report, none when it found nothing to do), else one
-    action per candidate reason."""
+    """What can be done about a candidate, each with its own monthly saving and what it rests on: the job
+    report's recommendations once a deep analysis ran (the same figures as that report, none when it found
+    nothing to do), else one action per candidate reason."""
     deep = (job or {}).get("deep")
-    # Savings not measured rest on the job's bill when the Cost and Usage Report has it.
-    unmeasured = "billed" if (job or {}).get("cost_basis") == "billed" else "estimate"
     if deep:
         return [{"title": r["title"], "est_monthly_savings_usd": r.get("est_monthly_savings_usd") or 0.0,
                  "severity": r.get("severity"), "category": r.get("category"), "reason": r.get("reason"),
-                 "plan_kind": r.get("plan_kind"),
-                 "savings_basis": "measured" if r.get("source") in MEASURED_SOURCES else unmeasured}
+                 "plan_kind": r.get("plan_kind"), "savings_basis": r.get("savings_basis")}
                 for r in deep.get("recommendations") or []]
     savings = candidate.get("savings_by_reason") or {}
     return [{"title": action.title, "est_monthly_savings_usd": savings.get(reason) or 0.0,
              "severity": action.severity, "category": action.category, "reason": reason,
-             "plan_kind": action.plan_kind, "savings_basis": unmeasured}
+             "plan_kind": action.plan_kind, "savings_basis": basis_of(reason) if savings.get(reason) else None}
             for reason in candidate.get("reasons") or [] if (action := REASON_ACTIONS.get(reason))]
 
 
@@ -135,6 +128,33 @@ def _rankings(candidates: Sequence[Row], jobs_by_key: Mapping[str, Row],
     risks.sort(key=lambda a: (rank(PRIORITY_ORDER, a["priority"]), rank(SEVERITY_ORDER, a["severity"]),
                               -a["risk_points"], -(a["score"] or 0), a["key"]))
     return {"largest_savings": savings[:TOP_ACTIONS], "highest_risks": risks[:TOP_ACTIONS]}
+
+
+# Jobs listed under "potential, not yet measured"; the total counts them all.
+TO_MEASURE = 10
+
+
+def _measure_how(candidate: Row, job: Row | None) -> str:
+    """What it takes to turn a job's rule-of-thumb saving into a measured one."""
+    job = job or {}
+    if job.get("job_type") not in ("glueetl", "gluestreaming"):
+        return "nothing to measure it with: right-sizing covers Spark jobs; review the job's capacity by hand"
+    if not (job.get("job_metrics") or job.get("spark_ui")):
+        return ("enable --enable-metrics (remediation plan enable_job_metrics) or the Spark UI, then run its deep "
+                "analysis")
+    if (job.get("deep") or {}).get("report_path"):
+        return "its deep analysis found no usable executor metrics in the last runs: run it again after new runs"
+    if candidate.get("deep_lane"):
+        return f"its deep analysis is due (chosen: {candidate['deep_lane']} lane #{candidate.get('deep_rank')})"
+    return "run its deep analysis: raise deep_analysis.top_k_savings or tag it glue-inventory:deep-analysis=true"
+
+
+def _to_measure(candidates: Sequence[Row], jobs_by_key: Mapping[str, Row]) -> list[dict[str, Any]]:
+    """The jobs with the largest rule-of-thumb savings, each with how to measure it."""
+    potential = [c for c in candidates if ((c.get("savings_by_basis") or {}).get(RULE_OF_THUMB) or 0) > 0]
+    potential.sort(key=lambda c: (-c["savings_by_basis"][RULE_OF_THUMB], c["key"]))
+    return [{"key": c["key"], "job": c.get("name"), "potential_usd": cents(c["savings_by_basis"][RULE_OF_THUMB]),
+             "how": _measure_how(c, jobs_by_key.get(c["key"]))} for c in potential[:TO_MEASURE]]
 
 
 def _previous(history: Sequence[Row], now: datetime | None) -> Row | None:
@@ -242,7 +262,8 @@ def executive_numbers(inputs: ReportInputs) -> dict[str, Any]:
             by_reason[reason] = by_reason.get(reason, 0.0) + (amount or 0)
     jobs_by_key = {job["key"]: job for job in jobs}
     deep_jobs = [job for job in jobs if job.get("deep")]
-    identified = cents(sum(c.get("estimated_monthly_savings_usd") or 0 for c in candidates))
+    split = fleet_savings(c.get("savings_by_basis") for c in candidates)
+    identified = split["identified"]
     realized = _realized(inputs.events, now)
     return {
         "schema_version": SCHEMA_VERSION,
@@ -268,12 +289,13 @@ def executive_numbers(inputs: ReportInputs) -> dict[str, Any]:
         "billing": billing_numbers(inputs.billing, jobs, inputs.platforms),
         "savings": {
             "candidates": len(candidates),
+            # Savings identified: measured + exact. The rule of thumb is potential, never added to it.
             "total_monthly_usd": identified,
-            # Measured by a deep analysis (right-sizing, Python shell) apart from the preliminary estimates.
-            "by_basis": {basis: cents(sum(c.get("estimated_monthly_savings_usd") or 0 for c in candidates
-                                          if (c.get("savings_basis") or "estimate") == basis))
-                         for basis in ("measured", "billed", "estimate")},
+            "potential_monthly_usd": split["potential"],
+            "by_basis": {basis: split[basis] for basis in BASES},
             "by_reason": {r: cents(by_reason[r]) for r in ordered_keys(REASON_ORDER, by_reason)},
+            "reason_basis": {r: basis_of(r) for r in ordered_keys(REASON_ORDER, by_reason)},
+            "to_measure": _to_measure(candidates, jobs_by_key),
             "realized": realized,
         },
         "rankings": _rankings(candidates, jobs_by_key, {(p["key"], p["kind"]): p["plan_id"] for p in inputs.plans}),

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from glue_inventory.analysis.reconcile import NOT_CONFIGURED
+from glue_inventory.analysis.savings import BASES
 from glue_inventory.reports.formatting import SEVERITY_ORDER, cents, iso, markdown_env, pick, rank
 
 Row = Mapping[str, Any]
@@ -18,11 +19,13 @@ JOB_FIELDS = (
     "cost_center", "last_run_state", "days_since_last_run", "runs_30d", "finished_runs_30d", "failed_runs_30d",
     "failure_rate_30d", "dpu_hours_30d", "cost_30d_usd", "monthly_projection_usd", "eol_version", "missing_tags",
     "secret_arguments", "candidate_reasons", "estimated_monthly_savings_usd", "savings_basis",
+    "savings_identified_usd", "savings_potential_usd", "chosen_by",
     "billed_30d_usd", "billed_net_30d_usd", "estimate_billed_days_usd", "billed_difference_usd",
     "billed_difference_cause",
 )  # fmt: skip
 FINDING_FIELDS = ("rule_id", "severity", "line", "message", "source", "snippet")
-RECOMMENDATION_FIELDS = ("title", "category", "severity", "est_monthly_savings_usd", "effort", "source")
+RECOMMENDATION_FIELDS = ("title", "category", "severity", "est_monthly_savings_usd", "savings_basis", "effort",
+                         "source")
 
 
 def _evidence_lines(evidence: Row) -> list[str]:
@@ -112,7 +115,7 @@ def job_report_md(job_row: Row, deep: Row) -> str:
             job=pick(job_row, JOB_FIELDS),
             last_run_at=iso(job_row.get("last_run_at")),
             recommendations=recommendations,
-            total_rec_savings=cents(sum(r.get("est_monthly_savings_usd") or 0 for r in recommendations)),
+            savings_by_basis={b: cents((job_row.get("savings_by_basis") or {}).get(b) or 0.0) for b in BASES},
             rightsizing=_rightsizing(deep.get("metrics")),
             findings=findings[:MAX_FINDINGS],
             finding_count=len(findings),

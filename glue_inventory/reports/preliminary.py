@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from glue_inventory.analysis.savings import basis_of, fleet_savings
 from glue_inventory.reports.billing import JOB_BILLED_MONEY
 from glue_inventory.reports.formatting import (
     PRIORITY_ORDER,
@@ -28,20 +29,22 @@ Row = Mapping[str, Any]
 SCHEMA_VERSION = 1
 TOP_CANDIDATES = 50
 
-JOB_MONEY = ("cost_30d_usd", "monthly_projection_usd", "estimated_monthly_savings_usd", *JOB_BILLED_MONEY)
+SAVINGS_MONEY = ("estimated_monthly_savings_usd", "savings_identified_usd", "savings_potential_usd")
+JOB_MONEY = ("cost_30d_usd", "monthly_projection_usd", *SAVINGS_MONEY, *JOB_BILLED_MONEY)
 INVENTORY_COLUMNS = (
     "key", "account_id", "region", "platform", "name", "status", "priority", "job_type",
     "worker_type", "number_of_workers", "max_capacity", "capacity_dpu", "glue_version",
     "execution_class", "owner", "team", "cost_center", "tags", "last_run_at", "last_run_state",
     "days_since_last_run", "runs_30d", "finished_runs_30d", "failed_runs_30d", "failure_rate_30d",
     "dpu_hours_30d", "cost_30d_usd", "monthly_projection_usd", "eol_version", "missing_tags",
-    "secret_arguments", "candidate_reasons", "estimated_monthly_savings_usd", "savings_basis",
-    "billed_30d_usd", "billed_net_30d_usd", "estimate_billed_days_usd", "billed_difference_usd",
-    "billed_difference_cause", "cost_basis",
+    "secret_arguments", "candidate_reasons", "savings_identified_usd", "savings_potential_usd",
+    "estimated_monthly_savings_usd", "savings_basis", "billed_30d_usd", "billed_net_30d_usd",
+    "estimate_billed_days_usd", "billed_difference_usd", "billed_difference_cause", "cost_basis",
 )  # fmt: skip
 CANDIDATE_COLUMNS = (
     "key", "name", "account_id", "region", "owner", "team", "cost_center", "score", "priority", "reasons",
-    "estimated_monthly_savings_usd", "savings_basis", "evidence", "billed_30d_usd",
+    "savings_identified_usd", "savings_potential_usd", "estimated_monthly_savings_usd", "savings_basis",
+    "deep_lane", "deep_rank", "evidence", "billed_30d_usd",
 )  # fmt: skip
 LIST_SEPARATOR = ";"
 
@@ -56,6 +59,7 @@ def job_record(job: Row) -> dict[str, Any]:
     for field in JOB_MONEY:
         record[field] = cents(job.get(field))
     record["savings_by_reason"] = _money_dict(job.get("savings_by_reason"))
+    record["savings_by_basis"] = _money_dict(job.get("savings_by_basis"))
     record["last_run_at"] = iso(job.get("last_run_at"))
     deep = job.get("deep")
     if deep:
@@ -71,9 +75,10 @@ def job_record(job: Row) -> dict[str, Any]:
 
 def candidate_record(candidate: Row) -> dict[str, Any]:
     record = dict(candidate)
-    record["estimated_monthly_savings_usd"] = cents(candidate.get("estimated_monthly_savings_usd"))
-    record["billed_30d_usd"] = cents(candidate.get("billed_30d_usd"))
+    for field in (*SAVINGS_MONEY, "billed_30d_usd"):
+        record[field] = cents(candidate.get(field))
     record["savings_by_reason"] = _money_dict(candidate.get("savings_by_reason"))
+    record["savings_by_basis"] = _money_dict(candidate.get("savings_by_basis"))
     return record
 
 
@@ -198,8 +203,9 @@ def inventory_summary_md(jobs: Sequence[Row], candidates: Sequence[Row], generat
             generated_at=iso(generated_at),
             totals=fleet_totals(jobs),
             candidate_count=len(candidates),
-            total_savings=cents(sum(c.get("estimated_monthly_savings_usd") or 0 for c in candidates)),
+            savings=fleet_savings(c.get("savings_by_basis") for c in candidates),
             savings_by_reason={r: cents(savings[r]) for r in ordered_keys(REASON_ORDER, savings)},
+            reason_basis={r: basis_of(r) for r in savings},
             top=[pick(c, CANDIDATE_COLUMNS) for c in ranked[:TOP_CANDIDATES]],
             links=_report_links(jobs),
         )

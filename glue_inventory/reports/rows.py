@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from glue_inventory.analysis.candidates import Candidate
+from glue_inventory.analysis.savings import BASES, EXACT, MEASURED, RULE_OF_THUMB
 from glue_inventory.analysis.tags import ownership
 
 METRIC_FIELDS = (
@@ -18,6 +19,13 @@ METRIC_FIELDS = (
     "billed_difference_usd", "billed_difference_cause", "billed_far_above_estimate", "cost_basis",
     "billed_unavailable_reason",
 )
+
+
+def savings_fields(by_basis: Mapping[str, float] | None) -> dict[str, Any]:
+    """A job's savings by basis, and identified (measured + exact) and potential (rule of thumb) beside them."""
+    parts = {name: float((by_basis or {}).get(name) or 0.0) for name in BASES}
+    return {"savings_by_basis": parts, "savings_identified_usd": parts[MEASURED] + parts[EXACT],
+            "savings_potential_usd": parts[RULE_OF_THUMB]}
 
 
 def _days_since(iso: str | None, now: datetime) -> int | None:
@@ -35,6 +43,7 @@ def job_report_rows(jobs: Mapping[str, Mapping[str, Any]], candidates: list[Cand
         metrics = job.get("metrics") or {}
         tags = job.get("tags") or {}
         candidate = by_key.get(key)
+        arguments = set(job.get("default_argument_names") or [])
         row = {
             "key": key, "account_id": job["account_id"], "region": job["region"], "platform": job["platform"],
             "account_name": job.get("account_name"), "ou_path": job.get("ou_path"),
@@ -48,8 +57,11 @@ def job_report_rows(jobs: Mapping[str, Mapping[str, Any]], candidates: list[Cand
             "estimated_monthly_savings_usd": candidate.estimated_monthly_savings_usd if candidate else 0.0,
             "savings_by_reason": candidate.savings_by_reason if candidate else {},
             "savings_basis": candidate.savings_basis if candidate else None,
+            **savings_fields(candidate.savings_by_basis if candidate else None),
             "last_error": job.get("last_error"),
             "deep": job.get("deep"),
+            # What a deep analysis can measure the job with: CloudWatch job metrics, Spark UI event logs.
+            "job_metrics": "--enable-metrics" in arguments, "spark_ui": "--enable-spark-ui" in arguments,
         }
         for field in METRIC_FIELDS:
             row[field] = metrics.get(field)
@@ -82,11 +94,14 @@ def _evidence(metrics: Mapping[str, Any], reasons: list[str]) -> str:
     return "; ".join(parts)
 
 
-def candidate_rows(candidates: list[Candidate], jobs: Mapping[str, Mapping[str, Any]]) -> list[dict]:
+def candidate_rows(candidates: list[Candidate], jobs: Mapping[str, Mapping[str, Any]],
+                   lanes: Mapping[str, tuple[str, int]] | None = None) -> list[dict]:
+    """One row per candidate, with the deep-analysis lane and rank that chose it (`lanes`; None when none)."""
     rows = []
     for candidate in candidates:
         job = jobs[candidate.key]
         metrics = job.get("metrics") or {}
+        lane, lane_rank = (lanes or {}).get(candidate.key, (None, None))
         rows.append({
             "key": candidate.key, "data_job_id": job["data_job_id"], "name": job["name"],
             "account_id": job["account_id"], "region": job["region"],
@@ -95,6 +110,8 @@ def candidate_rows(candidates: list[Candidate], jobs: Mapping[str, Mapping[str, 
             "savings_by_reason": dict(candidate.savings_by_reason),
             "estimated_monthly_savings_usd": candidate.estimated_monthly_savings_usd,
             "savings_basis": candidate.savings_basis,
+            **savings_fields(candidate.savings_by_basis),
+            "deep_lane": lane, "deep_rank": lane_rank,
             "monthly_projection_usd": metrics.get("monthly_projection_usd", 0.0),
             "billed_30d_usd": metrics.get("billed_30d_usd"),
             "evidence": _evidence(metrics, candidate.reasons),

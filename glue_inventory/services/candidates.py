@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from glue_inventory.analysis.candidates import Candidate, Evidence, select_candidates
+from glue_inventory.analysis.deep_selection import LaneEntry, lanes, opt_in
 from glue_inventory.config import Settings
 from glue_inventory.reports import preliminary as render
 from glue_inventory.reports.rows import candidate_rows, job_report_rows
@@ -43,13 +44,23 @@ def stored_evidence(bind: Bind) -> dict[str, Evidence]:
             if (evidence := Evidence.from_dict(data)) is not None}
 
 
+def deep_lanes(candidates: list[Candidate], jobs: Mapping[str, Mapping], top_k: tuple[int, int]
+               ) -> dict[str, tuple[str, int]]:
+    """key → (lane, rank) of the candidates chosen for deep analysis by the (savings, risk) lanes of `top_k`."""
+    return lanes([LaneEntry(c.key, c.estimated_monthly_savings_usd, c.risk_points, opt_in(jobs[c.key].get("tags")))
+                  for c in candidates], *top_k)
+
+
 def candidate_list(jobs: Mapping[str, Mapping], settings: Settings, now: datetime,
-                   evidence: Mapping[str, Evidence] | None = None) -> CandidateList:
+                   evidence: Mapping[str, Evidence] | None = None,
+                   top_k: tuple[int, int] | None = None) -> CandidateList:
     """Candidates among the live jobs (`storage.jobs.read_jobs` rows), rescored with the evidence of their
-    latest deep analyses, with the inventory report files."""
+    latest deep analyses, each with the deep-analysis lane that chose it (lane sizes `top_k`, default the
+    config's), with the inventory report files."""
     live = {key: row["metrics"] for key, row in jobs.items() if row["status"] != "deleted" and row["metrics"]}
     candidates = select_candidates(live, settings, {k: v for k, v in (evidence or {}).items() if k in live})
-    rows = candidate_rows(candidates, jobs)
+    sizes = top_k or (settings.deep_analysis.top_k_savings, settings.deep_analysis.top_k_risk)
+    rows = candidate_rows(candidates, jobs, deep_lanes(candidates, jobs, sizes))
     job_rows = job_report_rows(jobs, candidates, now)
     summary = render.inventory_summary_md(job_rows, rows[:SUMMARY_CANDIDATES], now)
     return CandidateList(rows=rows, live_jobs=len(live), files=_files(job_rows, rows, now), summary_md=summary)
@@ -59,8 +70,9 @@ def stored_candidate_files(bind: Bind, now: datetime) -> dict[str, str]:
     """The candidate and inventory report files rendered again from the stored list (after a deep analysis
     rescored some of its jobs), so they show the same priorities as every other report."""
     jobs = read_jobs(bind)
+    stored = [c for c in current_candidates(bind) if c["key"] in jobs]
     candidates = [Candidate(c["key"], c["reasons"], c["savings_by_reason"], c["estimated_monthly_savings_usd"],
-                            c["score"], c["priority"], c["savings_basis"])
-                  for c in current_candidates(bind) if c["key"] in jobs]
+                            c["score"], c["priority"], c["savings_basis"], c["savings_by_basis"]) for c in stored]
     candidates.sort(key=lambda candidate: (-candidate.score, candidate.key))
-    return _files(job_report_rows(jobs, candidates, now), candidate_rows(candidates, jobs), now)
+    chosen = {c["key"]: (c["deep_lane"], c["deep_rank"]) for c in stored if c["deep_lane"]}
+    return _files(job_report_rows(jobs, candidates, now), candidate_rows(candidates, jobs, chosen), now)

@@ -7,23 +7,26 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 from glue_inventory.analysis.actions import MEASURED_BY_DEEP_ANALYSIS, REASON_ACTIONS
-from glue_inventory.analysis.candidates import CODE_FINDINGS, projection, reason_savings, rescore, savings_basis
+from glue_inventory.analysis.candidates import CODE_FINDINGS, projection, reason_savings, rescore
 from glue_inventory.analysis.code_rules_common import SEVERE
 from glue_inventory.analysis.code_rules_driver import PYTHON_SHELL_DPU
+from glue_inventory.analysis.deep_selection import OPT_IN_LANE, lane_label, opt_in
 from glue_inventory.analysis.evidence import evidence_of, python_shell_saving
+from glue_inventory.analysis.savings import MEASURED, RULE_OF_THUMB, basis_of
 from glue_inventory.config import Settings
 from glue_inventory.reports.job_report import job_report_md
 from glue_inventory.reports.paths import job_report_relpath
-from glue_inventory.reports.rows import job_report_rows
+from glue_inventory.reports.rows import job_report_rows, savings_fields
 from glue_inventory.services.candidates import stored_candidate_files
 from glue_inventory.storage import repository
 from glue_inventory.storage.analyses import window_runs
-from glue_inventory.storage.candidates import rescore_candidates
+from glue_inventory.storage.candidates import current_lanes, rescore_candidates
 
 
-def _recommendation(title, category, severity, savings, effort, source) -> dict:
+def _recommendation(title, category, severity, savings, effort, source, basis=None) -> dict:
+    """One recommendation; `basis` says what its saving rests on (analysis.savings), None when it saves nothing."""
     return {"title": title, "category": category, "severity": severity, "est_monthly_savings_usd": savings,
-            "effort": effort, "source": source}
+            "effort": effort, "source": source, "savings_basis": basis if savings else None}
 
 
 def recommendations_for(job: Mapping, cloudwatch: Mapping, code: Mapping, ai: Mapping, settings: Settings) -> list:
@@ -33,8 +36,8 @@ def recommendations_for(job: Mapping, cloudwatch: Mapping, code: Mapping, ai: Ma
         if reason in REASON_ACTIONS and reason not in MEASURED_BY_DEEP_ANALYSIS:
             action = REASON_ACTIONS[reason]
             recs.append(_recommendation(action.title, action.category, action.severity,
-                                        reason_savings(reason, metrics, settings), action.effort, "inventory")
-                        | {"reason": reason, "plan_kind": action.plan_kind})
+                                        reason_savings(reason, metrics, settings), action.effort, "inventory",
+                                        basis_of(reason)) | {"reason": reason, "plan_kind": action.plan_kind})
     sizing = cloudwatch.get("rightsizing") or {}
     if sizing.get("status") == "over_provisioned" and sizing.get("recommended"):
         target = sizing["recommended"]
@@ -43,7 +46,8 @@ def recommendations_for(job: Mapping, cloudwatch: Mapping, code: Mapping, ai: Ma
                 else f"MaxCapacity {target.get('max_capacity') or target.get('dpu')} DPU")
         recs.append(_recommendation(
             f"Right-size to {size}", "cost", "high",
-            sizing.get("estimated_monthly_savings_usd", 0.0), "low", "cloudwatch") | {"plan_kind": "rightsize"})
+            sizing.get("estimated_monthly_savings_usd", 0.0), "low", "cloudwatch", MEASURED)
+            | {"plan_kind": "rightsize"})
     for finding in sizing.get("findings") or []:
         if finding.get("rule_id") in {"metrics-disabled", "enable-auto-scaling"}:
             recs.append(_recommendation(finding["message"], "performance", finding.get("severity", "low"), 0.0,
@@ -59,11 +63,16 @@ def recommendations_for(job: Mapping, cloudwatch: Mapping, code: Mapping, ai: Ma
                                     or "credential" in rule_id else "reliability",
                                     findings[0]["severity"], 0.0, "medium", findings[0].get("source", "code")))
     if ai.get("status") == "ok":
+        # The model's savings are its judgement, measured by nothing: a rule of thumb.
         for rec in ai.get("recommendations") or []:
-            recs.append({**rec, "source": "ai"})
+            recs.append({**rec, "source": "ai",
+                         "savings_basis": RULE_OF_THUMB if rec.get("est_monthly_savings_usd") else None})
     return recs
 
 
+# What the Dagster UI shows of each job's verdict besides its report and recommendations.
+VERDICT_FIELDS = ("priority", "chosen_by", "deep_lane", "deep_rank", "estimated_monthly_savings_usd",
+                  "savings_by_basis", "savings_identified_usd", "savings_potential_usd")
 # Characters of a script line quoted as evidence: enough to recognise it, short enough for a table.
 SNIPPET_CHARS = 200
 
@@ -90,14 +99,26 @@ def _python_shell(job: Mapping, findings: list[Mapping], runs: list[tuple[int | 
     saving = python_shell_saving(runs, dpu, settings.pricing.per_dpu_hour(job["region"], "STANDARD"))
     title = (f"Run as a Python shell job ({dpu:g} DPU): the script does no Spark work "
              f"(line {finding.get('line')}); saving measured on {len(runs)} runs of the last 30 days")
-    return saving, _recommendation(title, "cost", "medium", saving, "medium", "ast")
+    return saving, _recommendation(title, "cost", "medium", saving, "medium", "ast", MEASURED)
+
+
+def chosen_by(jobs: Mapping[str, Mapping], lanes: Mapping[int, tuple[str, int]]) -> dict[str, dict]:
+    """key → the deep-analysis lane and rank that chose each job ({} for a job analysed by hand)."""
+    chosen = {}
+    for key, job in jobs.items():
+        lane, rank = lanes.get(job["data_job_id"]) or ((OPT_IN_LANE, None) if opt_in(job.get("tags")) else (None, None))
+        chosen[key] = {"deep_lane": lane, "deep_rank": rank,
+                       "chosen_by": lane_label(lane, rank) or "not chosen by a lane: materialized by hand"}
+    return chosen
 
 
 def compile_deep_analysis(jobs: Mapping[str, Mapping], scripts: Mapping, code: Mapping, cloudwatch: Mapping,
-                          ai: Mapping, settings: Settings, runs: Mapping[int, list] | None = None
-                          ) -> tuple[dict[str, dict], dict[str, str]]:
+                          ai: Mapping, settings: Settings, runs: Mapping[int, list] | None = None,
+                          lanes: Mapping[int, tuple[str, int]] | None = None) -> tuple[dict[str, dict], dict[str, str]]:
     """analysis_runs rows (deep) per job and the Markdown report files they reference; each row's
-    `candidate` holds the job's figures rescored from the evidence (analysis.candidates.rescore)."""
+    `candidate` holds the job's figures rescored from the evidence (analysis.candidates.rescore). `lanes`:
+    data_job_id → the lane and rank that chose the job (storage.candidates.current_lanes)."""
+    why = chosen_by(jobs, lanes or {})
     now = datetime.now(UTC)
     rows = {row["key"]: row for row in job_report_rows(jobs, [], now)}
     compiled, files = {}, {}
@@ -115,19 +136,21 @@ def compile_deep_analysis(jobs: Mapping[str, Mapping], scripts: Mapping, code: M
                                     for f in findings["findings"]]
         evidence = evidence_of(findings["findings"], watch.get("rightsizing"), shell_saving)
         candidate = rescore(key, reasons, {r: reason_savings(r, metrics, settings) for r in reasons},
-                            projection(metrics), evidence, savings_basis(metrics))
+                            projection(metrics), evidence)
         row = rows[key] | {"candidate_reasons": candidate.reasons,
                            "priority": candidate.priority if candidate.reasons else None,
                            "savings_by_reason": candidate.savings_by_reason,
                            "estimated_monthly_savings_usd": candidate.estimated_monthly_savings_usd,
-                           "savings_basis": candidate.savings_basis}
+                           "savings_basis": candidate.savings_basis, **savings_fields(candidate.savings_by_basis),
+                           **why[key]}
         recs = recommendations_for(job | {"candidate_reasons": reasons}, watch, findings, review, settings)
         recs += [shell_rec] if shell_rec else []
         cost = {"monthly_projection_usd": metrics.get("monthly_projection_usd", 0.0),
                 "estimated_monthly_savings_usd": candidate.estimated_monthly_savings_usd,
-                "savings_basis": candidate.savings_basis, "score": candidate.score,
+                "savings_basis": candidate.savings_basis, **savings_fields(candidate.savings_by_basis),
+                "score": candidate.score,
                 "priority": row["priority"], "rightsizing": watch.get("rightsizing"),
-                "evidence": evidence.to_dict()}
+                "evidence": evidence.to_dict(), **why[key]}
         deep = {"metrics": watch.get("rightsizing"), "code_analysis": findings, "ai_analysis": review,
                 "cost_analysis": cost, "recommendations": recs}
         path = job_report_relpath(key)
@@ -151,15 +174,16 @@ def record_deep_analyses(bind: repository.Bind, jobs: Mapping[str, Mapping], scr
     now = datetime.now(UTC)
     since = now - timedelta(days=settings.thresholds.window_days)
     runs = window_runs(bind, [job["data_job_id"] for job in jobs.values()], since)
-    compiled, files = compile_deep_analysis(jobs, scripts, code, cloudwatch, ai, settings, runs)
+    compiled, files = compile_deep_analysis(jobs, scripts, code, cloudwatch, ai, settings, runs, current_lanes(bind))
     repository.insert_analysis_runs(bind, [
         {k: v for k, v in row.items() if k not in ("report_path", "candidate")} | {"dagster_run_id": dagster_run_id}
         for row in compiled.values()])
     rescore_candidates(bind, [
         {"data_job_id": row["data_job_id"], "reasons": c.reasons, "score": c.score, "priority": c.priority,
          "savings_by_reason": c.savings_by_reason, "estimated_monthly_savings_usd": c.estimated_monthly_savings_usd,
-         "savings_basis": c.savings_basis} for row in compiled.values() for c in [row["candidate"]]])
+         "savings_basis": c.savings_basis, **savings_fields(c.savings_by_basis)}
+        for row in compiled.values() for c in [row["candidate"]]])
     files |= stored_candidate_files(bind, now)
     return {key: {"report": row["report_path"], "recommendations": row["recommendations"],
-                  "priority": row["cost_analysis"]["priority"]}
+                  **{name: row["cost_analysis"][name] for name in VERDICT_FIELDS}}
             for key, row in compiled.items()}, files

@@ -100,12 +100,14 @@ def refresh_summary(bind: Bind, run_id: str) -> tuple[str, str]:
     jobs, spend = live_spend(bind)
     rows, previous = list_of_run(bind, run_id)
     new = [row.partition_key for row in rows if row.data_job_id not in previous]
-    savings = sum(row.estimated_monthly_savings_usd or 0.0 for row in rows)
+    identified = sum(row.savings_identified_usd or 0.0 for row in rows)
+    potential = sum(row.savings_potential_usd or 0.0 for row in rows)
     text = (f"glue_inventory: inventory refreshed (run {run_id[:8]})\n"
             f"{jobs} live Glue jobs, estimated spend ${spend:,.2f}/month\n"
             f"{len(rows)} candidates for deep analysis ({len(new)} new), "
-            f"estimated savings ${savings:,.2f}/month")
+            f"savings identified ${identified:,.2f}/month (measured + exact); "
+            f"potential ${potential:,.2f}/month (rule of thumb, not yet measured)")
     if new:
         more = f" and {len(new) - NEW_LISTED} more" if len(new) > NEW_LISTED else ""
         text += "\nNew: " + ", ".join(new[:NEW_LISTED]) + more
-    return f"glue_inventory: {len(rows)} candidates, ${savings:,.0f}/month savings", text
+    return f"glue_inventory: {len(rows)} candidates, ${identified:,.0f}/month savings identified", text

@@ -83,8 +83,9 @@ def _describe(step: Mapping[str, Any], plan: Mapping[str, Any]) -> str:
     if step["op"] == "delete_job":
         return f"DeleteJob {name}"
     changes = plan["changes"]
-    return f"UpdateJob {name}: " + ", ".join(f"{attribute} {changes[attribute]['before']} → {value}"
-                                             for attribute, value in (step.get("set") or {}).items())
+    edits = [f"{field} {changes[field]['before']} → {value}" for field, value in (step.get("set") or {}).items()]
+    edits += [f"DefaultArguments {arg} = {value}" for arg, value in (step.get("add_arguments") or {}).items()]
+    return f"UpdateJob {name}: " + ", ".join(edits)
 
 
 class _Applier:
@@ -104,7 +105,8 @@ class _Applier:
         elif step["op"] == "delete_job":
             delete_job(glue, name)
         elif step["op"] == "update_job":
-            update_job(glue, name, job_update(glue, job, step.get("set") or {}, step.get("remove_arguments") or ()))
+            update_job(glue, name, job_update(glue, job, step.get("set") or {}, step.get("remove_arguments") or (),
+                                              step.get("add_arguments")))
 
     def apply(self, glue, plan: Mapping[str, Any]) -> Outcome:
         key, plan_id = plan["key"], plan["plan_id"]

@@ -18,7 +18,7 @@ from glue_inventory.config import Settings
 from glue_inventory.reports.dashboard import dashboard_html
 from glue_inventory.reports.executive import ReportInputs, executive_json, executive_numbers, executive_summary_md
 from glue_inventory.reports.paths import job_report_relpath
-from glue_inventory.reports.rows import job_report_rows
+from glue_inventory.reports.rows import job_report_rows, savings_fields
 from glue_inventory.services.billing import billing_summary, billing_view, view_fields
 from glue_inventory.storage.analyses import latest_deep
 from glue_inventory.storage.candidates import current_candidates
@@ -106,6 +106,7 @@ def executive_report(bind: Bind, sessions: SessionMap, history: list | None, now
     snapshot = {"generated_at": now.isoformat(), "jobs_by_status": numbers["jobs"]["by_status"],
                 "monthly_projection_usd": numbers["spend"]["estimated_monthly_usd"],
                 "savings_identified_usd": numbers["savings"]["total_monthly_usd"],
+                "savings_potential_usd": numbers["savings"]["potential_monthly_usd"],
                 "savings_realized_usd": numbers["savings"]["realized"]["last_90_days"]["monthly_usd"],
                 "job_keys": sorted(j["key"] for j in rows if j["status"] != "deleted")}
     summary = executive_summary_md(numbers)
@@ -125,5 +126,6 @@ def _with_candidates(rows: list[dict], candidates: list[Mapping]) -> list[dict]:
         if candidate:
             row.update(priority=candidate["priority"], candidate_reasons=candidate["reasons"],
                        estimated_monthly_savings_usd=candidate["estimated_monthly_savings_usd"],
-                       savings_by_reason=candidate["savings_by_reason"])
+                       savings_by_reason=candidate["savings_by_reason"], savings_basis=candidate["savings_basis"],
+                       **savings_fields(candidate["savings_by_basis"]))
     return rows

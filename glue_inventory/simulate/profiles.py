@@ -49,8 +49,9 @@ ARCHETYPES: tuple[Profile, ...] = (
     Profile(status="never_run", schedule="adhoc", env="dev"),
     Profile(status="new", schedule="adhoc", env="staging"),
     Profile(schedule="daily", failing=True, leaky_errors=True, env="dev"),
+    # One of the costliest jobs, and over-provisioned: a deep analysis measures what right-sizing saves.
     Profile(schedule="hourly", worker_type="G.2X", workers=20, execution_class="FLEX", env="dev",
-            name="orders.v2.hourly"),
+            over_provisioned=True, name="orders.v2.hourly"),
     Profile(schedule="daily", secret_args=True, rules=_R({"secret-argument-logged"}), env="staging"),
     Profile(schedule="daily", missing_tags="owner", rules=_R({"collect-on-large-data"}), over_provisioned=True,
             workers=40, env="staging"),

@@ -190,7 +190,12 @@ deep_analysis_candidates = Table(
     Column("reasons", JSONVariant, nullable=False),
     Column("savings_by_reason", JSONVariant),
     Column("estimated_monthly_savings_usd", Float),
-    Column("savings_basis", Text),  # what the savings rest on: estimate | billed | measured
+    Column("savings_basis", Text),  # the largest part of the savings: measured | exact | rule_of_thumb
+    Column("savings_by_basis", JSONVariant),  # {measured, exact, rule_of_thumb} → USD/month
+    Column("savings_identified_usd", Float),  # measured + exact
+    Column("savings_potential_usd", Float),  # rule of thumb, not yet measured
+    Column("deep_lane", Text),  # savings | risk: the deep-analysis lane that chose the job (None: not chosen)
+    Column("deep_rank", Integer),  # its rank in that lane, from 1
     Column("is_current", Boolean, nullable=False, default=True),
     _created_at(),
     Index(None, "data_job_id"),

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from glue_inventory.config import ConfigError
+from glue_inventory.analysis.savings import fleet_savings
+from glue_inventory.config import ConfigError, Settings
 from glue_inventory.keys import spread_over_platforms
 from glue_inventory.orchestration.metadata import candidates_table
 from glue_inventory.orchestration.partitions import glue_jobs_partitions
@@ -96,25 +97,39 @@ def job_preliminary_metrics(
     })
 
 
+class DeepLanes(dg.Config):
+    """How many jobs each deep-analysis lane chooses in this run; unset: `deep_analysis.top_k_savings` and
+    `deep_analysis.top_k_risk` of the config (`glue-inventory refresh --deep N` sets both)."""
+
+    top_k_savings: int | None = None
+    top_k_risk: int | None = None
+
+
+# The resources are reached through the context: Dagster reserves the parameter name `config` for the run
+# config (DeepLanes here), the settings resource's key is `config`, and a function cannot mix both ways.
 @dg.asset(group_name="inventory", io_manager_key="inventory_tables", deps=["glue_billed_costs"],
-          ins={"job_preliminary_metrics": dg.AssetIn(input_manager_key="inventory_tables")})
-def deep_analysis_candidates(
-    context: dg.AssetExecutionContext,
-    config: GlueInventoryConfig,
-    reports: ReportsLocation,
-    inventory_db: InventoryDatabase,
-    job_preliminary_metrics: dict[str, dict],
-) -> dg.Output[list[dict]]:
-    """Jobs worth a deep analysis, each with its reasons, score, priority and estimated monthly saving."""
-    result = candidate_list(job_preliminary_metrics, config.settings, datetime.now(UTC),
-                            stored_evidence(inventory_db.engine()))
+          ins={"job_preliminary_metrics": dg.AssetIn(input_manager_key="inventory_tables")},
+          required_resource_keys={"config", "reports", "inventory_db"})
+def deep_analysis_candidates(context: dg.AssetExecutionContext, config: DeepLanes,
+                             job_preliminary_metrics: dict[str, dict]) -> dg.Output[list[dict]]:
+    """Jobs worth a deep analysis, each with its reasons, score, priority, monthly saving by basis and the
+    deep-analysis lane that chose it."""
+    settings: Settings = context.resources.config.settings
+    reports: ReportsLocation = context.resources.reports
+    inventory_db: InventoryDatabase = context.resources.inventory_db
+    lanes = settings.deep_analysis
+    sizes = (lanes.top_k_savings if config.top_k_savings is None else config.top_k_savings,
+             lanes.top_k_risk if config.top_k_risk is None else config.top_k_risk)
+    result = candidate_list(job_preliminary_metrics, settings, datetime.now(UTC),
+                            stored_evidence(inventory_db.engine()), sizes)
     written = reports.write(result.files)
     rows = result.rows
     context.log.info(f"{len(rows)} candidates among {result.live_jobs} live jobs; reports: {written}")
     return dg.Output(rows, metadata={
         "candidates": len(rows),
         "live_jobs": result.live_jobs,
-        "estimated_monthly_savings_usd": round(sum(r["estimated_monthly_savings_usd"] for r in rows), 2),
+        **{f"savings_{name}_usd": usd for name, usd in fleet_savings(r["savings_by_basis"] for r in rows).items()},
+        "deep_analysis_lanes": dg.MetadataValue.json(dict(Counter(r["deep_lane"] for r in rows if r["deep_lane"]))),
         "by_priority": dg.MetadataValue.json(dict(Counter(r["priority"] for r in rows))),
         "top_candidates": candidates_table(rows),
         "summary": dg.MetadataValue.md(result.summary_md),

@@ -23,7 +23,7 @@ from glue_inventory.orchestration.automation.runs import (
     range_run,
 )
 from glue_inventory.orchestration.partitions import glue_jobs_partitions
-from glue_inventory.orchestration.resources import GlueInventoryConfig, InventoryDatabase
+from glue_inventory.orchestration.resources import InventoryDatabase
 from glue_inventory.services.deep_selection import deep_analysis_plan, load_chosen
 
 
@@ -53,12 +53,11 @@ def read_cursor(raw: str | None) -> tuple[int, dict[str, str] | None]:
 
 @dg.sensor(minimum_interval_seconds=AUTOMATION_INTERVAL_S, default_status=SENSOR_STATUS,
            asset_selection=DEEP_ASSET_KEYS)
-def deep_analysis_candidate_sensor(context: dg.SensorEvaluationContext, config: GlueInventoryConfig,
-                                   inventory_db: InventoryDatabase):
+def deep_analysis_candidate_sensor(context: dg.SensorEvaluationContext, inventory_db: InventoryDatabase):
     """After each new candidate list, requests deep analysis of the chosen jobs that are new or changed.
 
-    A hand-written sensor, not an AutomationCondition: "top K by score", the Glue opt-in tag and "the
-    script's sha changed" live in the inventory tables, which declarative conditions cannot read.
+    A hand-written sensor, not an AutomationCondition: the two lanes of the candidate list, the Glue opt-in
+    tag and "the script's sha changed" live in the inventory tables, which declarative conditions cannot read.
     """
     latest = latest_materialization(context.instance, CANDIDATES)
     if latest is None:
@@ -66,7 +65,7 @@ def deep_analysis_candidate_sensor(context: dg.SensorEvaluationContext, config: 
     seen, previous = read_cursor(context.cursor)
     if seen >= latest.storage_id:
         return dg.SkipReason("no new candidate list since the last evaluation")
-    plan, configs = deep_analysis_plan(inventory_db.engine(), config.settings.deep_analysis.top_k, previous)
+    plan, configs = deep_analysis_plan(inventory_db.engine(), previous)
     requests = deep_requests(context.instance, plan, f"candidates-{latest.storage_id}", "candidates")
     context.log.info(f"{len(configs)} jobs chosen; deep analysis of {len(plan)} in {len(requests)} runs: "
                      + ", ".join(f"{key} ({reason})" for key, reason in sorted(plan.items())[:20]))
@@ -80,11 +79,10 @@ def weekly_schedule(settings: Settings) -> dg.ScheduleDefinition:
     @dg.schedule(name="deep_analysis_weekly_schedule", cron_schedule=crons.deep_analysis_cron,
                  execution_timezone=crons.timezone, target=dg.AssetSelection.keys(*DEEP_ASSET_KEYS),
                  default_status=SCHEDULE_STATUS)
-    def deep_analysis_weekly_schedule(context: dg.ScheduleEvaluationContext, config: GlueInventoryConfig,
-                                      inventory_db: InventoryDatabase):
-        """Deep analysis of the current top candidates and opted-in jobs, changed or not: CloudWatch
-        metrics and the LLM's view move even when the job does not."""
-        plan = {job.key: "weekly" for job in load_chosen(inventory_db.engine(), config.settings.deep_analysis.top_k)}
+    def deep_analysis_weekly_schedule(context: dg.ScheduleEvaluationContext, inventory_db: InventoryDatabase):
+        """Deep analysis of the jobs the lanes of the current candidate list chose and the opted-in jobs,
+        changed or not: CloudWatch metrics and the LLM's view move even when the job does not."""
+        plan = {job.key: "weekly" for job in load_chosen(inventory_db.engine())}
         week = (context.scheduled_execution_time or datetime.now(UTC)).strftime("%Y-%m-%d")
         requests = deep_requests(context.instance, plan, f"weekly-{week}", "weekly")
         return requests or dg.SkipReason(f"{len(plan)} jobs chosen, none to analyse now")

@@ -5,7 +5,7 @@
   var col = {};
   data.columns.forEach(function (name, i) { col[name] = i; });
   var NUMERIC = { runs_30d: 1, failure_rate_30d: 1, days_since_last_run: 1,
-                  monthly_projection_usd: 1, estimated_monthly_savings_usd: 1,
+                  monthly_projection_usd: 1, savings_identified_usd: 1, savings_potential_usd: 1,
                   billed_30d_usd: 1, billed_difference_usd: 1 };
   // The billed columns are shown only when the page has a bill (their headers are in the table).
   var BILLED = document.querySelector('#jobs th[data-col="billed_30d_usd"]') !== null;
@@ -88,9 +88,10 @@
         cell(tr, difference === null ? "" : money.format(difference),
              difference !== null && difference > 0.005 ? "num bad" : "num").title = row[col.billed_cause] || "";
       }
-      var saving = row[col.estimated_monthly_savings_usd];
+      var saving = row[col.savings_identified_usd], potential = row[col.savings_potential_usd];
       cell(tr, saving ? money.format(saving) : "", "num");
-      cell(tr, row[col.savings_basis] || "", "basis");
+      cell(tr, (row[col.savings_basis] || "").replace(/_/g, " "), "basis");
+      cell(tr, potential ? money.format(potential) : "", "num");
       cell(tr, row[col.reasons].split(" ").join(", "), "reasons");
       fragment.appendChild(tr);
     });
