@@ -53,10 +53,13 @@ def together(monthly: float, amounts: Iterable[float]) -> float:
     """The saving of actions taken together, each on the cost the others leave: P × (1 − Π(1 − sᵢ ÷ P))."""
     if monthly <= 0:
         return 0.0
-    left = 1.0
+    # Summed action by action (each on the share the earlier ones leave), so one action alone is its own figure.
+    total, left = 0.0, 1.0
     for amount in amounts:
-        left *= 1.0 - min(max(float(amount or 0.0), 0.0) / monthly, 1.0)
-    return monthly * (1.0 - left)
+        amount = min(max(float(amount or 0.0), 0.0), monthly)
+        total += amount * left
+        left *= 1.0 - amount / monthly
+    return total
 
 
 def best_actions(monthly: float, savings: Mapping[str, float]) -> tuple[float, tuple[str, ...]]:

@@ -136,15 +136,19 @@ def test_reasons_in_fixed_order():
     ]
 
 
-def test_savings_take_the_largest_reason_not_the_sum():
+def test_savings_of_actions_taken_together_compose_and_the_rule_of_thumb_stays_apart():
     jobs = fleet([200.0] + [1.0] * 9)
     jobs["job00"]["flex_eligible"] = True
     candidate = by_key(jobs)["job00"]
     assert candidate.reasons == ["high_cost", "flex_eligible"]
-    assert candidate.savings_by_reason == pytest.approx(
-        {"high_cost": 0.30 * 200, "flex_eligible": 200 * (1 - 0.29 / 0.44)})
-    assert candidate.estimated_monthly_savings_usd == pytest.approx(200 * (1 - 0.29 / 0.44))
-    assert candidate.score == pytest.approx(200 * (1 - 0.29 / 0.44))
+    flex = 200 * (1 - 0.29 / 0.44)
+    assert candidate.savings_by_reason == pytest.approx({"high_cost": 0.30 * 200, "flex_eligible": flex})
+    # Right-sizing and FLEX change different factors of the bill: 200 × (1 − 0.70 × 0.29/0.44), never the sum.
+    together = 200 * (1 - 0.70 * 0.29 / 0.44)
+    assert candidate.estimated_monthly_savings_usd == pytest.approx(together) and together < 60 + flex
+    assert candidate.savings_by_basis == pytest.approx({"measured": 0.0, "exact": flex, "rule_of_thumb": together - flex})
+    assert candidate.savings_basis == "exact"
+    assert candidate.score == pytest.approx(together)
     assert candidate.priority == "medium"
 
 

@@ -34,9 +34,11 @@ def test_findings_that_are_no_security_risk_change_nothing():
 def test_measured_right_sizing_replaces_the_thirty_percent_estimate():
     estimated = rescore("k", ["high_cost"], {"high_cost": 300.0}, 1000.0, None)
     measured = rescore("k", ["high_cost"], {"high_cost": 300.0}, 1000.0, evidence_of([], OVER, None))
-    assert (estimated.estimated_monthly_savings_usd, estimated.savings_basis) == (300.0, "estimate")
+    assert (estimated.estimated_monthly_savings_usd, estimated.savings_basis) == (300.0, "rule_of_thumb")
+    assert estimated.savings_by_basis == {"measured": 0.0, "exact": 0.0, "rule_of_thumb": 300.0}
     assert measured.savings_by_reason == {"right_sizing": 120.0}
     assert (measured.estimated_monthly_savings_usd, measured.savings_basis) == (120.0, "measured")
+    assert measured.savings_by_basis == {"measured": 120.0, "exact": 0.0, "rule_of_thumb": 0.0}
     assert measured.score == 120.0
 
 
@@ -44,15 +46,16 @@ def test_measured_right_sizing_replaces_the_thirty_percent_estimate():
 def test_without_usable_metrics_the_estimate_stays(status):
     evidence = evidence_of([], {"status": status, "estimated_monthly_savings_usd": 0.0}, None)
     candidate = rescore("k", ["high_cost"], {"high_cost": 300.0}, 1000.0, evidence)
-    assert candidate.savings_by_reason == {"high_cost": 300.0} and candidate.savings_basis == "estimate"
+    assert candidate.savings_by_reason == {"high_cost": 300.0} and candidate.savings_basis == "rule_of_thumb"
 
 
-def test_a_right_sized_job_has_a_measured_saving_of_zero_and_keeps_larger_estimates():
+def test_a_right_sized_job_has_a_measured_saving_of_zero_and_keeps_its_exact_savings():
     evidence = evidence_of([], {"status": "right_sized", "estimated_monthly_savings_usd": 0.0}, None)
     candidate = rescore("k", ["high_cost", "flex_eligible"], {"high_cost": 300.0, "flex_eligible": 340.0}, 1000.0,
                         evidence)
     assert candidate.savings_by_reason == {"flex_eligible": 340.0, "right_sizing": 0.0}
-    assert (candidate.estimated_monthly_savings_usd, candidate.savings_basis) == (340.0, "estimate")
+    assert (candidate.estimated_monthly_savings_usd, candidate.savings_basis) == (340.0, "exact")
+    assert candidate.savings_by_basis == {"measured": 0.0, "exact": 340.0, "rule_of_thumb": 0.0}
 
 
 def test_python_shell_saving_from_the_jobs_own_runs():

@@ -80,9 +80,45 @@ def test_a_delete_the_tool_cannot_finish_is_left_to_a_person(triggers, error, wh
 
 
 def test_no_plan_without_a_concrete_action() -> None:
-    assert plans_for_job(job(secret_argument_names=[]), ["failing", "missing_tags", "high_cost"], {"high_cost": 36.0},
+    measured = job(secret_argument_names=[], default_argument_names=["--TempDir", "--enable-metrics"])
+    assert plans_for_job(measured, ["failing", "missing_tags", "high_cost"], {"high_cost": 36.0},
                          {"status": "right_sized", "recommended": {"worker_type": "G.2X"}}) == []
     assert plans_for_job(job(execution_class="FLEX"), ["flex_eligible"], {"flex_eligible": 9.0}) == []
+
+
+HOURLY = {"runs_30d": 720, "dpu_hours_30d": 720 * 20.0 * 0.5, "capacity_dpu": 20.0}  # half-hour runs on 20 DPU
+
+
+@pytest.mark.parametrize(("glue_version", "added"), [
+    ("4.0", {"--enable-metrics": "true", "--enable-observability-metrics": "true"}),
+    ("3.0", {"--enable-metrics": "true"}),  # observability metrics start with Glue 4.0
+])
+def test_a_high_cost_spark_job_with_nothing_to_measure_gets_its_metrics_enabled(glue_version, added) -> None:
+    row = job(glue_version=glue_version, secret_argument_names=[], metrics=HOURLY)
+    plan = by_kind(plans_for_job(row, ["high_cost"], {"high_cost": 36.0}))["enable_job_metrics"]
+    assert plan["steps"] == [{"op": "update_job", "add_arguments": added}]
+    assert plan["changes"] == {f"DefaultArguments {name}": {"before": None, "after": "true"} for name in added}
+    assert plan["expected_monthly_savings_usd"] == 0.0 and plan["risk"]["level"] == "low"
+    # 720 one-hour metric windows for the runs and as many for ALL runs, of 30 (+20) metrics at $0.30 a month.
+    names = 30 + (20 if glue_version == "4.0" else 0)
+    assert plan["added_monthly_cost_usd"] == pytest.approx(names * 2 * 720 * 0.30 / 730)
+    assert plan["monthly_cost_after_usd"] == pytest.approx(120.0 + plan["added_monthly_cost_usd"])
+    assert f"${plan['added_monthly_cost_usd']:,.2f} a month" in plan["risk"]["notes"][1]
+    commands = aws_cli(plan)
+    assert all(f'.DefaultArguments["{name}"] = "true"' in commands[1] for name in added)
+    assert all(f'+    "{name}" = "true"' in terraform_diff(plan) for name in added)
+
+
+@pytest.mark.parametrize("fields", [
+    {"default_argument_names": ["--enable-metrics"]},
+    {"default_argument_names": ["--enable-spark-ui", "--spark-event-logs-path"]},
+    {"job_type": "pythonshell", "worker_type": None, "number_of_workers": None, "max_capacity": 1.0},
+])
+def test_no_metrics_plan_where_a_deep_analysis_can_measure_or_right_sizing_does_not_apply(fields) -> None:
+    row = job(secret_argument_names=[], metrics=HOURLY) | fields
+    assert "enable_job_metrics" not in by_kind(plans_for_job(row, ["high_cost"], {"high_cost": 36.0}))
+    assert plans_for_job(job(secret_argument_names=[]), ["flex_eligible"], {"flex_eligible": 1.0})[0]["kind"] \
+        == "switch_flex"  # only high_cost calls for it
 
 
 def test_plan_ids_are_stable_and_name_the_target() -> None:

@@ -99,7 +99,8 @@ def fleet() -> list[dict[str, Any]]:
             candidate_reasons=["high_cost", "flex_eligible"],
             estimated_monthly_savings_usd=106.198,
             savings_by_reason={"high_cost": 0.0, "flex_eligible": 106.198},
-            savings_basis="measured",
+            savings_basis="exact",
+            savings_by_basis={"measured": 0.0, "exact": 106.198, "rule_of_thumb": 0.0},
             deep=deep_summary("daily_sales_etl", 106.198, security=2),
         ),
         job(
@@ -193,7 +194,8 @@ def fleet() -> list[dict[str, Any]]:
             candidate_reasons=["high_cost"],
             estimated_monthly_savings_usd=40.185,
             savings_by_reason={"high_cost": 40.185},
-            savings_basis="billed",
+            savings_basis="rule_of_thumb",
+            savings_by_basis={"measured": 0.0, "exact": 0.0, "rule_of_thumb": 40.185},
             owner="carol",
             team="ml",
             cost_center="CC-300",
@@ -244,6 +246,8 @@ def candidates(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "reasons": row["candidate_reasons"],
                 "savings_by_reason": row["savings_by_reason"],
                 "estimated_monthly_savings_usd": row["estimated_monthly_savings_usd"],
+                "savings_basis": row.get("savings_basis"),
+                "savings_by_basis": row.get("savings_by_basis") or {},
                 "evidence": f"evidence for {row['name']} | see runs",
             }
         )
@@ -389,6 +393,7 @@ def big_fleet(count: int = 2000) -> list[dict[str, Any]]:
                 days_since_last_run=None if status in ("never_run", "new") else (i * 13) % 400,
                 candidate_reasons=["high_cost", "flex_eligible"] if cost > 1200 else [],
                 estimated_monthly_savings_usd=round(cost * 0.34, 3) if cost > 1200 else 0.0,
+                savings_by_basis={"exact": round(cost * 0.34, 3) if cost > 1200 else 0.0},
                 deep=deep_summary(name, 10.0) if i % 10 == 0 else None,
             )
         )

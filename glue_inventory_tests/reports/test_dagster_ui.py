@@ -17,9 +17,9 @@ import dagster as dg
 import pytest
 
 from glue_inventory.pipeline import run_pipeline
+from glue_inventory.services.deep_selection import load_chosen
 from glue_inventory.simulate import build_fleet, start_simulator
 from glue_inventory.storage.analyses import latest_deep
-from glue_inventory.storage.candidates import top_candidate_keys
 from glue_inventory.storage.db import engine_for
 from glue_inventory.storage.jobs import read_jobs
 from glue_inventory_tests.reports.png import distinct_colours
@@ -74,7 +74,7 @@ def dagster_dev(tmp_path_factory):
         with dg.DagsterInstance.get() as instance:
             run_pipeline(instance, log=lambda _: None, deep_jobs=2)
         engine = engine_for()
-        top = top_candidate_keys(engine, 1)[0]
+        top = next(job.key for job in load_chosen(engine) if job.lane == "risk")  # a job with findings
         jobs = read_jobs(engine, [top])
         deep = latest_deep(engine)[jobs[top]["data_job_id"]]
         rule_ids = sorted({f["rule_id"] for f in deep["code_analysis"]["findings"]})
@@ -138,7 +138,8 @@ def test_a_deep_analysed_partition_shows_its_report_and_findings(dagster_dev, br
     assert ui.rule_ids
     for rule_id in ui.rule_ids:
         assert page.get_by_role("cell", name=rule_id, exact=True).count() >= 1, rule_id
-    assert page.get_by_text("estimated_monthly_savings_usd", exact=True).count() == 1
+    for name in ("savings_identified_usd", "savings_rule_of_thumb_usd", "chosen_by"):
+        assert page.get_by_text(name, exact=True).count() == 1, name
     # The report itself, rendered from the Markdown metadata of this partition.
     page.get_by_text("[Show Markdown]").first.click()
     dialog = page.get_by_role("dialog")
@@ -152,7 +153,8 @@ def test_the_candidates_asset_shows_its_table(dagster_dev, browser):
     ui = dagster_dev
     page, errors = _open(browser, f"{ui.url}/assets/deep_analysis_candidates")
     page.get_by_text("top_candidates", exact=True).first.wait_for(timeout=120_000)
-    for column in ("job", "reasons", "priority", "score", "saving_usd_month", "owner"):
+    for column in ("job", "reasons", "priority", "score", "identified_usd_month", "potential_usd_month", "deep_lane",
+                   "owner"):
         assert page.get_by_role("columnheader", name=column, exact=True).count() >= 1, column
     assert page.get_by_role("cell", name=ui.top_candidate, exact=True).count() >= 1
     page.close()

@@ -69,7 +69,9 @@ def test_cards_equal_the_rows(html: str, jobs: list[dict]) -> None:
     live = [j for j in jobs if j["status"] != "deleted"]
     assert card(html, "spend-estimated") == usd(sum(j["monthly_projection_usd"] for j in jobs))
     assert card(html, "spend-actual") == usd(cost_explorer()["actual_usd"])
-    assert card(html, "savings-total") == usd(sum(c["estimated_monthly_savings_usd"] for c in cands))
+    by_basis = {b: sum(c["savings_by_basis"].get(b, 0) for c in cands) for b in ("measured", "exact", "rule_of_thumb")}
+    assert card(html, "savings-total") == usd(by_basis["measured"] + by_basis["exact"])
+    assert card(html, "savings-potential") == usd(by_basis["rule_of_thumb"])
     security = sum(len(j["secret_arguments"]) for j in live) + sum(
         j["deep"]["security_findings"] for j in jobs if j["deep"]
     )
@@ -90,7 +92,7 @@ def test_savings_say_what_they_rest_on(html: str, jobs: list[dict]) -> None:
     data = table_data(html)
     col = {name: i for i, name in enumerate(data["columns"])}
     basis = {row[col["name"]]: row[col["savings_basis"]] for row in data["rows"]}
-    assert basis["daily_sales_etl"] == "measured" and basis["flex|pipe*star_"] == "billed"
+    assert basis["daily_sales_etl"] == "exact" and basis["flex|pipe*star_"] == "rule_of_thumb"
     assert all(basis[j["name"]] is None for j in jobs if not j["estimated_monthly_savings_usd"])
     assert '<th data-col="savings_basis"' in html
 

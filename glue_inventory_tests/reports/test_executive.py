@@ -44,7 +44,12 @@ def test_json_numbers_equal_the_rows(inputs: tuple) -> None:
     assert data["spend"]["estimated_monthly_usd"] == estimated
     assert data["spend"]["actual_30d_usd"] == ce["actual_usd"]
     assert data["spend"]["gap_usd"] == round(ce["actual_usd"] - estimated, 2)
-    assert data["savings"]["total_monthly_usd"] == round(sum(c["estimated_monthly_savings_usd"] for c in cands), 2)
+    parts = {b: round(sum(c["savings_by_basis"].get(b, 0) for c in cands), 2) for b in ("measured", "exact",
+                                                                                      "rule_of_thumb")}
+    assert data["savings"]["by_basis"] == parts
+    # The headline is measured + exact; the rule of thumb is potential, apart.
+    assert data["savings"]["total_monthly_usd"] == round(parts["measured"] + parts["exact"], 2) > 0
+    assert data["savings"]["potential_monthly_usd"] == parts["rule_of_thumb"] > 0
     reasons = {r for c in cands for r in c["savings_by_reason"]}
     assert data["savings"]["by_reason"] == {
         r: round(sum(c["savings_by_reason"].get(r, 0) for c in cands), 2) for r in reasons
@@ -143,7 +148,10 @@ def test_markdown_shows_the_same_numbers(inputs: tuple) -> None:
     gap = round(ce["actual_usd"] - estimated, 2)
     assert f"**Monthly spend (estimated from runs): {usd(estimated)}**" in md
     assert f"Cost Explorer {usd(ce['actual_usd'])}" in md and f"a gap of {usd(gap)}" in md
-    assert f"**Savings identified: {usd(sum(c['estimated_monthly_savings_usd'] for c in cands))} per month**" in md
+    identified = sum(c["savings_by_basis"].get(b, 0) for c in cands for b in ("measured", "exact"))
+    potential = sum(c["savings_by_basis"].get("rule_of_thumb", 0) for c in cands)
+    assert f"**Savings identified: {usd(identified)} per month**" in md
+    assert f"Potential, not yet measured: {usd(potential)} per month" in md
     assert f"| **Total** | **{len(jobs)}** | **{usd(estimated)}** |" in md
     for status in {j["status"] for j in jobs}:
         members = [j for j in jobs if j["status"] == status]

@@ -94,9 +94,12 @@ def test_summary_totals_equal_the_rows(jobs: list[dict]) -> None:
     assert f"end-of-life Glue version: **{sum(1 for j in live if j['eol_version'])}**" in md
     assert f"missing required tags: **{sum(1 for j in live if j['missing_tags'])}**" in md
     assert f"secret-looking arguments: **{sum(1 for j in live if j['secret_arguments'])}**" in md
-    assert f"**{usd(sum(c['estimated_monthly_savings_usd'] for c in cands))}**" in md
+    identified = sum(c["savings_by_basis"].get(b, 0) for c in cands for b in ("measured", "exact"))
+    potential = sum(c["savings_by_basis"].get("rule_of_thumb", 0) for c in cands)
+    assert f"Savings identified over all candidates: **{usd(identified)} per month**" in md
+    assert f"Potential, not yet measured: {usd(potential)} per month" in md
     flex = sum(c["savings_by_reason"].get("flex_eligible", 0) for c in cands)
-    assert f"| flex_eligible | {usd(flex)} |" in md
+    assert f"| flex_eligible | exact | {usd(flex)} |" in md
 
 
 def test_summary_lists_at_most_fifty_candidates_and_escapes_names(jobs: list[dict]) -> None:
@@ -110,7 +113,7 @@ def test_summary_lists_at_most_fifty_candidates_and_escapes_names(jobs: list[dic
     assert table[0].startswith("| 1 | ") and f"| {max(c['score'] for c in many)} |" in table[0]
     assert "<script>" not in md and XSS_NAME not in md
     # A pipe in a job name must not open a new table column.
-    assert all(len(re.findall(r"(?<!\\)\|", line)) == 11 for line in table)
+    assert all(len(re.findall(r"(?<!\\)\|", line)) == 13 for line in table)
 
 
 def test_summary_links_deep_analysed_jobs_to_their_report(jobs: list[dict]) -> None:

@@ -35,18 +35,20 @@ def test_executive_numbers_equal_database_sums(reports):
     folder, url = reports
     with engine_for(url).connect() as conn:
         jobs = [dict(r) for r in conn.execute(sa.select(data_jobs)).mappings()]
-        savings = conn.execute(sa.select(sa.func.sum(deep_analysis_candidates.c.estimated_monthly_savings_usd),
-                                         sa.func.count()).where(deep_analysis_candidates.c.is_current)).one()
+        savings = conn.execute(sa.select(sa.func.sum(deep_analysis_candidates.c.savings_identified_usd),
+                                         sa.func.count(), sa.func.sum(deep_analysis_candidates.c.savings_potential_usd))
+                               .where(deep_analysis_candidates.c.is_current)).one()
     spend = round(sum(j["metrics"]["monthly_projection_usd"] for j in jobs), 2)
     by_status = Counter(j["status"] for j in jobs)
     eol = sum(1 for j in jobs if j["status"] != "deleted" and j["metrics"]["eol_version"])
-    saved = round(savings[0], 2)
+    saved, potential = round(savings[0], 2), round(savings[2], 2)
 
     numbers = json.loads((folder / "executive.json").read_text())
     assert numbers["schema_version"] == 2
     assert numbers["spend"]["estimated_monthly_usd"] == pytest.approx(spend, abs=0.01)
     assert numbers["jobs"]["by_status"] == dict(by_status)
     assert numbers["savings"]["total_monthly_usd"] == pytest.approx(saved, abs=0.01)
+    assert numbers["savings"]["potential_monthly_usd"] == pytest.approx(potential, abs=0.01)
     assert numbers["savings"]["candidates"] == savings[1]
     assert numbers["eol"]["jobs"] == eol
 
@@ -59,6 +61,7 @@ def test_executive_numbers_equal_database_sums(reports):
     page = (folder / "dashboard.html").read_text()
     assert f'id="spend-estimated">{_usd(spend)}<' in page
     assert f'id="savings-total">{_usd(saved)}<' in page
+    assert f'id="savings-potential">{_usd(potential)}<' in page
     assert f'id="eol-total">{eol}<' in page
     table = json.loads(re.search(r'<script type="application/json" id="jobs-data">(.*?)</script>', page,
                                  re.S).group(1))

@@ -8,7 +8,16 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from glue_inventory.analysis.deep_selection import OPT_TAG, DeepInputs, change_reason, chosen, opt_in
+from glue_inventory.analysis.deep_selection import (
+    OPT_TAG,
+    DeepInputs,
+    LaneEntry,
+    change_reason,
+    chosen,
+    lane_label,
+    lanes,
+    opt_in,
+)
 from glue_inventory.keys import decode_partition_key
 from glue_inventory.orchestration.assets import DEEP_ASSET_KEYS
 from glue_inventory.orchestration.automation.deep import deep_analysis_candidate_sensor, read_cursor
@@ -21,12 +30,12 @@ from glue_inventory.storage.db import engine_for
 from glue_inventory.storage.tables import data_jobs, deep_analysis_candidates
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
-TOP_K = 4
+TOP_K = 4  # two by saving, two by risk
 DEEP = [key.to_user_string() for key in DEEP_ASSET_KEYS]
 
 
-def job(key: str, score: float | None = None, tag: bool | None = None, **fields) -> DeepInputs:
-    return DeepInputs(key=key, data_job_id=hash(key) % 1000, score=score, opt_in=tag, **fields)
+def job(key: str, lane: str | None = None, rank: int | None = None, tag: bool | None = None, **fields) -> DeepInputs:
+    return DeepInputs(key=key, data_job_id=hash(key) % 1000, lane=lane, rank=rank, opt_in=tag, **fields)
 
 
 @pytest.mark.parametrize(("tags", "expected"), [
@@ -37,19 +46,46 @@ def test_opt_in_tag(tags, expected):
     assert opt_in(tags) is expected
 
 
-@pytest.mark.parametrize(("jobs", "top_k", "expected"), [
-    ([job("a", 5), job("b", 9), job("c", 7)], 2, ["b", "c"]),
-    ([job("b", 5), job("a", 5)], 1, ["a"]),  # ties by key
-    ([job("a", 5), job("b", 9, tag=False), job("c", 1)], 2, ["a", "c"]),  # opted out: never, the next one moves up
-    ([job("a", 5), job("z"), job("y", tag=True), job("c", 1, tag=True)], 1, ["a", "c", "y"]),  # opted in: always
-    ([job("a", 5, tag=True)], 1, ["a"]),  # opted in and in the top K: once
-    ([job("a", 5), job("b")], 0, []),
+def entry(key: str, savings: float = 0.0, risk: float = 0.0, tag: bool | None = None) -> LaneEntry:
+    return LaneEntry(key, savings, risk, tag)
+
+
+@pytest.mark.parametrize(("entries", "sizes", "expected"), [
+    # the top by saving, then the top of the others by risk
+    ([entry("a", 50), entry("b", 90), entry("c", 70, 1000), entry("d", 0, 250)], (2, 2),
+     {"b": ("savings", 1), "c": ("savings", 2), "d": ("risk", 1)}),
+    ([entry("a", 50, 10), entry("b", 90), entry("c", 70, 1000)], (1, 2),
+     {"b": ("savings", 1), "c": ("risk", 1), "a": ("risk", 2)}),
+    ([entry("b", 5), entry("a", 5)], (1, 0), {"a": ("savings", 1)}),  # ties by key
+    ([entry("a", 0, 250, False), entry("b", 9, 0, False), entry("c", 1, 10)], (1, 1),
+     {"c": ("savings", 1)}),  # opted out: never; nothing to save or no risk: not in that lane
+    ([entry("a", 1, 50), entry("b", 1, 50)], (0, 1), {"a": ("risk", 1)}),  # risk ties by saving, then key
+    ([entry("a", 5, 50)], (0, 0), {}),
 ])
-def test_chosen_is_top_k_plus_opted_in(jobs, top_k, expected):
-    assert [j.key for j in chosen(jobs, top_k)] == expected
+def test_lanes_take_the_top_by_saving_then_the_top_of_the_rest_by_risk(entries, sizes, expected):
+    assert lanes(entries, *sizes) == expected
 
 
-ANALYSED = job("k", 1, config="c1", runs_stored_at=NOW - timedelta(days=2), script_sha="s1",
+@pytest.mark.parametrize(("jobs", "expected"), [
+    ([job("a", "risk", 1), job("b", "savings", 2), job("c", "savings", 1), job("d")],
+     [("c", "savings", 1), ("b", "savings", 2), ("a", "risk", 1)]),
+    ([job("a", "savings", 1, tag=False), job("c")], []),  # opted out after the list was made
+    ([job("a", "savings", 1), job("z"), job("y", tag=True), job("c", tag=True)],
+     [("a", "savings", 1), ("c", "opt_in", 1), ("y", "opt_in", 2)]),  # opted in: always
+    ([job("a", "risk", 1, tag=True)], [("a", "risk", 1)]),  # opted in and in a lane: once
+])
+def test_chosen_is_the_lanes_plus_opted_in(jobs, expected):
+    assert [(j.key, j.lane, j.rank) for j in chosen(jobs)] == expected
+
+
+def test_lane_label_says_why():
+    assert lane_label("savings", 3) == "savings lane, #3 by estimated monthly saving"
+    assert lane_label("risk", 1) == "risk lane, #1 by risk"
+    assert OPT_TAG in lane_label("opt_in", 1)
+    assert lane_label(None, None) is None
+
+
+ANALYSED = job("k", "savings", 1, config="c1", runs_stored_at=NOW - timedelta(days=2), script_sha="s1",
                analysed_at=NOW - timedelta(days=1), analysed_sha="s1")
 
 
@@ -83,9 +119,9 @@ def test_exact_ranges(wanted, batch, expected):
 
 @pytest.fixture
 def fleet_env(database_url, tmp_path, monkeypatch):
-    """A 12-job simulated fleet of its own (this test changes it), the database, top K = 4."""
+    """A 12-job simulated fleet of its own (this test changes it), the database, two lanes of two."""
     config = tmp_path / "config.yaml"
-    config.write_text(f"deep_analysis: {{top_k: {TOP_K}}}\n")
+    config.write_text(f"deep_analysis: {{top_k_savings: {TOP_K // 2}, top_k_risk: {TOP_K // 2}}}\n")
     fleet = build_fleet(12, 3, datetime.now(UTC), account_id="710987654321")
     with start_simulator(fleet) as sim:
         for name, value in {**sim.env(), "GLUE_INVENTORY_DATABASE_URL": database_url,
@@ -120,13 +156,24 @@ def execute(instance: dg.DagsterInstance, result) -> None:
         materialize(instance, DEEP, request.tags)
 
 
-def top_candidates(url: str, limit: int = TOP_K, skip: frozenset[str] = frozenset()) -> list[str]:
-    query = (sa.select(data_jobs.c.partition_key)
-             .join(deep_analysis_candidates, deep_analysis_candidates.c.data_job_id == data_jobs.c.id)
-             .where(deep_analysis_candidates.c.is_current)
-             .order_by(deep_analysis_candidates.c.score.desc(), data_jobs.c.partition_key))
+def top_candidates(url: str) -> list[str]:
+    """The jobs the lanes of the current list chose, savings lane first, by rank."""
+    table = deep_analysis_candidates
+    query = (sa.select(data_jobs.c.partition_key).join(table, table.c.data_job_id == data_jobs.c.id)
+             .where(table.c.is_current, table.c.deep_lane.is_not(None))
+             .order_by(table.c.deep_lane.desc(), table.c.deep_rank))
     with engine_for(url).connect() as conn:
-        return [key for key in conn.execute(query).scalars() if key not in skip][:limit]
+        return list(conn.execute(query).scalars())
+
+
+def unchosen_candidates(url: str) -> list[str]:
+    """The current candidates no lane chose, lowest score last."""
+    table = deep_analysis_candidates
+    query = (sa.select(data_jobs.c.partition_key).join(table, table.c.data_job_id == data_jobs.c.id)
+             .where(table.c.is_current, table.c.deep_lane.is_(None))
+             .order_by(table.c.score.desc(), data_jobs.c.partition_key))
+    with engine_for(url).connect() as conn:
+        return list(conn.execute(query).scalars())
 
 
 def refresh(instance: dg.DagsterInstance) -> None:
@@ -149,8 +196,8 @@ def test_deep_analysis_follows_new_candidates_and_changed_inputs(fleet_env):
         execute(instance, first)
         assert isinstance(evaluate(instance, first.cursor, config), dg.SkipReason)  # same list, nothing to do
 
-        # The analyses rescored their jobs from evidence (measured savings, findings), so the next list's top
-        # K may hold jobs never analysed: exactly those are requested, and then the plan is stable.
+        # The analyses rescored their jobs from evidence (measured savings, findings), so the next list's lanes
+        # may hold jobs never analysed: exactly those are requested, and then the plan is stable.
         materialize(instance, ["deep_analysis_candidates"])
         reranked = evaluate(instance, first.cursor, config)
         assert requested(instance, reranked) == set(top_candidates(url)) - set(top)
@@ -176,7 +223,7 @@ def test_deep_analysis_follows_new_candidates_and_changed_inputs(fleet_env):
         changed = evaluate(instance, unchanged.cursor, config)
         assert requested(instance, changed) == set(top[:3])  # top[3] did not change
         with engine_for(url).connect() as conn:
-            plan, _ = deep_analysis_plan(conn, TOP_K, read_cursor(unchanged.cursor)[1])
+            plan, _ = deep_analysis_plan(conn, read_cursor(unchanged.cursor)[1])
         assert plan == dict(zip(top, ("new runs", "configuration changed", "script changed"), strict=False))
 
 
@@ -186,8 +233,8 @@ def test_opt_in_and_opt_out_tags_are_honoured(fleet_env):
     with dg.DagsterInstance.ephemeral() as instance:
         run_pipeline(instance, log=lambda _: None)
         top = top_candidates(url)
-        lowest = top_candidates(url, limit=100)[-1]  # a candidate far below the top K
-        assert lowest not in top
+        assert len(top) == TOP_K
+        lowest = unchosen_candidates(url)[-1]  # a candidate no lane chose
         glue = boto3.client("glue")
         for key, value in ((lowest, "true"), (top[0], "False")):
             glue.tag_resource(ResourceArn=f"arn:aws:glue:us-east-1:{sim.fleet.account_id}:job/"
@@ -196,6 +243,7 @@ def test_opt_in_and_opt_out_tags_are_honoured(fleet_env):
         materialize(instance, ["deep_analysis_candidates"])
 
         result = evaluate(instance, None, config)
-        assert requested(instance, result) == set(top_candidates(url, limit=TOP_K, skip=frozenset({top[0]}))) | {
-            lowest}
+        chosen_now = top_candidates(url)
+        assert top[0] not in chosen_now and lowest not in chosen_now and len(chosen_now) == TOP_K
+        assert requested(instance, result) == set(chosen_now) | {lowest}
         assert top[0] not in requested(instance, result)
