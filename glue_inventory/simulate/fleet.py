@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import string
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -104,14 +105,21 @@ def build_fleet(jobs: int, seed: int, now: datetime, account_id: str = DEFAULT_A
     """`jobs` jobs; the same (jobs, seed, now) always gives the same fleet."""
     if jobs < 0:
         raise ValueError(f"jobs must be 0 or more, got {jobs}")
+    rng = random.Random(seed)
+    # A generator: each random profile is drawn just before its job is built, as the fleets of a seed always were.
+    profiles = (ARCHETYPES[i] if i < len(ARCHETYPES) else random_profile(rng) for i in range(jobs))
+    return build_fleet_from(profiles, seed, now, account_id, rng)
+
+
+def build_fleet_from(profiles: Iterable[Profile], seed: int, now: datetime, account_id: str = DEFAULT_ACCOUNT_ID,
+                     rng: random.Random | None = None) -> Fleet:
+    """A fleet of one job per profile (a fleet whose truth a test chooses); the same arguments, the same fleet."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware (e.g. datetime.now(UTC))")
-    rng = random.Random(seed)
+    rng = rng or random.Random(seed)
     used: set[tuple[str, str]] = set()
-    built = []
-    for index in range(jobs):
-        profile = ARCHETYPES[index] if index < len(ARCHETYPES) else random_profile(rng)
-        built.append(_build_job(normalize(profile, rng), rng, index, seed, now, account_id, used))
+    built = [_build_job(normalize(profile, rng), rng, index, seed, now, account_id, used)
+             for index, profile in enumerate(profiles)]
     return Fleet(seed=seed, now=now, account_id=account_id, jobs=built)
 
 

@@ -14,7 +14,6 @@ NAMESPACE = "Glue"
 RUNS_WITH_METRICS = 3
 # Glue emits job metrics every 30 s; a handful of points per run keeps moto's linear scans fast.
 POINTS_PER_RUN = 4
-EXECUTORS_PER_DPU = {"Standard": 2}
 
 
 def _dims(job: str, run_id: str, kind: str, group: str | None = None) -> list[dict[str, str]]:
@@ -23,6 +22,15 @@ def _dims(job: str, run_id: str, kind: str, group: str | None = None) -> list[di
     if group:
         dims.append({"Name": "ObservabilityGroup", "Value": group})
     return dims
+
+
+def _executors(cfg) -> int:
+    """Executors Glue starts for a run's capacity (AWS Glue developer guide, "Monitoring for DPU capacity
+    planning"): two per Standard DPU, less the reserved DPU and the driver; one per G or R worker, less the
+    driver's."""
+    if cfg.worker_type in (None, "Standard"):
+        return max(1, int(2 * (capacity(cfg) - 1)) - 1)
+    return max(1, (cfg.number_of_workers or 1) - 1)
 
 
 def metric_data(job: SimJob, now: datetime, rng: random.Random) -> list[dict[str, Any]]:
@@ -34,11 +42,12 @@ def metric_data(job: SimJob, now: datetime, rng: random.Random) -> list[dict[str
               and run.execution_time > 0]
     data: list[dict[str, Any]] = []
     for run in sorted(recent, key=lambda r: r.started)[-RUNS_WITH_METRICS:]:
-        cfg = run.config
-        allocated = max(1, int(capacity(cfg) * EXECUTORS_PER_DPU.get(cfg.worker_type or "", 1)) - 1)
-        share = rng.uniform(0.05, 0.2) if job.profile.over_provisioned else rng.uniform(0.7, 1.0)
+        allocated = _executors(run.config)
+        profile = job.profile
+        share = (rng.uniform(0.05, 0.2) if profile.over_provisioned else rng.uniform(1.3, 1.6) if profile.starved
+                 else rng.uniform(0.7, 1.0))
         needed = max(1, round(allocated * share))
-        heap = rng.uniform(0.1, 0.25) if job.profile.over_provisioned else rng.uniform(0.45, 0.85)
+        heap = rng.uniform(0.1, 0.25) if profile.over_provisioned else rng.uniform(0.45, 0.85)
         step = run.execution_time / POINTS_PER_RUN
         bytes_read = 0.0
         for point in range(1, POINTS_PER_RUN + 1):

@@ -30,6 +30,7 @@ class Profile:
     metrics: bool = True
     failing: bool = False
     over_provisioned: bool = False
+    starved: bool = False  # its runs need more executors than it has (CloudWatch says so)
     auto_scaling: bool = False
     leaky_errors: bool = False  # error messages carry a JDBC URL with its password
     running: bool = False  # latest run still RUNNING

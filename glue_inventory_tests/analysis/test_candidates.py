@@ -146,7 +146,8 @@ def test_savings_of_actions_taken_together_compose_and_the_rule_of_thumb_stays_a
     # Right-sizing and FLEX change different factors of the bill: 200 × (1 − 0.70 × 0.29/0.44), never the sum.
     together = 200 * (1 - 0.70 * 0.29 / 0.44)
     assert candidate.estimated_monthly_savings_usd == pytest.approx(together) and together < 60 + flex
-    assert candidate.savings_by_basis == pytest.approx({"measured": 0.0, "exact": flex, "rule_of_thumb": together - flex})
+    assert candidate.savings_by_basis == pytest.approx(
+        {"measured": 0.0, "exact": flex, "rule_of_thumb": together - flex})
     assert candidate.savings_basis == "exact"
     assert candidate.score == pytest.approx(together)
     assert candidate.priority == "medium"
