@@ -140,11 +140,13 @@ def test_deep_evidence_sets_priority_and_savings_everywhere(deep_env):
         assert after[_key(over)]["savings_basis"] == "measured"
         assert "high_cost" not in after[_key(over)]["savings_by_reason"]  # the 30 % estimate is replaced
         assert after[_key(over)]["savings_by_reason"]["right_sizing"] > 0
-        assert before[_key(over)]["savings_basis"] == "estimate"
+        assert before[_key(over)]["savings_by_basis"]["rule_of_thumb"] > 0  # the 30 % until measured
 
         report = (reports / job_report_relpath(_key(leaky))).read_text()
         assert "Priority **critical**" in report and "hardcoded-credentials" in report
-        assert "measured savings" in (reports / job_report_relpath(_key(over))).read_text()
+        over_report = (reports / job_report_relpath(_key(over))).read_text()
+        measured = after[_key(over)]["savings_by_basis"]["measured"]
+        assert f"savings identified **${measured:,.2f} per month** (${measured:,.2f} measured" in over_report
         listed = {row["key"]: row for row in json.loads((reports / "candidates.json").read_text())["candidates"]}
         assert listed[_key(leaky)]["priority"] == "critical"
         assert listed[_key(over)]["savings_basis"] == "measured"
@@ -153,7 +155,7 @@ def test_deep_evidence_sets_priority_and_savings_everywhere(deep_env):
         executive = json.loads((reports / "executive.json").read_text())
         assert executive["savings"]["by_basis"]["measured"] > 0
         summary = (reports / "executive_summary.md").read_text()
-        assert "measured by deep analysis" in summary
+        assert "measured from the jobs' own telemetry" in summary
         dashboard = (reports / "dashboard.html").read_text()
         assert _dashboard_priority(dashboard, leaky.name) == "critical"
 

@@ -205,7 +205,7 @@ def test_a_refresh_sends_spend_new_candidates_and_savings(aws, webhook, postgres
             dg.AssetKey("deep_analysis_candidates")).run_id, config)
 
     first, second = (body["text"] for _, body in webhook.received)
-    assert "estimated spend $" in first and "savings $" in first
+    assert "estimated spend $" in first and "savings identified $" in first and "potential $" in first
     count = int(first.split(" candidates for deep analysis")[0].rsplit("\n", 1)[1])
     assert f"({count} new)" in first
     assert f"{count + 1} candidates for deep analysis (1 new)" in second
