@@ -156,22 +156,17 @@ def execute(instance: dg.DagsterInstance, result) -> None:
         materialize(instance, DEEP, request.tags)
 
 
-def top_candidates(url: str) -> list[str]:
-    """The jobs the lanes of the current list chose, savings lane first, by rank."""
+def top_candidates(url: str, chosen: bool = True) -> list[str]:
+    """The jobs the lanes of the current list chose, savings lane first, by rank; or (`chosen` false) the
+    candidates no lane chose, lowest score last."""
     table = deep_analysis_candidates
-    query = (sa.select(data_jobs.c.partition_key).join(table, table.c.data_job_id == data_jobs.c.id)
-             .where(table.c.is_current, table.c.deep_lane.is_not(None))
-             .order_by(table.c.deep_lane.desc(), table.c.deep_rank))
-    with engine_for(url).connect() as conn:
-        return list(conn.execute(query).scalars())
-
-
-def unchosen_candidates(url: str) -> list[str]:
-    """The current candidates no lane chose, lowest score last."""
-    table = deep_analysis_candidates
-    query = (sa.select(data_jobs.c.partition_key).join(table, table.c.data_job_id == data_jobs.c.id)
-             .where(table.c.is_current, table.c.deep_lane.is_(None))
-             .order_by(table.c.score.desc(), data_jobs.c.partition_key))
+    query = sa.select(data_jobs.c.partition_key).join(table, table.c.data_job_id == data_jobs.c.id)
+    if chosen:
+        query = query.where(table.c.is_current, table.c.deep_lane.is_not(None)).order_by(
+            table.c.deep_lane.desc(), table.c.deep_rank)
+    else:
+        query = query.where(table.c.is_current, table.c.deep_lane.is_(None)).order_by(
+            table.c.score.desc(), data_jobs.c.partition_key)
     with engine_for(url).connect() as conn:
         return list(conn.execute(query).scalars())
 
@@ -234,7 +229,7 @@ def test_opt_in_and_opt_out_tags_are_honoured(fleet_env):
         run_pipeline(instance, log=lambda _: None)
         top = top_candidates(url)
         assert len(top) == TOP_K
-        lowest = unchosen_candidates(url)[-1]  # a candidate no lane chose
+        lowest = top_candidates(url, chosen=False)[-1]  # a candidate no lane chose
         glue = boto3.client("glue")
         for key, value in ((lowest, "true"), (top[0], "False")):
             glue.tag_resource(ResourceArn=f"arn:aws:glue:us-east-1:{sim.fleet.account_id}:job/"
