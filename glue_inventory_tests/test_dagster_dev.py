@@ -113,7 +113,7 @@ def test_dagster_dev_inventories_and_analyses_without_a_manual_launch(tmp_path, 
     live = sum(1 for job in fleet.jobs if job.region == "us-east-1")
     url = f"sqlite:///{tmp_path / 'inventory.db'}"
     config = tmp_path / "config.yaml"
-    config.write_text(yaml.safe_dump({"deep_analysis": {"top_k": 1}, "notifications": {
+    config.write_text(yaml.safe_dump({"deep_analysis": {"top_k_savings": 1, "top_k_risk": 0}, "notifications": {
         "webhook_url": f"http://127.0.0.1:{webhook.server_address[1]}/hook"}}))
     _instance_home(tmp_path / "dagster_home")
     port = _free_port()

@@ -17,6 +17,7 @@ from glue_inventory.aws.glue_write import job_update
 from glue_inventory.keys import encode_partition_key
 from glue_inventory.orchestration.assets import DEEP_ASSET_KEYS, GLUE_JOBS, REMEDIATION, REPORT
 from glue_inventory.pipeline import materialize, run_pipeline
+from glue_inventory.reports.paths import job_report_relpath, remediation_relpath
 from glue_inventory.simulate import build_fleet, start_simulator
 from glue_inventory.storage.db import engine_for
 from glue_inventory.storage.remediation import current_plans
@@ -92,10 +93,10 @@ def test_plans_for_each_kind_of_action(estate):
     assert written["plan_count"] == len(plans) and {p["plan_id"] for p in written["plans"]} == {
         p["plan_id"] for p in plans}
     sized = plan_of(engine, "rightsize")
-    page = next(reports.glob(f"remediation/{ACCOUNT}/*/{sized['job_name']}.md")).read_text()
+    page = (reports / remediation_relpath(sized["key"])).read_text()
     assert sized["plan_id"] in page and "aws glue update-job" in page and '"aws_glue_job"' in page
     # The right-sizing plan saves what the job's own report says its right-sizing saves.
-    job_report = next(reports.glob(f"jobs/{ACCOUNT}/*/{sized['job_name']}.md")).read_text()
+    job_report = (reports / job_report_relpath(sized["key"])).read_text()
     assert f"saves ${sized['expected_monthly_savings_usd']:,.2f}/month" in job_report
     for plan in plans:
         assert plan["aws_cli"] and plan["terraform"] and plan["risk"]["level"] in ("low", "medium", "high")

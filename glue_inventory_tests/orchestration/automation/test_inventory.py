@@ -126,7 +126,7 @@ def test_follow_ups_wait_until_no_input_is_being_computed(sim_env, sqlite_url, t
 def test_the_weekly_schedule_analyses_every_chosen_job_changed_or_not(sim_env, database_url, tmp_path,
                                                                       monkeypatch):
     config = tmp_path / "config.yaml"
-    config.write_text("deep_analysis: {top_k: 3}\n")
+    config.write_text("deep_analysis: {top_k_savings: 2, top_k_risk: 1}\n")
     monkeypatch.setenv("GLUE_INVENTORY_DATABASE_URL", database_url)
     monkeypatch.setenv("GLUE_INVENTORY_REPORTS_DIR", str(tmp_path / "reports"))
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
@@ -135,11 +135,13 @@ def test_the_weekly_schedule_analyses_every_chosen_job_changed_or_not(sim_env, d
     with dg.instance_for_test() as instance:  # a schedule context needs a persistent instance
         run_pipeline(instance, log=lambda _: None)
         with engine_for(database_url).connect() as conn:
-            top = list(conn.execute(
+            top = list(conn.execute(  # the jobs the two lanes chose
                 sa.select(data_jobs.c.partition_key)
                 .join(deep_analysis_candidates, deep_analysis_candidates.c.data_job_id == data_jobs.c.id)
-                .where(deep_analysis_candidates.c.is_current)
-                .order_by(deep_analysis_candidates.c.score.desc(), data_jobs.c.partition_key).limit(3)).scalars())
+                .where(deep_analysis_candidates.c.is_current, deep_analysis_candidates.c.deep_lane.is_not(None))
+                .order_by(deep_analysis_candidates.c.deep_lane.desc(), deep_analysis_candidates.c.deep_rank))
+                .scalars())
+        assert len(top) == 3
         materialize(instance, DEEP, partition_key=top[0])  # analysed and unchanged: analysed again anyway
         instance.create_run_for_job(defs.resolve_job_def(schedule.job_name), asset_selection=set(DEEP_ASSET_KEYS),
                                     tags={"dagster/partition": top[1]}, status=dg.DagsterRunStatus.NOT_STARTED)
