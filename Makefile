@@ -9,7 +9,7 @@ export UV_PYTHON_DOWNLOADS := never
 # Extra arguments for `uv sync`: .ci/run passes --locked (fail if uv.lock is behind pyproject.toml).
 UV_SYNC_ARGS ?=
 
-.PHONY: demo test ui bench eval lint install
+.PHONY: demo test ui bench eval lint docs install
 
 .uv/bin/uv:
 	$(PYTHON) -m venv .uv
@@ -38,7 +38,13 @@ bench: install
 eval: install
 	$(UV) run --no-sync python bench/eval_rules.py
 
-# ruff, then the import contracts ([tool.importlinter] in pyproject.toml).
+# ruff, the import contracts ([tool.importlinter] in pyproject.toml), then the documentation site.
 lint: install
 	$(UV) run --no-sync ruff check .
 	$(UV) run --no-sync lint-imports
+	$(MAKE) --no-print-directory docs
+
+# The documentation site (mkdocs.yml, docs/) into site/; --strict: a broken link or a page missing from the nav fails.
+# Not --quiet: mkdocs 1.6 then stops counting warnings and --strict passes whatever the pages hold.
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(UV) run --no-sync mkdocs build --strict

@@ -29,11 +29,14 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     from glue_inventory.demo import DemoError, run_demo
+    from glue_inventory.pipeline import PipelineError
 
     try:
         return run_demo(jobs=args.jobs, seed=args.seed, home=args.home)
     except DemoError as exc:
         return _fail("demo", exc)
+    except PipelineError as exc:
+        return _fail("demo", exc, code=1)
 
 
 def _simulate(args: argparse.Namespace) -> int:

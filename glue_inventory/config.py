@@ -317,4 +317,4 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
         message = ("unknown key (check its spelling)" if first["type"] == "extra_forbidden"
                    else first["msg"].removeprefix("Value error, "))
         raise ConfigError(f"{file}: {_error_location(first)}: {message} "
-                          f"({len(exc.errors())} problem(s); see README 'Configuration')") from None
+                          f"({len(exc.errors())} problem(s); see docs/configuration.md)") from None

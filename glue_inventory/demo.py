@@ -26,6 +26,8 @@ SIMULATOR_MISSING = ("the simulator is not installed — pip install 'glue-inven
                      "(or run make demo from a clone)")
 # The demo's own Dagster instance: no telemetry, no "Join the Dagster community" dialog in the UI.
 INSTANCE_CONFIG = "telemetry:\n  enabled: false\nnux:\n  enabled: false\n"
+# Dagster's own log lines (one or more per asset and job) go here, not to the terminal; `make ui` shows each run's.
+LOG_FILE = "demo.log"
 REPORT_FILES = ("inventory.json", "inventory.csv", "candidates.json", "candidates.csv", "inventory_summary.md",
                 "executive_summary.md", "dashboard.html", "executive.json", "remediation.json")
 
@@ -77,6 +79,8 @@ def run_demo(jobs: int, seed: int, home: str) -> int:
         raise DemoError(f"--jobs must be at least 1, got {jobs}")
     prepare_home(home)
     env = demo_environment(home)
+    log_file = Path(home).resolve() / LOG_FILE
+    log_file.write_text("", encoding="utf-8")  # this demo's lines only
     fleet = simulate.build_organization(jobs=jobs, seed=seed, now=datetime.now(UTC))
     # The simulated company is an AWS Organization with jobs in several Regions: the demo's config has only
     # an `organization:` section (its accounts are discovered).
@@ -94,8 +98,9 @@ def run_demo(jobs: int, seed: int, home: str) -> int:
         with config.open("a", encoding="utf-8") as file:
             file.write(f"billing:\n  cur_uri: {export.uri}\n")
         with dg.DagsterInstance.get() as instance:
-            run_pipeline(instance, deep_jobs=DEMO_DEEP_JOBS)
+            run_pipeline(instance, deep_jobs=DEMO_DEEP_JOBS, log_file=log_file)
         print_summary(env)
+    print(f"Dagster's log: {log_file} (each run's events also in the UI: make ui)")
     return 0
 
 

@@ -4,11 +4,14 @@ deep analysis → executive report."""
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
+from functools import partial
+from pathlib import Path
 
 import dagster as dg
 
@@ -43,48 +46,91 @@ def environment(values: dict[str, str | None]) -> Iterator[None]:
         _set(saved)
 
 
+# The console logger's layout, so a log file reads like the terminal output it replaces.
+LOG_FORMAT = "%(asctime)s - %(name)s - %(levelname)s - %(message)s"
+LOG_DATE_FORMAT = "%Y-%m-%d %H:%M:%S %z"
+CONSOLE_LOGGERS = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+
+
+@contextmanager
+def file_loggers(log_file: Path) -> Iterator[dict[str, dg.LoggerDefinition]]:
+    """Dagster's log lines of one run (INFO and up) appended to `log_file` instead of the console."""
+    handler = logging.FileHandler(log_file, encoding="utf-8")
+    handler.setFormatter(logging.Formatter(LOG_FORMAT, datefmt=LOG_DATE_FORMAT))
+    logger = logging.Logger("dagster", logging.INFO)
+    logger.addHandler(handler)
+    try:
+        yield {"file": dg.LoggerDefinition(lambda _context: logger, description=f"appends to {log_file}")}
+    finally:
+        handler.close()
+
+
+def step_errors(result: dg.ExecuteInProcessResult) -> list[str]:
+    """`<step>: <error>` for each failed step: the user's exception, not Dagster's wrapper around it."""
+    errors = []
+    for event in result.get_step_failure_events():
+        error = event.step_failure_data.error
+        if error is None:
+            errors.append(f"{event.step_key}: failed")
+            continue
+        if error.cls_name == "DagsterExecutionStepExecutionError" and error.cause is not None:
+            error = error.cause
+        errors.append(f"{event.step_key}: {error.message.strip()}")
+    return errors
+
+
 def materialize(instance: dg.DagsterInstance, keys: list[dg.AssetKey | str], tags: dict[str, str] | None = None,
-                partition_key: str | None = None, ops: dict | None = None) -> None:
-    """One in-process run of the assets `keys` (`ops`: their run config); raises PipelineError when it fails."""
+                partition_key: str | None = None, log_file: Path | None = None, ops: dict | None = None) -> None:
+    """One in-process run of the assets `keys` (`ops`: their run config), its log lines on the console or
+    appended to `log_file`; raises PipelineError naming the failed step, its error and where the logs are."""
     from glue_inventory.definitions import defs
 
     selection = [dg.AssetKey(key) if isinstance(key, str) else key for key in keys]
     job = defs.resolve_implicit_global_asset_job_def()
-    result = job.execute_in_process(instance=instance, asset_selection=selection,
-                                    tags=tags or {}, partition_key=partition_key, raise_on_error=False,
-                                    run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}},
-                                                **({"ops": ops} if ops else {})})
+    with file_loggers(log_file) if log_file else nullcontext() as loggers:
+        if loggers:
+            job = job.with_logger_defs(loggers)
+        result = job.execute_in_process(instance=instance, asset_selection=selection, tags=tags or {},
+                                        partition_key=partition_key, raise_on_error=False,
+                                        run_config=({"loggers": dict.fromkeys(loggers, {})} if loggers
+                                                    else CONSOLE_LOGGERS) | ({"ops": ops} if ops else {}))
     if not result.success:
         names = ", ".join(key.to_user_string() for key in selection)
-        raise PipelineError(f"materializing {names} failed: see the run's logs in {instance.root_directory}")
+        errors = "; ".join(step_errors(result)) or "the run failed before its steps"
+        logs = f"Dagster's log: {log_file}; " if log_file else ""
+        raise PipelineError(f"materializing {names} failed: {errors} — {logs}the run's events ({result.run_id}) "
+                            f"are in {instance.root_directory}")
 
 
-def run_pipeline(instance: dg.DagsterInstance, log: Callable[[str], object] = print, deep_jobs: int = 0) -> None:
+def run_pipeline(instance: dg.DagsterInstance, log: Callable[[str], object] = print, deep_jobs: int = 0,
+                 log_file: Path | None = None) -> None:
     """glue_jobs → preliminary metrics over every partition (batched) → the bill (with `billing:`) →
     candidates → deep analysis of `deep_jobs` jobs, split between the savings and the risk lane (savings first on
-    an odd count), and the opted-in jobs → remediation plans and executive report."""
+    an odd count), and the opted-in jobs → remediation plans and executive report. `log` gets one progress line
+    per stage; Dagster's own lines go to `log_file` when given, else the console."""
+    run = partial(materialize, instance, log_file=log_file)
     started = time.monotonic()
-    materialize(instance, [assets.GLUE_JOBS])
+    run([assets.GLUE_JOBS])
     keys = instance.get_dynamic_partitions(glue_jobs_partitions.name)
     log(f"glue_jobs: {len(keys)} jobs ({time.monotonic() - started:.1f}s)")
     for start, end in partition_ranges(keys, set(keys)):
-        materialize(instance, [assets.PRELIMINARY], {RANGE_START: start, RANGE_END: end})
+        run([assets.PRELIMINARY], {RANGE_START: start, RANGE_END: end})
     log(f"job_preliminary_metrics: {len(keys)} partitions ({time.monotonic() - started:.1f}s)")
     if load_settings().billing:
         try:
-            materialize(instance, [assets.BILLED])
+            run([assets.BILLED])
             log(f"glue_billed_costs ({time.monotonic() - started:.1f}s)")
         except PipelineError as exc:  # the bill is an addition: the estimate carries on without it
             log(f"glue_billed_costs failed, continuing with the estimate: {exc}")
     top_k_savings, top_k_risk = split_lanes(deep_jobs)
     lanes = {"top_k_savings": top_k_savings, "top_k_risk": top_k_risk} if deep_jobs else {}
-    materialize(instance, [assets.CANDIDATES], ops={assets.CANDIDATES.to_python_identifier(): {"config": lanes}})
+    run([assets.CANDIDATES], ops={assets.CANDIDATES.to_python_identifier(): {"config": lanes}})
     log(f"deep_analysis_candidates ({time.monotonic() - started:.1f}s)")
     chosen = load_chosen(engine_for()) if deep_jobs else []
     for job in chosen:
-        materialize(instance, assets.DEEP_ASSET_KEYS, partition_key=job.key)
+        run(assets.DEEP_ASSET_KEYS, partition_key=job.key)
     counts = Counter(job.lane for job in chosen)
     log(f"deep analysis of {len(chosen)} jobs: " + ", ".join(f"{n} {lane}" for lane, n in counts.items())
         + f" ({time.monotonic() - started:.1f}s)")
-    materialize(instance, [assets.REMEDIATION, assets.REPORT])
+    run([assets.REMEDIATION, assets.REPORT])
     log(f"remediation_plans, executive_report ({time.monotonic() - started:.1f}s)")

@@ -63,7 +63,7 @@ def test_dagster_asset_materialize_then_dg_launch(cli_env):
     assert all(status for _, status in statuses)
     assert candidates > 0
 
-    # The deep analysis of one job, as the README shows it.
+    # The deep analysis of one job, as docs/deep-analysis.md shows it.
     _run([str(BIN / "dagster"), "asset", "materialize", *module, "--select", "group:deep_analysis",
           "--partition", keys[0]], env)
     with engine.connect() as conn:

@@ -22,7 +22,8 @@ from glue_inventory.aws.parse import (
     runs_in_response,
 )
 
-# The project's own fixtures, written with neutral values in the shapes AWS, placebo and the CLI produce (README.md).
+# The project's own fixtures, written with neutral values in the shapes AWS, placebo and the CLI produce
+# (fixtures/recorded/README.md).
 RECORDED = Path(__file__).resolve().parent.parent / "fixtures" / "recorded"
 
 # Every recorded file and the (jobs, runs) it holds: a new file fails here until it is described.

@@ -54,7 +54,7 @@ def test_job_name_from_arn_never_raises(text):
 
 @given(name=JOB_NAMES)
 def test_partition_keys_survive_the_cli_range_syntax(name):
-    """`dagster asset materialize --partition-range START...END` splits on "..." (README, "Running from the CLI")."""
+    """`dagster asset materialize --partition-range START...END` splits on "..." (docs/pipeline.md)."""
     key = encode_partition_key("123456789012", "us-east-1", name)
     assert f"{key}...{key}".split("...") == [key, key]
 

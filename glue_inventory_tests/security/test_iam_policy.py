@@ -42,7 +42,7 @@ ACCOUNT = "610987654321"
 MEMBER_TEMPLATE = ROOT / "iam" / "glue-inventory-member-role.yaml"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/glue-inventory-readonly"
 REPORTS_BUCKET = "glue-inventory-reports"
-# What one refresh with a deep analysis and the executive report must call (README "Pointing it at AWS").
+# What one refresh with a deep analysis and the executive report must call (docs/configuration.md).
 PIPELINE_ACTIONS = {
     "sts:AssumeRole", "sts:GetCallerIdentity", "glue:GetJobs", "glue:GetJobRuns", "tag:GetResources",
     "glue:GetTags", "cloudwatch:GetMetricData", "s3:GetObject", "ce:GetCostAndUsage", "s3:ListBucket",

@@ -1,6 +1,6 @@
 """A platform whose role cannot be assumed fails only the jobs it serves, in every asset that calls AWS.
 
-Three platforms configured by role ARN without `account_id` (as the README allows), each account behind
+Three platforms configured by role ARN without `account_id` (as docs/configuration.md allows), each account behind
 its own simulator; one role is denied from the start, a second is denied after the inventory ran. The
 deep analysis of jobs in the healthy account completes, the other account's jobs carry the AWS error.
 """
