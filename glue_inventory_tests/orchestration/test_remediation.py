@@ -1,5 +1,7 @@
-"""On the simulator: plans for each kind of action; apply_remediation applies only approved plans (dry run by
-default), refuses a plan whose job changed; the next inventory records what the tool, or anyone, changed."""
+"""On the simulator: plans for each kind of action; apply_remediation applies only plans an approver approved, as
+CloudTrail shows (dry run by default), refuses a plan whose job changed or whose approval proves nothing, applies
+a plan once, finishes a killed run without repeating a step, and runs one at a time; the next inventory records
+what the tool, or anyone, changed."""
 
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from glue_inventory_tests.sim_fixtures import point_pipeline_at
 
 ACCOUNT = "630987654321"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/glue-inventory-readonly"
+APPROVER_ROLE = "change-approvers"
 
 
 @pytest.fixture
@@ -34,7 +37,8 @@ def estate(tmp_path, monkeypatch, sqlite_url):
     fleet = build_fleet(40, 21, datetime.now(UTC), account_id=ACCOUNT)
     config = tmp_path / "config.yaml"
     config.write_text(f"platforms:\n  - name: sim\n    regions: [{', '.join(fleet.regions)}]\n"
-                      f"    role_arn: {ROLE_ARN}\n")
+                      f"    role_arn: {ROLE_ARN}\n"
+                      f"remediation:\n  approvers: ['arn:aws:iam::{ACCOUNT}:role/{APPROVER_ROLE}']\n")
     with start_simulator(fleet) as sim:
         point_pipeline_at(monkeypatch, sim, sqlite_url, tmp_path / "reports", config)
         with dg.DagsterInstance.ephemeral() as instance:
@@ -59,18 +63,40 @@ def definitions(sim) -> dict[tuple[str, str], dict]:
     return jobs
 
 
-def approve(plan: dict) -> None:
+def as_role(role: str, session_name: str, region: str) -> boto3.Session:
+    """A session of someone who assumed `role` (CloudTrail shows the assumed-role session as the caller)."""
+    credentials = boto3.client("sts").assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/{role}",
+                                                  RoleSessionName=session_name)["Credentials"]
+    return boto3.Session(aws_access_key_id=credentials["AccessKeyId"], region_name=region,
+                         aws_secret_access_key=credentials["SecretAccessKey"],
+                         aws_session_token=credentials["SessionToken"])
+
+
+def approve(plan: dict, role: str = APPROVER_ROLE) -> str:
+    """Tag the plan's job as `role` (session "alice"); the assumed-role ARN CloudTrail will show."""
     arn = f"arn:aws:glue:{plan['region']}:{plan['account_id']}:job/{plan['job_name']}"
-    glue(plan["region"]).tag_resource(ResourceArn=arn, TagsToAdd={APPROVE_TAG: plan["plan_id"]})
+    session = as_role(role, "alice", plan["region"])
+    session.client("glue").tag_resource(ResourceArn=arn, TagsToAdd={APPROVE_TAG: plan["plan_id"]})
+    return f"arn:aws:sts::{ACCOUNT}:assumed-role/{role}/alice"
 
 
-def apply(instance, dry_run: bool | None = None) -> list[dict]:
+def apply_run(instance, dry_run: bool | None = None) -> dg.ExecuteInProcessResult:
     from glue_inventory.definitions import defs
 
     config = {} if dry_run is None else {"ops": {"apply_approved_plans": {"config": {"dry_run": dry_run}}}}
     result = defs.get_job_def("apply_remediation").execute_in_process(instance=instance, run_config=config)
     assert result.success
-    return result.output_for_node("apply_approved_plans")
+    return result
+
+
+def apply(instance, dry_run: bool | None = None) -> list[dict]:
+    return apply_run(instance, dry_run).output_for_node("apply_approved_plans")
+
+
+def applications(engine) -> list[dict]:
+    with engine.connect() as conn:
+        return [dict(row) for row in conn.execute(sa.select(remediation_applications)
+                                                  .order_by(remediation_applications.c.id)).mappings()]
 
 
 def plan_of(engine, kind: str, **where) -> dict:
