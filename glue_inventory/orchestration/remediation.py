@@ -10,6 +10,7 @@ from pydantic import Field
 from glue_inventory.orchestration.automation.runs import STAGE_TAG
 from glue_inventory.orchestration.resources import AwsPlatforms, InventoryDatabase, ReportsLocation
 from glue_inventory.services.remediation_apply import apply_approved
+from glue_inventory.storage.remediation import ApplyInProgress
 
 OUTCOMES = dg.TableSchema(columns=[
     dg.TableColumn("job", "string"), dg.TableColumn("plan", "string"), dg.TableColumn("status", "string"),
@@ -28,9 +29,12 @@ class ApplyRemediationConfig(dg.Config):
 def apply_approved_plans(context: dg.OpExecutionContext, config: ApplyRemediationConfig, aws: AwsPlatforms,
                          inventory_db: InventoryDatabase, reports: ReportsLocation) -> dg.Output[list[dict]]:
     """Applies the current remediation plans approved by an approver with the tag glue-inventory:approve=<plan id>."""
-    outcomes = apply_approved(inventory_db.engine(), aws.remediation_session_map(), reports.write,
-                              dry_run=config.dry_run, run_id=context.run_id, now=datetime.now(UTC),
-                              log=context.log.info, approvers=aws.config.settings.remediation.approvers)
+    try:
+        outcomes = apply_approved(inventory_db.engine(), aws.remediation_session_map(), reports.write,
+                                  dry_run=config.dry_run, run_id=context.run_id, now=datetime.now(UTC),
+                                  log=context.log.info, approvers=aws.config.settings.remediation.approvers)
+    except ApplyInProgress as exc:
+        raise dg.Failure(description=str(exc)) from None
     for outcome in outcomes:
         if outcome.status in ("refused", "failed"):
             context.log.warning(f"{outcome.key}: {outcome.status}: {outcome.detail}")

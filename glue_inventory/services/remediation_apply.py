@@ -126,8 +126,10 @@ def _describe(step: Mapping[str, Any], plan: Mapping[str, Any]) -> str:
     if step["op"] == "delete_job":
         return f"DeleteJob {name}"
     changes = plan["changes"]
+    # A right-sizing target repeats the worker type it keeps: only what changes is named.
     return f"UpdateJob {name}: " + ", ".join(f"{attribute} {changes[attribute]['before']} → {value}"
-                                             for attribute, value in (step.get("set") or {}).items())
+                                             for attribute, value in (step.get("set") or {}).items()
+                                             if attribute in changes)
 
 
 class _Applier:

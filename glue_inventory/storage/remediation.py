@@ -138,6 +138,16 @@ def applications_since(bind: Bind, since: dict[int, datetime]) -> dict[int, list
     return found
 
 
+def recent_applications(bind: Bind, since: datetime) -> list[dict[str, Any]]:
+    """Every application since `since`, newest first, with its job's key: what was applied, by whose approval."""
+    table = remediation_applications
+    query = (sa.select(table, data_jobs.c.partition_key.label("key"))
+             .join(data_jobs, data_jobs.c.id == table.c.data_job_id)
+             .where(table.c.applied_at >= since).order_by(table.c.applied_at.desc(), table.c.id.desc()))
+    with transaction(bind) as conn:
+        return [dict(row) for row in conn.execute(query).mappings()]
+
+
 def current_plan_kinds(bind: Bind, data_job_ids: Iterable[int]) -> dict[int, dict[str, str]]:
     """Per job id: plan kind → plan id of its current plans."""
     table = remediation_plans
