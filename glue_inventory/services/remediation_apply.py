@@ -21,7 +21,6 @@ from botocore.exceptions import ClientError
 from glue_inventory.analysis.remediation import APPROVE_TAG, configuration, fingerprint, spec_configuration
 from glue_inventory.analysis.remediation_approvals import Approval
 from glue_inventory.analysis.secrets import redact_arguments
-from glue_inventory.analysis.tags import tag_value
 from glue_inventory.aws.errors import AWS_ERRORS, describe_any, error_code
 from glue_inventory.aws.glue import get_job, job_tags
 from glue_inventory.aws.glue_write import delete_job, delete_trigger, job_update, update_job
@@ -223,7 +222,8 @@ def _approvals(session, names: Sequence[str]) -> dict[str, str]:
     tags = tagged_jobs(session.tagging)
     if tags is None:  # tag:GetResources denied: one GetTags per job that has a plan
         tags = job_tags(None, session.glue, session.resolve_account_id(), session.region, list(names))
-    return {name: value for name, job_tags_ in tags.items() if (value := tag_value(job_tags_, APPROVE_TAG))}
+    # The key exactly as the SCP in iam/ guards it: `Glue-Inventory:Approve` is another tag, and approves nothing.
+    return {name: value for name, job_tags_ in tags.items() if (value := (job_tags_.get(APPROVE_TAG) or "").strip())}
 
 
 def _refusal(key: str, approved: str, plans: Sequence[Mapping[str, Any]]) -> Outcome | None:
