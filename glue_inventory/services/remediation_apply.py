@@ -196,7 +196,7 @@ class _Applier:
 
     def _start(self, plan: Mapping[str, Any], approval: Approval, previous: Mapping[str, Any] | None,
                first: int) -> int:
-        if previous is not None:
+        if previous is not None and previous["status"] == "in_progress":  # a failed attempt keeps its error
             update_application(self.bind, previous["id"], status="interrupted")
         return start_application(self.bind, {
             "data_job_id": plan["data_job_id"], "plan_id": plan["plan_id"], "kind": plan["kind"],

@@ -22,6 +22,7 @@ from moto.sts.models import sts_backends
 
 from glue_inventory.simulate.accounts import access_key
 from glue_inventory.simulate.catalog import DEFAULT_REGION
+from glue_inventory.simulate.dispatch import json_response
 from glue_inventory.simulate.middleware import ACCOUNT_KEY, request_region
 
 TAG_RESOURCE, TAG_RESOURCES = "AWSGlue.TagResource", "ResourceGroupsTaggingAPI_20170126.TagResources"
@@ -117,14 +118,14 @@ class EventHistory:
                                "ErrorMessage": f"{arn} not found"}
         self.record(environ, account, region, "tagging.amazonaws.com", "TagResources",
                     {"resourceARNList": arns, "tags": tags}, arns)
-        return _answer(start_response, "200 OK", {"FailedResourcesMap": failed})
+        return json_response(start_response, "200 OK", {"FailedResourcesMap": failed})
 
     def _lookup(self, environ: dict, start_response: Callable) -> list[bytes]:
         request, account, region = self._request(environ)
         attributes = request.get("LookupAttributes") or []
         size = int(request.get("MaxResults") or MAX_PAGE)
         if len(attributes) > 1 or not 1 <= size <= MAX_PAGE:
-            return _answer(start_response, "400 Bad Request", {
+            return json_response(start_response, "400 Bad Request", {
                 "__type": "InvalidLookupAttributesException" if len(attributes) > 1 else "InvalidMaxResultsException",
                 "message": "one lookup attribute at most; MaxResults 1-50"})
         start, end = (_when(request.get(name)) for name in ("StartTime", "EndTime"))
@@ -134,11 +135,10 @@ class EventHistory:
                      and all(e.get(_ATTRIBUTES.get(a["AttributeKey"], "")) == a["AttributeValue"]
                              for a in attributes)]
         first = int(request.get("NextToken") or 0)
-        body: dict[str, Any] = {"Events": [{**e, "EventTime": e["EventTime"].timestamp()}
-                                           for e in found[first:first + size]]}
+        body: dict[str, Any] = {"Events": found[first:first + size]}
         if first + size < len(found):
             body["NextToken"] = str(first + size)
-        return _answer(start_response, "200 OK", body)
+        return json_response(start_response, "200 OK", body)
 
 
 def _when(value: float | str | None) -> datetime | None:
@@ -158,9 +158,3 @@ class _Captured:
     def __call__(self, status: str, headers: list, *args: Any) -> Any:
         self.ok = status.startswith("2")
         return self.start_response(status, headers, *args)
-
-
-def _answer(start_response: Callable, status: str, body: dict) -> list[bytes]:
-    data = json.dumps(body).encode()
-    start_response(status, [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(len(data)))])
-    return [data]

@@ -108,6 +108,14 @@ def plan_of(engine, kind: str, **where) -> dict:
                 and all(p[k] == v for k, v in where.items()))
 
 
+def approved_with_definition(engine, kind: str) -> tuple[dict, object, dict]:
+    """A plan of `kind`, approved; a Glue client of its Region and the job's live definition."""
+    plan = plan_of(engine, kind)
+    approve(plan)
+    client = glue(plan["region"])
+    return plan, client, client.get_job(JobName=plan["job_name"])["Job"]
+
+
 def events(engine) -> list[dict]:
     with engine.connect() as conn:
         return [dict(row) for row in conn.execute(sa.select(remediation_events)).mappings()]
@@ -195,10 +203,7 @@ def test_dry_run_changes_nothing_then_only_the_approved_plan_is_applied_and_real
 
 def test_a_plan_whose_job_changed_is_refused_in_one_line(estate):
     sim, instance, engine, _ = estate
-    upgrade = plan_of(engine, "upgrade_glue_version")
-    approve(upgrade)
-    client = glue(upgrade["region"])
-    live = client.get_job(JobName=upgrade["job_name"])["Job"]
+    upgrade, client, live = approved_with_definition(engine, "upgrade_glue_version")
     attribute = "number_of_workers" if live.get("WorkerType") else "max_capacity"
     value = live["NumberOfWorkers"] + 1 if live.get("WorkerType") else live["MaxCapacity"] + 1
     client.update_job(JobName=upgrade["job_name"], JobUpdate=job_update(client, live, {attribute: value}))
@@ -373,10 +378,7 @@ def test_a_killed_run_is_finished_by_the_next_without_repeating_a_step(estate):
 
 def test_a_run_stopped_after_its_change_took_effect_records_it_without_repeating_it(estate):
     sim, instance, engine, _ = estate
-    flex = plan_of(engine, "switch_flex")
-    approve(flex)
-    client = glue(flex["region"])
-    live = client.get_job(JobName=flex["job_name"])["Job"]
+    flex, client, live = approved_with_definition(engine, "switch_flex")
     # A run stopped right after its UpdateJob took effect: its row says no step was done.
     start_application(engine, {"data_job_id": flex["data_job_id"], "plan_id": flex["plan_id"], "kind": flex["kind"],
                                "dagster_run_id": "the-stopped-run", "applied_at": datetime.now(UTC),
