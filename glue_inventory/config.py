@@ -76,6 +76,9 @@ class DiscoveredPlatform(PlatformConfig):
 _OU_ID = re.compile(r"ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32}")
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
 _ACCOUNT_ID = re.compile(r"\d{12}")
+# An IAM principal ARN: a role, a user, an assumed-role session (STS) or the account's root; `*` only in the name.
+_APPROVER = re.compile(r"arn:aws(-cn|-us-gov)?:(iam::\d{12}:(role|user)/[\w+=,.@/*-]+|sts::\d{12}:assumed-role/"
+                       r"[\w+=,.@*-]+/[\w+=,.@*-]+|iam::\d{12}:root)")
 
 
 def _not_matching(value: object, pattern: re.Pattern[str]) -> list[object]:
@@ -240,10 +243,21 @@ class MetricsSettings(_Strict):
 
 class RemediationSettings(_Strict):
     """How `apply_remediation` reaches an account: a platform with a role_arn gets a role of this name in the
-    same account instead (its policy: iam/glue-inventory-remediate.json); others use their own credentials."""
+    same account instead (its policy: iam/glue-inventory-remediate.json); others use their own credentials.
+    `approvers`: the IAM principals whose approval tag counts (checked in CloudTrail); empty, nothing is applied."""
 
     role_name: str = "glue-inventory-remediate"
     external_id: str | None = None
+    approvers: list[str] = Field(default_factory=list)
+
+    @field_validator("approvers")
+    @classmethod
+    def _approver_patterns(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            problem = approver_pattern_problem(pattern)
+            if problem:
+                raise ValueError(f"{pattern!r}: {problem}")
+        return value
 
 
 class Settings(_Strict):
@@ -274,6 +288,16 @@ class Settings(_Strict):
 def home_region() -> str:
     """The Region of the current credentials: `AWS_REGION`, `AWS_DEFAULT_REGION`, else us-east-1."""
     return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+
+
+def approver_pattern_problem(pattern: str) -> str | None:
+    """Why `pattern` is not an approver (an IAM principal ARN, `*` wildcards in the name part only), or None."""
+    if not _APPROVER.fullmatch(pattern):
+        return ("not an IAM principal ARN: write arn:aws:iam::<account id>:role/<name>, …:user/<name> or "
+                "arn:aws:sts::<account id>:assumed-role/<role>/<session>, with `*` only in the name part")
+    if pattern.rstrip("*").endswith((":role/", ":user/", ":assumed-role/")) or ":assumed-role/*/" in pattern:
+        return "names every principal of its kind in the account: name the approvers' roles or users"
+    return None
 
 
 def _error_location(error: dict) -> str:

@@ -52,14 +52,16 @@ IAM_ACTION = {
     "s3:UploadPart": "s3:PutObject",
     "s3:CompleteMultipartUpload": "s3:PutObject",
 }
-READ_PREFIXES = ("Get", "List", "Describe", "BatchGet")
+# CloudTrail's LookupEvents is a read ("Read" access level, Service Authorization Reference).
+READ_PREFIXES = ("Get", "List", "Describe", "BatchGet", "Lookup")
 READ_ONLY_EXTRA = frozenset({"sts:AssumeRole", "sts:GetCallerIdentity"})
 _REPORTS = ("glue_inventory/reports/",)
 
 
 @dataclass(frozen=True)
 class ConditionalWrite:
-    """A write outside the read-only policy, allowed only from `modules` (see iam/README.md)."""
+    """An action outside the read-only policy (a write, or a read only remediation needs), allowed only from
+    `modules` (see iam/README.md)."""
 
     modules: tuple[str, ...]
     when: str
@@ -74,6 +76,9 @@ CONDITIONAL = {
     "glue:UpdateJob": _REMEDIATE,
     "glue:DeleteJob": _REMEDIATE,
     "glue:DeleteTrigger": _REMEDIATE,
+    "cloudtrail:LookupEvents": ConditionalWrite(("glue_inventory/aws/cloudtrail.py",),
+                                                "apply_remediation checks who approved a plan "
+                                                "(iam/glue-inventory-remediate.json)"),
     "cloudwatch:PutMetricData": ConditionalWrite(("glue_inventory/aws/cloudwatch.py:publish_metric_data",),
                                                  "metrics.cloudwatch_namespace is set (KPIs)"),
 }

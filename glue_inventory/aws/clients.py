@@ -159,6 +159,7 @@ class PlatformSession:
     cost_explorer = _ServiceClient("ce")
     ec2 = _ServiceClient("ec2")
     organizations = _ServiceClient("organizations")
+    cloudtrail = _ServiceClient("cloudtrail")
 
     @property
     def name(self) -> str:

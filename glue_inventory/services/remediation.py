@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from glue_inventory.analysis.remediation import plans_for_job
 from glue_inventory.aws.errors import AWS_ERRORS, describe_any
@@ -15,14 +15,18 @@ from glue_inventory.reports.remediation import remediation_files, with_commands
 from glue_inventory.storage.analyses import latest_deep
 from glue_inventory.storage.candidates import current_candidates
 from glue_inventory.storage.jobs import read_jobs
-from glue_inventory.storage.remediation import replace_plans
+from glue_inventory.storage.remediation import recent_applications, replace_plans
 from glue_inventory.storage.repository import Bind
+
+# The applications the report lists: CloudTrail's 90 days, in which each approval can still be looked up.
+APPLICATIONS_SHOWN = timedelta(days=90)
 
 
 @dataclass
 class RemediationPlans:
     plans: list[dict]
     files: dict[str, str]
+    applications: list[dict] = field(default_factory=list)
     # (account, Region) → why its triggers could not be listed (its delete plans are left to a person).
     errors: dict[tuple[str, str], str] = field(default_factory=dict)
 
@@ -61,4 +65,6 @@ def build_plans(bind: Bind, sessions: SessionMap, now: datetime) -> RemediationP
             row, candidate.get("reasons") or [], candidate.get("savings_by_reason") or {},
             sizing.get(job["data_job_id"]), triggers.get(where), errors.get(where))]
     replace_plans(bind, plans)
-    return RemediationPlans(plans=plans, files=remediation_files(plans, now), errors=errors)
+    applied = recent_applications(bind, now - APPLICATIONS_SHOWN)
+    return RemediationPlans(plans=plans, files=remediation_files(plans, now, applied), applications=applied,
+                            errors=errors)

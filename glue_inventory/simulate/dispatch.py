@@ -63,13 +63,13 @@ class SimulatorApp:
         job = backend.jobs.get(request.get("JobName"))
         if job is None:
             body = {"__type": "EntityNotFoundException", "message": f"Job {request.get('JobName')} not found"}
-            return _json_response(start_response, "400 Bad Request", body)
+            return json_response(start_response, "400 Bad Request", body)
         runs = job.get_job_runs()
         first, size = int(request.get("NextToken") or 0), int(request.get("MaxResults") or DEFAULT_PAGE)
         body: dict[str, Any] = {"JobRuns": [run.as_dict() for run in runs[first:first + size]]}
         if first + size < len(runs):
             body["NextToken"] = str(first + size)
-        return _json_response(start_response, "200 OK", body)
+        return json_response(start_response, "200 OK", body)
 
 
 def _epoch_ms(value: datetime) -> float:
@@ -77,7 +77,7 @@ def _epoch_ms(value: datetime) -> float:
     return round(value.replace(microsecond=value.microsecond // 1000 * 1000).timestamp(), 3)
 
 
-def _json_response(start_response: Callable, status: str, body: dict) -> list[bytes]:
+def json_response(start_response: Callable, status: str, body: dict) -> list[bytes]:
     data = json.dumps(body, default=_epoch_ms).encode()
     start_response(status, [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(len(data)))])
     return [data]

@@ -9,7 +9,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -138,6 +138,21 @@ class Fault:
         return f"{self.status} {reason}", [("Content-Type", "application/x-amz-json-1.1")], body
 
 
+@dataclass
+class Stall:
+    """The next call of `operation` waits until `release()`, then is dropped (a 503, moto never sees it): the
+    call of a client killed while it waited. `arrived` is set when the call came in."""
+
+    operation: str
+    arrived: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
+    # How long a stalled call waits at most, so a forgotten stall never hangs the server's thread.
+    timeout_s: float = 120.0
+
+    def release(self) -> None:
+        self.released.set()
+
+
 def expired_response(protocol: str) -> tuple[str, list[tuple[str, str]], bytes]:
     """What AWS answers a request signed with expired temporary credentials (query APIs say ExpiredToken)."""
     code = "ExpiredToken" if protocol == "query" else "ExpiredTokenException"
@@ -180,6 +195,7 @@ class CallGate:
         self.account_of: Callable[[dict[str, Any]], str] = lambda _environ: ""
         self.expired: Callable[[dict[str, Any]], bool] = lambda _environ: False
         self.faults: list[Fault] = []
+        self.stalls: list[Stall] = []
 
     def _fault(self, environ: dict[str, Any], operation: str) -> Fault | None:
         candidates = [f for f in self.faults if f.operation == operation]
@@ -196,6 +212,13 @@ class CallGate:
                     fault.hits += 1
                     return fault
         return None
+
+    def _stall(self, operation: str) -> Stall | None:
+        with self.lock:
+            stall = next((s for s in self.stalls if s.operation == operation), None)
+            if stall is not None:
+                self.stalls.remove(stall)
+            return stall
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -220,7 +243,13 @@ class CallGate:
             status, headers, body = expired_response(protocol)
             start_response(status, [*headers, ("Content-Length", str(len(body)))])
             return [body]
-        fault = self._fault(environ, operation)
+        stall = self._stall(operation)
+        if stall is not None:
+            stall.arrived.set()
+            stall.released.wait(stall.timeout_s)
+            fault = Fault(operation, code="ServiceUnavailable", status=503, message="the caller went away")
+        else:
+            fault = self._fault(environ, operation)
         if fault is not None:
             status, headers, body = fault.response(protocol)
             start_response(status, [*headers, ("Content-Length", str(len(body)))])

@@ -17,11 +17,12 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from glue_inventory.simulate.accounts import RequestAccounts
 from glue_inventory.simulate.catalog import DEFAULT_ACCOUNT_ID, DEFAULT_REGION
+from glue_inventory.simulate.cloudtrail import EventHistory
 from glue_inventory.simulate.cur import CurExport, write_cur_export
 from glue_inventory.simulate.dispatch import SimulatorApp
 from glue_inventory.simulate.fleet import Fleet, SimJob
 from glue_inventory.simulate.glue_writes import GlueWrites
-from glue_inventory.simulate.middleware import ARRIVED_KEY, CallGate, Fault
+from glue_inventory.simulate.middleware import ARRIVED_KEY, CallGate, Fault, Stall
 from glue_inventory.simulate.mutations import add_runs, delete_job, expire_runs
 from glue_inventory.simulate.organization import seed_organization
 from glue_inventory.simulate.seed import add_job_to_backend, seed_fleet
@@ -70,6 +71,8 @@ class Simulator:
         self._reseed()
         gate.before_call = self._ensure_seeded
         gate.app.intercepts.update(GlueWrites(fleet, self._seed_lock).handlers())
+        self.event_history = EventHistory(gate.app.moto_app, fleet.account_id)
+        gate.app.intercepts.update(self.event_history.handlers())
         accounts = RequestAccounts(fleet.account_id)
         gate.account_of, gate.expired = accounts.account, accounts.expired
         # An Organization's member accounts whose role cannot be assumed are part of the estate, not a fault
@@ -150,6 +153,13 @@ class Simulator:
         """Answer matching calls with `fault`'s error (AccessDenied, 5xx, throttling) instead of moto's."""
         self._gate.faults.append(fault)
         return fault
+
+    def stall(self, operation: str) -> Stall:
+        """Hold the next call of `operation` until `release()`, then drop it (see `Stall`)."""
+        stall = Stall(operation)
+        with self._gate.lock:
+            self._gate.stalls.append(stall)
+        return stall
 
     def clear_faults(self) -> None:
         self._gate.faults[:] = self._estate_faults

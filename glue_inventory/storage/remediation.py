@@ -3,8 +3,11 @@ changes each inventory detected (`remediation_events`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import fcntl
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,6 +21,49 @@ from glue_inventory.storage.tables import (
     remediation_plans,
     utcnow,
 )
+
+# Postgres advisory lock key of apply_remediation ("glueappl"): one apply run at a time per inventory database.
+_APPLY_LOCK = 0x676C_7565_6170_706C
+
+
+class ApplyInProgress(RuntimeError):
+    """Another apply_remediation run holds the apply lock of this inventory database."""
+
+
+_BUSY = ("another apply_remediation run is applying plans to this inventory database: wait for it to finish "
+         "(its run in the Dagster UI), then launch this one again")
+
+
+@contextmanager
+def apply_lock(bind: Bind) -> Iterator[None]:
+    """One apply_remediation at a time: a Postgres session advisory lock (a SQLite database: an exclusive lock on
+    `<database>.apply-lock`). Either goes with the process that holds it, so a killed run leaves no lock behind.
+    Raises ApplyInProgress at once when another run holds it."""
+    engine = bind if isinstance(bind, sa.Engine) else bind.engine
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            if not conn.execute(sa.text("SELECT pg_try_advisory_lock(:key)"), {"key": _APPLY_LOCK}).scalar_one():
+                raise ApplyInProgress(_BUSY)
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": _APPLY_LOCK})
+                conn.commit()
+        return
+    database = engine.url.database
+    if not database or database == ":memory:":
+        yield  # a private in-memory database: no other process can reach it
+        return
+    with open(Path(database).with_name(Path(database).name + ".apply-lock"), "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ApplyInProgress(_BUSY) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def replace_plans(bind: Bind, plans: Sequence[dict[str, Any]]) -> int:
@@ -43,16 +89,39 @@ def replace_plans(bind: Bind, plans: Sequence[dict[str, Any]]) -> int:
 
 
 def current_plans(bind: Bind) -> list[dict[str, Any]]:
-    """The current plans (the plan JSON as written), best saving first."""
+    """The current plans (the plan JSON as written, with `created_at`: when the plan was first made), best
+    saving first."""
     table = remediation_plans
     with transaction(bind) as conn:
-        return list(conn.execute(sa.select(table.c.plan).where(table.c.is_current)
-                                 .order_by(table.c.expected_monthly_savings_usd.desc(), table.c.plan_id)).scalars())
+        rows = conn.execute(sa.select(table.c.plan, table.c.created_at).where(table.c.is_current)
+                            .order_by(table.c.expected_monthly_savings_usd.desc(), table.c.plan_id))
+        return [{**plan, "created_at": created_at} for plan, created_at in rows]
 
 
-def record_application(bind: Bind, row: dict[str, Any]) -> None:
+def start_application(bind: Bind, row: dict[str, Any]) -> int:
+    """A new `remediation_applications` row (status in_progress, before its first step); its id."""
     with transaction(bind) as conn:
-        conn.execute(sa.insert(remediation_applications).values(**row, created_at=utcnow()))
+        return conn.execute(sa.insert(remediation_applications).values(**row, created_at=utcnow())
+                            .returning(remediation_applications.c.id)).scalar_one()
+
+
+def update_application(bind: Bind, application_id: int, **values: Any) -> None:
+    """Progress (steps_done, changes) or the end (status, error) of an application, committed at once: a run
+    killed after a step leaves that step recorded."""
+    table = remediation_applications
+    with transaction(bind) as conn:
+        conn.execute(sa.update(table).where(table.c.id == application_id).values(**values))
+
+
+def latest_applications(bind: Bind, plan_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Per plan id: its latest application row (the newest attempt), for the plans that have one."""
+    table = remediation_applications
+    found: dict[str, dict[str, Any]] = {}
+    with transaction(bind) as conn:
+        for chunk in chunks(sorted(set(plan_ids))):
+            for row in conn.execute(sa.select(table).where(table.c.plan_id.in_(chunk)).order_by(table.c.id)).mappings():
+                found[row["plan_id"]] = dict(row)
+    return found
 
 
 def applications_since(bind: Bind, since: dict[int, datetime]) -> dict[int, list[dict[str, Any]]]:
@@ -67,6 +136,16 @@ def applications_since(bind: Bind, since: dict[int, datetime]) -> dict[int, list
                 if row["applied_at"] >= since[row["data_job_id"]]:
                     found.setdefault(row["data_job_id"], []).append(dict(row))
     return found
+
+
+def recent_applications(bind: Bind, since: datetime) -> list[dict[str, Any]]:
+    """Every application since `since`, newest first, with its job's key: what was applied, by whose approval."""
+    table = remediation_applications
+    query = (sa.select(table, data_jobs.c.partition_key.label("key"))
+             .join(data_jobs, data_jobs.c.id == table.c.data_job_id)
+             .where(table.c.applied_at >= since).order_by(table.c.applied_at.desc(), table.c.id.desc()))
+    with transaction(bind) as conn:
+        return [dict(row) for row in conn.execute(query).mappings()]
 
 
 def current_plan_kinds(bind: Bind, data_job_ids: Iterable[int]) -> dict[int, dict[str, str]]:

@@ -300,9 +300,16 @@ remediation_applications = Table(
     Column("kind", Text, nullable=False),
     Column("dagster_run_id", Text, nullable=False),
     Column("applied_at", UTCDateTime(), nullable=False),
-    Column("status", Text, nullable=False),  # applied | failed
+    # in_progress while its run works, then applied | failed; interrupted when a later run took over its steps
+    Column("status", Text, nullable=False),
     Column("changes", JSONVariant, nullable=False),
     Column("error", Text),
+    Column("approver_arn", Text),
+    Column("approval_event_id", Text),
+    Column("approval_event_time", UTCDateTime()),
+    Column("plan_fingerprint", Text),
+    Column("steps_done", Integer, nullable=False, server_default="0"),  # of the plan's steps, in order
     _created_at(),
     Index(None, "data_job_id"),
+    Index(None, "plan_id"),
 )

@@ -1,9 +1,15 @@
-"""On the simulator: plans for each kind of action; apply_remediation applies only approved plans (dry run by
-default), refuses a plan whose job changed; the next inventory records what the tool, or anyone, changed."""
+"""On the simulator: plans for each kind of action; apply_remediation applies only plans an approver approved, as
+CloudTrail shows (dry run by default), refuses a plan whose job changed or whose approval proves nothing, applies
+a plan once, finishes a killed run without repeating a step, and runs one at a time; the next inventory records
+what the tool, or anyone, changed."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,15 +24,16 @@ from glue_inventory.keys import encode_partition_key
 from glue_inventory.orchestration.assets import DEEP_ASSET_KEYS, GLUE_JOBS, REMEDIATION, REPORT
 from glue_inventory.pipeline import materialize, run_pipeline
 from glue_inventory.reports.paths import job_report_relpath, remediation_relpath
-from glue_inventory.simulate import build_fleet, start_simulator
+from glue_inventory.simulate import Fault, build_fleet, start_simulator
 from glue_inventory.storage.db import engine_for
-from glue_inventory.storage.remediation import current_plans
-from glue_inventory.storage.tables import remediation_applications, remediation_events
+from glue_inventory.storage.remediation import current_plans, start_application
+from glue_inventory.storage.tables import remediation_applications, remediation_events, remediation_plans
 from glue_inventory_tests.aws_calls import recording
 from glue_inventory_tests.sim_fixtures import point_pipeline_at
 
 ACCOUNT = "630987654321"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/glue-inventory-readonly"
+APPROVER_ROLE = "change-approvers"
 
 
 @pytest.fixture
@@ -35,7 +42,8 @@ def estate(tmp_path, monkeypatch, sqlite_url):
     fleet = build_fleet(40, 21, datetime.now(UTC), account_id=ACCOUNT)
     config = tmp_path / "config.yaml"
     config.write_text(f"platforms:\n  - name: sim\n    regions: [{', '.join(fleet.regions)}]\n"
-                      f"    role_arn: {ROLE_ARN}\n")
+                      f"    role_arn: {ROLE_ARN}\n"
+                      f"remediation:\n  approvers: ['arn:aws:iam::{ACCOUNT}:role/{APPROVER_ROLE}']\n")
     with start_simulator(fleet) as sim:
         point_pipeline_at(monkeypatch, sim, sqlite_url, tmp_path / "reports", config)
         with dg.DagsterInstance.ephemeral() as instance:
@@ -60,23 +68,53 @@ def definitions(sim) -> dict[tuple[str, str], dict]:
     return jobs
 
 
-def approve(plan: dict) -> None:
+def as_role(role: str, session_name: str, region: str) -> boto3.Session:
+    """A session of someone who assumed `role` (CloudTrail shows the assumed-role session as the caller)."""
+    credentials = boto3.client("sts").assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/{role}",
+                                                  RoleSessionName=session_name)["Credentials"]
+    return boto3.Session(aws_access_key_id=credentials["AccessKeyId"], region_name=region,
+                         aws_secret_access_key=credentials["SecretAccessKey"],
+                         aws_session_token=credentials["SessionToken"])
+
+
+def approve(plan: dict, role: str = APPROVER_ROLE) -> str:
+    """Tag the plan's job as `role` (session "alice"); the assumed-role ARN CloudTrail will show."""
     arn = f"arn:aws:glue:{plan['region']}:{plan['account_id']}:job/{plan['job_name']}"
-    glue(plan["region"]).tag_resource(ResourceArn=arn, TagsToAdd={APPROVE_TAG: plan["plan_id"]})
+    session = as_role(role, "alice", plan["region"])
+    session.client("glue").tag_resource(ResourceArn=arn, TagsToAdd={APPROVE_TAG: plan["plan_id"]})
+    return f"arn:aws:sts::{ACCOUNT}:assumed-role/{role}/alice"
 
 
-def apply(instance, dry_run: bool | None = None) -> list[dict]:
+def apply_run(instance, dry_run: bool | None = None) -> dg.ExecuteInProcessResult:
     from glue_inventory.definitions import defs
 
     config = {} if dry_run is None else {"ops": {"apply_approved_plans": {"config": {"dry_run": dry_run}}}}
     result = defs.get_job_def("apply_remediation").execute_in_process(instance=instance, run_config=config)
     assert result.success
-    return result.output_for_node("apply_approved_plans")
+    return result
+
+
+def apply(instance, dry_run: bool | None = None) -> list[dict]:
+    return apply_run(instance, dry_run).output_for_node("apply_approved_plans")
+
+
+def applications(engine) -> list[dict]:
+    with engine.connect() as conn:
+        return [dict(row) for row in conn.execute(sa.select(remediation_applications)
+                                                  .order_by(remediation_applications.c.id)).mappings()]
 
 
 def plan_of(engine, kind: str, **where) -> dict:
     return next(p for p in current_plans(engine) if p["kind"] == kind and p["applicable"]
                 and all(p[k] == v for k, v in where.items()))
+
+
+def approved_with_definition(engine, kind: str) -> tuple[dict, object, dict]:
+    """A plan of `kind`, approved; a Glue client of its Region and the job's live definition."""
+    plan = plan_of(engine, kind)
+    approve(plan)
+    client = glue(plan["region"])
+    return plan, client, client.get_job(JobName=plan["job_name"])["Job"]
 
 
 def events(engine) -> list[dict]:
@@ -105,7 +143,7 @@ def test_plans_for_each_kind_of_action(estate):
 def test_dry_run_changes_nothing_then_only_the_approved_plan_is_applied_and_realized(estate):
     sim, instance, engine, reports = estate
     flex = plan_of(engine, "switch_flex")
-    approve(flex)
+    approver = approve(flex)
     before = definitions(sim)
     with recording() as calls:
         (outcome,) = apply(instance)  # dry_run defaults to true
@@ -122,9 +160,27 @@ def test_dry_run_changes_nothing_then_only_the_approved_plan_is_applied_and_real
     job_before, job_after = before[(flex["region"], flex["job_name"])], after[(flex["region"], flex["job_name"])]
     assert job_after["ExecutionClass"] == "FLEX"
     assert {k for k in job_before if job_before[k] != job_after.get(k)} == {"ExecutionClass", "LastModifiedOn"}
-    with engine.connect() as conn:
-        (applied,) = conn.execute(sa.select(remediation_applications)).mappings()
+    (applied,) = applications(engine)
     assert applied["plan_id"] == flex["plan_id"] and applied["status"] == "applied"
+    # The proof is kept: who approved (the assumed-role session), the CloudTrail event, the plan's fingerprint.
+    (event_id, event_time), = [(e["EventId"], e["EventTime"]) for e in
+                               boto3.client("cloudtrail", region_name=flex["region"]).lookup_events()["Events"]]
+    assert (applied["approver_arn"], applied["approval_event_id"], applied["plan_fingerprint"]) == (
+        approver, event_id, flex["fingerprint"])
+    assert applied["approval_event_time"] == event_time and applied["steps_done"] == len(flex["steps"])
+    assert (outcome["approver_arn"], outcome["approval_event_id"]) == (approver, event_id)
+
+    # A second run right after changes nothing: the plan is in effect.
+    with recording() as calls:
+        run = apply_run(instance, dry_run=False)
+    (again,) = run.output_for_node("apply_approved_plans")
+    assert again["status"] == "already_applied" and again["approver_arn"] == approver, again
+    assert f"approved by {approver}" in again["detail"]
+    assert definitions(sim) == after and len(applications(engine)) == 1
+    assert not [c for c in calls if c.action in ("glue:UpdateJob", "glue:DeleteJob", "glue:DeleteTrigger")]
+    (step,) = [e for e in run.all_events if e.event_type_value == "STEP_OUTPUT"]
+    table = step.event_specific_data.metadata["outcomes"].value
+    assert table.records[0].data["approver"] == approver and table.records[0].data["approval_event"] == event_id
 
     materialize(instance, [GLUE_JOBS])  # the next inventory
     (event,) = events(engine)
@@ -135,14 +191,20 @@ def test_dry_run_changes_nothing_then_only_the_approved_plan_is_applied_and_real
     realized = json.loads((reports / "executive.json").read_text())["savings"]["realized"]
     assert realized["last_90_days"]["monthly_usd"] == round(saving, 2)
     assert realized["changes"][0]["applied_by"] == "tool"
+    # The remediation report shows what was applied and the proof of its approval.
+    (shown,) = json.loads((reports / "remediation.json").read_text())["applications"]
+    assert (shown["plan_id"], shown["approver_arn"], shown["approval_event_id"], shown["plan_fingerprint"]) == (
+        flex["plan_id"], approver, event_id, flex["fingerprint"])
+    page = (reports / "remediation" / "applications.md").read_text()
+    assert approver in page and event_id in page and flex["fingerprint"][:16] in page
+    # After the next inventory the plan is no longer made (the job is FLEX): still already applied.
+    (later,) = apply(instance, dry_run=False)
+    assert later["status"] == "already_applied" and len(applications(engine)) == 1
 
 
 def test_a_plan_whose_job_changed_is_refused_in_one_line(estate):
     sim, instance, engine, _ = estate
-    upgrade = plan_of(engine, "upgrade_glue_version")
-    approve(upgrade)
-    client = glue(upgrade["region"])
-    live = client.get_job(JobName=upgrade["job_name"])["Job"]
+    upgrade, client, live = approved_with_definition(engine, "upgrade_glue_version")
     attribute = "number_of_workers" if live.get("WorkerType") else "max_capacity"
     value = live["NumberOfWorkers"] + 1 if live.get("WorkerType") else live["MaxCapacity"] + 1
     client.update_job(JobName=upgrade["job_name"], JobUpdate=job_update(client, live, {attribute: value}))
@@ -200,3 +262,161 @@ def test_a_change_made_outside_the_tool_is_realized_savings(estate):
     assert "Monthly savings identified and realized" in dashboard
     trend = json.loads((reports / "executive.json").read_text())["trend"]
     assert trend[-1]["savings_realized_usd"] == round(saving, 2)
+
+
+def test_only_an_approver_approves_through_either_tagging_api(estate):
+    sim, instance, engine, _ = estate
+    flex, sized = plan_of(engine, "switch_flex"), plan_of(engine, "rightsize")
+    before = definitions(sim)
+    bot = approve(flex, role="tag-compliance-bot")  # may tag, may not approve
+    # The approver tags through the Resource Groups Tagging API: it counts the same way.
+    tagging = as_role(APPROVER_ROLE, "bob", sized["region"]).client("resourcegroupstaggingapi")
+    tagging.tag_resources(ResourceARNList=[f"arn:aws:glue:{sized['region']}:{ACCOUNT}:job/{sized['job_name']}"],
+                          Tags={APPROVE_TAG: sized["plan_id"]})
+    outcomes = {o["key"]: o for o in apply(instance, dry_run=False)}
+    refused = outcomes[flex["key"]]
+    assert refused["status"] == "refused" and "\n" not in refused["detail"]
+    assert refused["detail"].startswith(f"approved by {bot} (CloudTrail event ")
+    assert refused["detail"].endswith("who is not in remediation.approvers")
+    assert outcomes[sized["key"]]["status"] == "applied", outcomes[sized["key"]]
+    assert outcomes[sized["key"]]["approver_arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/{APPROVER_ROLE}/bob"
+    after = definitions(sim)
+    assert {key for key in before if before[key] != after.get(key)} == {(sized["region"], sized["job_name"])}
+    assert [row["plan_id"] for row in applications(engine)] == [sized["plan_id"]]
+
+
+def test_without_cloudtrail_or_approvers_nothing_is_applied(estate, tmp_path, monkeypatch):
+    sim, instance, engine, _ = estate
+    flex = plan_of(engine, "switch_flex")
+    approve(flex)
+    before = definitions(sim)
+    sim.inject(Fault("LookupEvents"))  # cloudtrail:LookupEvents denied
+    (denied,) = apply(instance, dry_run=False)
+    assert denied["status"] == "refused" and "\n" not in denied["detail"]
+    assert denied["detail"].startswith("CloudTrail cannot be read (AccessDeniedException: ")
+    assert "grant cloudtrail:LookupEvents" in denied["detail"]
+    sim.clear_faults()
+    config = tmp_path / "no-approvers.yaml"
+    config.write_text(f"platforms:\n  - name: sim\n    regions: [{', '.join(sim.fleet.regions)}]\n"
+                      f"    role_arn: {ROLE_ARN}\n")
+    monkeypatch.setenv("GLUE_INVENTORY_CONFIG", str(config))
+    (nobody,) = apply(instance, dry_run=False)
+    assert nobody["status"] == "refused" and nobody["detail"].startswith("remediation.approvers is empty")
+    assert definitions(sim) == before and applications(engine) == []
+
+
+def test_an_approval_older_than_its_plan_is_refused(estate):
+    sim, instance, engine, _ = estate
+    flex = plan_of(engine, "switch_flex")
+    approve(flex)
+    time.sleep(1.1)  # CloudTrail keeps seconds: the plan is made in a later second than the approval
+    with engine.begin() as conn:  # the plan as if this inventory were the first to make it
+        conn.execute(sa.delete(remediation_plans).where(remediation_plans.c.plan_id == flex["plan_id"]))
+    materialize(instance, [REMEDIATION])
+    assert plan_of(engine, "switch_flex")["plan_id"] == flex["plan_id"]
+    before = definitions(sim)
+    (outcome,) = apply(instance, dry_run=False)
+    assert outcome["status"] == "refused", outcome
+    assert f"is older than plan {flex['plan_id']}" in outcome["detail"]
+    assert outcome["detail"].endswith("approve the plan again")
+    assert definitions(sim) == before
+    approve(flex)  # approved again, after the plan was made
+    (outcome,) = apply(instance, dry_run=False)
+    assert outcome["status"] == "applied", outcome
+
+
+KILLED_RUN = """
+import os
+from datetime import UTC, datetime
+
+from glue_inventory.aws.clients import platform_sessions
+from glue_inventory.aws.sessions import SessionMap
+from glue_inventory.config import load_settings
+from glue_inventory.reports.store import write_reports
+from glue_inventory.services.remediation_apply import apply_approved, remediation_platforms
+from glue_inventory.storage.db import engine_for
+
+settings = load_settings(os.environ["GLUE_INVENTORY_CONFIG"])
+apply_approved(engine_for(os.environ["GLUE_INVENTORY_DATABASE_URL"]),
+               SessionMap(platform_sessions(remediation_platforms(settings))),
+               lambda files: write_reports(os.environ["GLUE_INVENTORY_REPORTS_DIR"], files), dry_run=False,
+               run_id="the-killed-run", now=datetime.now(UTC), log=print, approvers=settings.remediation.approvers)
+"""
+
+
+def test_a_killed_run_is_finished_by_the_next_without_repeating_a_step(estate):
+    sim, instance, engine, _ = estate
+    delete = next(p for p in current_plans(engine) if p["kind"] == "delete_job" and p["applicable"]
+                  and any(s["op"] == "delete_trigger" for s in p["steps"]))
+    approve(delete)
+    client = glue(delete["region"])
+    stall = sim.stall("DeleteJob")
+    run = subprocess.Popen([sys.executable, "-c", KILLED_RUN], stdout=subprocess.DEVNULL)
+    try:
+        assert stall.arrived.wait(120), "the run never reached DeleteJob"
+    finally:
+        run.kill()  # between DeleteTrigger (done, recorded) and DeleteJob (never took effect)
+        run.wait()
+        stall.release()
+    (killed,) = applications(engine)
+    assert (killed["status"], killed["dagster_run_id"]) == ("in_progress", "the-killed-run")
+    assert killed["steps_done"] == len(delete["steps"]) - 1
+    assert delete["job_name"] in {j["Name"] for j in client.get_jobs()["Jobs"]}
+
+    (dry,) = apply(instance)
+    assert dry["changes"] == [f"would DeleteJob {delete['job_name']}"]
+    assert "finishing run the-killed-run" in dry["detail"]
+    sim.reset_call_counts()
+    (outcome,) = apply(instance, dry_run=False)
+    assert outcome["status"] == "applied" and outcome["changes"] == [f"DeleteJob {delete['job_name']}"], outcome
+    assert sim.call_counts["DeleteTrigger"] == 0 and sim.call_counts["DeleteJob"] == 1
+    assert delete["job_name"] not in {j["Name"] for j in client.get_jobs()["Jobs"]}
+    interrupted, finished = applications(engine)
+    assert (interrupted["status"], finished["status"], finished["steps_done"]) == (
+        "interrupted", "applied", len(delete["steps"]))
+    assert apply(instance, dry_run=False) == []  # the job and its approval tag are gone: nothing left to do
+
+
+def test_a_run_stopped_after_its_change_took_effect_records_it_without_repeating_it(estate):
+    sim, instance, engine, _ = estate
+    flex, client, live = approved_with_definition(engine, "switch_flex")
+    # A run stopped right after its UpdateJob took effect: its row says no step was done.
+    start_application(engine, {"data_job_id": flex["data_job_id"], "plan_id": flex["plan_id"], "kind": flex["kind"],
+                               "dagster_run_id": "the-stopped-run", "applied_at": datetime.now(UTC),
+                               "status": "in_progress", "changes": [], "error": None, "steps_done": 0,
+                               "plan_fingerprint": flex["fingerprint"]})
+    client.update_job(JobName=flex["job_name"], JobUpdate=job_update(client, live, {"execution_class": "FLEX"}))
+    sim.reset_call_counts()
+    (outcome,) = apply(instance, dry_run=False)
+    assert outcome["status"] == "applied" and "no step repeated" in outcome["detail"], outcome
+    assert sim.call_counts["UpdateJob"] == 0
+    assert [row["status"] for row in applications(engine)] == ["interrupted", "applied"]
+
+
+def test_concurrent_apply_runs_are_prevented(estate):
+    sim, instance, engine, _ = estate
+    flex = plan_of(engine, "switch_flex")
+    approve(flex)
+    stall = sim.stall("UpdateJob")  # the first run holds the apply lock while its UpdateJob waits
+    first: dict = {}
+    thread = threading.Thread(target=lambda: first.update(outcome=apply(instance, dry_run=False)))
+    thread.start()
+    try:
+        assert stall.arrived.wait(120), "the first run never reached UpdateJob"
+        from glue_inventory.definitions import defs
+
+        second = defs.get_job_def("apply_remediation").execute_in_process(
+            instance=instance, run_config={"ops": {"apply_approved_plans": {"config": {"dry_run": False}}}},
+            raise_on_error=False)
+        assert not second.success
+        (failure,) = [e for e in second.all_events if e.event_type_value == "STEP_FAILURE"]
+        assert failure.event_specific_data.user_failure_data.description.startswith(
+            "another apply_remediation run is applying plans to this inventory database: wait for it to finish")
+        (dry,) = apply(instance)  # a dry run changes nothing: it never waits for the lock
+        assert dry["status"] == "would_apply"
+    finally:
+        stall.release()
+        thread.join(120)
+    # The dropped UpdateJob is retried (a 503): the first run applies the plan, once.
+    assert first["outcome"][0]["status"] == "applied"
+    assert [row["status"] for row in applications(engine)] == ["applied"]

@@ -146,6 +146,10 @@ def test_conditional_writes_only_from_their_module():
                       statements) == []
     assert violations([_call("cloudwatch:PutMetricData", "glue_inventory/aws/cloudwatch.py:fetch_run_metrics")],
                       statements)
+    # CloudTrail is read by remediation's approval check alone, never by the inventory.
+    assert violations([_call("cloudtrail:LookupEvents", "glue_inventory/aws/cloudtrail.py:events_named")],
+                      statements) == []
+    assert violations([_call("cloudtrail:LookupEvents", "glue_inventory/aws/glue.py:iter_jobs")], statements)
 
 
 def test_only_calls_from_our_code_are_recorded(simulator, sim_env):
@@ -261,7 +265,8 @@ def test_remediation_writes_live_in_their_own_policy():
     granted = {a for s in remediate if s["Effect"] == "Allow" for a in s["Action"]}
     writes = {a for a in granted if not pattern_is_read_only(a)}
     assert writes == glue_writes | {"iam:PassRole"}
-    assert all(policy_allows(action, remediate) for action in glue_writes | {"glue:GetJob", "tag:GetResources"})
-    assert not any(policy_allows(action, readonly) for action in writes)
+    assert all(policy_allows(action, remediate) for action in glue_writes | {"glue:GetJob", "tag:GetResources",
+                                                                             "cloudtrail:LookupEvents"})
+    assert not any(policy_allows(action, readonly) for action in writes | {"cloudtrail:LookupEvents"})
     pass_role = next(s for s in remediate if "iam:PassRole" in s["Action"])
     assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": "glue.amazonaws.com"}}

@@ -34,6 +34,7 @@ def remediation_plans(context: dg.AssetExecutionContext, aws: AwsPlatforms, inve
         "applicable": sum(1 for plan in plans if plan["applicable"]),
         "expected_monthly_savings_usd": round(sum(plan["expected_monthly_savings_usd"] for plan in plans), 2),
         "by_kind": dg.MetadataValue.json(result.by_kind()),
+        "applied_90d": sum(1 for row in result.applications if row["status"] == "applied"),
         "remediation_json": reports.link(REMEDIATION_JSON),
         "top_plans": dg.MetadataValue.table([dg.TableRecord({
             "job": plan["key"], "plan": plan["plan_id"], "kind": plan["kind"], "title": plan["title"],
