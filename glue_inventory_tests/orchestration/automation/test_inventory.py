@@ -127,6 +127,7 @@ def test_the_weekly_schedule_analyses_every_chosen_job_changed_or_not(sim_env, d
                                                                       monkeypatch):
     config = tmp_path / "config.yaml"
     config.write_text("deep_analysis: {top_k_savings: 2, top_k_risk: 1}\n")
+    monkeypatch.setenv("GLUE_INVENTORY_CONFIG", str(config))  # the candidate list records the lanes it chose
     monkeypatch.setenv("GLUE_INVENTORY_DATABASE_URL", database_url)
     monkeypatch.setenv("GLUE_INVENTORY_REPORTS_DIR", str(tmp_path / "reports"))
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
