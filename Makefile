@@ -9,7 +9,7 @@ export UV_PYTHON_DOWNLOADS := never
 # Extra arguments for `uv sync`: .ci/run passes --locked (fail if uv.lock is behind pyproject.toml).
 UV_SYNC_ARGS ?=
 
-.PHONY: demo test ui bench eval lint install
+.PHONY: demo test ui serve bench eval lint install
 
 .uv/bin/uv:
 	$(PYTHON) -m venv .uv
@@ -26,6 +26,10 @@ test: install
 
 ui: install
 	$(UV) run --no-sync glue-inventory ui
+
+# The production topology on this machine (docs/DEPLOYMENT.md): code server, webserver and daemon on Postgres.
+serve: install
+	$(UV) run --no-sync glue-inventory serve
 
 # Postgres for both stores, as deployed (Dagster's SQLite storage writes one transaction per partition
 # event); BENCH_DATABASE=sqlite for the SQLite figures.
