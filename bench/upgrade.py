@@ -4,7 +4,9 @@ A fresh Postgres database is created at the oldest migration (0001) and filled w
 `--runs-per-job` runs each (runs through `repository.upsert_runs`, the bulk path a refresh uses); then
 `glue-inventory db upgrade` runs as a child process, timed, with its peak RSS from wait4.
 
-    .venv/bin/python bench/upgrade.py --database postgresql://postgres@127.0.0.1:5432/postgres
+    PYTHONPATH=. .venv/bin/python bench/upgrade.py --database postgresql://postgres@127.0.0.1:5432/postgres
+
+(PYTHONPATH=.: the history is the upgrade test's, glue_inventory_tests/storage/history.py.)
 """
 
 from __future__ import annotations
