@@ -68,7 +68,7 @@ def _serve(args: argparse.Namespace) -> int:
     from glue_inventory.serve import ServeError, run_serve
 
     try:
-        return run_serve(host=args.host, read_only=args.read_only)
+        return run_serve(host=args.host, read_only=args.read_only, external_code_server=args.external_code_server)
     except ServeError as exc:
         return _fail("serve", exc)
 
@@ -126,6 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
         "GLUE_INVENTORY_CODE_SERVER_PORT)")
     serve.add_argument("--host", default="127.0.0.1", help="the webserver's bind address (default loopback)")
     serve.add_argument("--read-only", action="store_true", help="a webserver for viewers: no launching, no edits")
+    serve.add_argument("--external-code-server", action="store_true",
+                       help="the code server runs elsewhere (the image): wait for it on "
+                       "GLUE_INVENTORY_CODE_SERVER_PORT and run only the webserver and the daemon")
     serve.set_defaults(func=_serve)
 
     ui = commands.add_parser("ui", help="the Dagster webserver on the demo data")

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -78,15 +76,6 @@ def _preliminary_runs(instance: dg.DagsterInstance, statuses: list[dg.DagsterRun
                       after: datetime | None = None) -> list[dg.RunRecord]:
     records = instance.get_run_records(filters=dg.RunsFilter(statuses=statuses, created_after=after))
     return [r for r in records if PRELIMINARY in (r.dagster_run.asset_selection or ())]
-
-
-@pytest.fixture
-def dagster_database(postgres_server: sa.Engine) -> Iterator[str]:
-    """The name of a database serve must create for Dagster's storage; dropped afterwards."""
-    name = f"gi_test_dagster_{secrets.token_hex(6)}"
-    yield postgres_server.url.set(drivername="postgresql", database=name).render_as_string(hide_password=False)
-    with postgres_server.connect() as conn:
-        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def _stop(process: subprocess.Popen, log: Path) -> None:

@@ -82,8 +82,11 @@ def _components(bin_dir: Path, workspace: Path, code_port: int, host: str, ui_po
     ]
 
 
-def run_serve(host: str = "127.0.0.1", read_only: bool = False, log: Callable[[str], None] | None = None) -> int:
-    """Prepare both databases and the instance, start the three processes, supervise them until a signal."""
+def run_serve(host: str = "127.0.0.1", read_only: bool = False, external_code_server: bool = False,
+              log: Callable[[str], None] | None = None) -> int:
+    """Prepare both databases and the instance, start the three processes, supervise them until a signal.
+    With `external_code_server` the code server is someone else's (a container): serve waits for it on
+    GLUE_INVENTORY_CODE_SERVER_PORT and runs the webserver and the daemon."""
     def note(message: str) -> None:
         print(f"glue-inventory serve: {message}", file=sys.stderr, flush=True)
 
@@ -107,7 +110,8 @@ def run_serve(host: str = "127.0.0.1", read_only: bool = False, log: Callable[[s
         code, *others = _components(Path(sys.executable).parent, workspace, settings.code_server_port, host,
                                     settings.ui_port, read_only)
         log(f"DAGSTER_HOME={home}")
-        supervisor.start(code)
+        if not external_code_server:
+            supervisor.start(code)
         if not _wait(supervisor, stopping, "code server", lambda: _code_server_ready(settings.code_server_port), log):
             return 0
         for component in others:
@@ -116,7 +120,7 @@ def run_serve(host: str = "127.0.0.1", read_only: bool = False, log: Callable[[s
         if not _wait(supervisor, stopping, "webserver", lambda: _webserver_ready(url), log):
             return 0
         log(f"serving {url} (code server 127.0.0.1:{settings.code_server_port}, daemon running) — "
-            "Ctrl-C stops all three")
+            f"Ctrl-C stops {'both' if external_code_server else 'all three'}")
         while not stopping.wait(CHECK_EVERY_S):
             supervisor.check()
         return 0
