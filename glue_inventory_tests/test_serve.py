@@ -35,6 +35,7 @@ from glue_inventory.storage.tables import analysis_runs, data_jobs, job_runs
 pytestmark = pytest.mark.e2e
 
 HEALTHY = {"111111111111", "222222222222"}
+MANAGEMENT = "920000000025"
 PRELIMINARY = dg.AssetKey("job_preliminary_metrics")
 PHASE_DEADLINE_S = 300
 # AWS answers slow enough that a preliminary run spends seconds calling AWS after its worker started.
@@ -97,7 +98,8 @@ def _stop(process: subprocess.Popen, log: Path) -> None:
 
 def test_serve_lands_the_inventory_and_recovers_from_a_killed_code_server(
         postgres_url, dagster_database, tmp_path, monkeypatch):
-    fleet = build_organization(48, 3, datetime.now(UTC))
+    # A management account of its own: the session's simulator (same xdist worker) serves the default one.
+    fleet = build_organization(48, 3, datetime.now(UTC), management_account_id=MANAGEMENT)
     expected = {encode_partition_key(j.account_id, j.region, j.name): j.key for j in fleet.jobs
                 if j.account_id in HEALTHY}
     config = tmp_path / "config.yaml"
