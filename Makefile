@@ -9,7 +9,7 @@ export UV_PYTHON_DOWNLOADS := never
 # Extra arguments for `uv sync`: .ci/run passes --locked (fail if uv.lock is behind pyproject.toml).
 UV_SYNC_ARGS ?=
 
-.PHONY: demo test ui bench eval lint docs install
+.PHONY: demo test ui serve image bench eval lint docs install
 
 .uv/bin/uv:
 	$(PYTHON) -m venv .uv
@@ -26,6 +26,18 @@ test: install
 
 ui: install
 	$(UV) run --no-sync glue-inventory ui
+
+# The production topology on this machine (docs/DEPLOYMENT.md): code server, webserver and daemon on Postgres.
+serve: install
+	$(UV) run --no-sync glue-inventory serve
+
+# The code server's container image (Dockerfile, docs/DEPLOYMENT.md). Docker: make image BUILD='docker build'.
+IMAGE ?= glue-inventory:0.1.0
+BASE_IMAGE ?= python:3.11-slim-bookworm
+BUILD ?= podman build --format docker
+
+image:
+	$(BUILD) --build-arg BASE_IMAGE=$(BASE_IMAGE) -t $(IMAGE) .
 
 # Postgres for both stores, as deployed (Dagster's SQLite storage writes one transaction per partition
 # event); BENCH_DATABASE=sqlite for the SQLite figures.

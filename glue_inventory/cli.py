@@ -1,4 +1,4 @@
-"""`glue-inventory`: what Dagster's own CLI does not cover — demo, simulate, db upgrade, ui."""
+"""`glue-inventory`: what Dagster's own CLI does not cover — demo, simulate, db upgrade, ui, serve."""
 
 from __future__ import annotations
 
@@ -67,6 +67,15 @@ def _refresh(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from glue_inventory.serve import ServeError, run_serve
+
+    try:
+        return run_serve(host=args.host, read_only=args.read_only, external_code_server=args.external_code_server)
+    except ServeError as exc:
+        return _fail("serve", exc)
+
+
 def _ui(args: argparse.Namespace) -> int:
     from glue_inventory.demo import DemoError, demo_environment, prepare_home
 
@@ -114,6 +123,17 @@ def build_parser() -> argparse.ArgumentParser:
     db_upgrade = db_commands.add_parser("upgrade", help="apply Alembic migrations (GLUE_INVENTORY_DATABASE_URL)")
     db_upgrade.add_argument("--url", default=None)
     db_upgrade.set_defaults(func=_db_upgrade)
+
+    serve = commands.add_parser(
+        "serve", help="the production topology on this machine: code server, webserver and daemon as supervised "
+        "processes on Postgres (DAGSTER_PG_URL, GLUE_INVENTORY_DATABASE_URL, GLUE_INVENTORY_UI_PORT, "
+        "GLUE_INVENTORY_CODE_SERVER_PORT)")
+    serve.add_argument("--host", default="127.0.0.1", help="the webserver's bind address (default loopback)")
+    serve.add_argument("--read-only", action="store_true", help="a webserver for viewers: no launching, no edits")
+    serve.add_argument("--external-code-server", action="store_true",
+                       help="the code server runs elsewhere (the image): wait for it on "
+                       "GLUE_INVENTORY_CODE_SERVER_PORT and run only the webserver and the daemon")
+    serve.set_defaults(func=_serve)
 
     ui = commands.add_parser("ui", help="the Dagster webserver on the demo data")
     ui.add_argument("--home", default=".glue_inventory")

@@ -204,10 +204,12 @@ class DeepAnalysisSettings(_Strict):
 
 
 class ScheduleSettings(_Strict):
-    """Cron strings of the daily inventory refresh and the weekly deep analysis (in `timezone`)."""
+    """Cron strings of the daily inventory refresh, the weekly deep analysis and the daily retention job (in
+    `timezone`)."""
 
     refresh_cron: str = "0 6 * * *"
     deep_analysis_cron: str = "0 7 * * 1"
+    retention_cron: str = "0 5 * * *"
     timezone: str = "UTC"
 
 
@@ -260,6 +262,15 @@ class RemediationSettings(_Strict):
         return value
 
 
+class RetentionSettings(_Strict):
+    """How much history the daily `retention` job keeps: Dagster runs (and their event logs) younger than
+    `dagster_runs_days`, the newest `analyses_per_job` analyses of each job and kind. `job_runs` is always
+    kept: it is the history Glue itself drops after 90 days."""
+
+    dagster_runs_days: int = Field(default=90, ge=1)
+    analyses_per_job: int = Field(default=30, ge=1)
+
+
 class Settings(_Strict):
     platforms: list[PlatformConfig] = Field(default_factory=list)
     thresholds: Thresholds = Field(default_factory=Thresholds)
@@ -272,6 +283,7 @@ class Settings(_Strict):
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     organization: OrganizationConfig | None = None
     remediation: RemediationSettings = Field(default_factory=RemediationSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     max_workers: int = Field(default=16, ge=1)
     billing: BillingSettings | None = None

@@ -12,6 +12,7 @@ from glue_inventory.orchestration.io_managers.report_files import ReportFilesIOM
 from glue_inventory.orchestration.io_managers.tables import InventoryTablesIOManager
 from glue_inventory.orchestration.remediation import apply_remediation
 from glue_inventory.orchestration.resources import AwsPlatforms, GlueInventoryConfig, InventoryDatabase, ReportsLocation
+from glue_inventory.orchestration.retention import retention_job
 
 config = GlueInventoryConfig()
 database = InventoryDatabase()
@@ -26,7 +27,7 @@ inventory_job = dg.define_asset_job(
 defs = dg.Definitions(
     assets=with_automation(ASSETS),
     asset_checks=inventory_checks,
-    jobs=[inventory_job, apply_remediation],
+    jobs=[inventory_job, apply_remediation, retention_job],
     schedules=build_schedules(),
     sensors=SENSORS,
     resources={

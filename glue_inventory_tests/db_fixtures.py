@@ -70,6 +70,16 @@ def postgres_url(postgres_server: sa.Engine) -> Iterator[str]:
 
 
 @pytest.fixture
+def dagster_database(postgres_server: sa.Engine) -> Iterator[str]:
+    """The URL of a database that does not exist yet, for `glue-inventory serve` to create for Dagster's
+    storage; dropped afterwards."""
+    name = f"gi_test_dagster_{secrets.token_hex(6)}"
+    yield postgres_server.url.set(drivername="postgresql", database=name).render_as_string(hide_password=False)
+    with postgres_server.connect() as conn:
+        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
 def sqlite_url(tmp_path: Path) -> Iterator[str]:
     """A fresh SQLite file in the test's temporary directory."""
     yield f"sqlite:///{tmp_path / 'inventory.db'}"

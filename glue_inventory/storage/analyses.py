@@ -74,3 +74,14 @@ def deep_history(bind: Bind, data_job_ids: Iterable[int]
                           analysis_runs.c.metrics[("script", "sha256")].as_string())
                 .where(analysis_runs.c.id.in_(_NEWEST_DEEP.where(analysis_runs.c.data_job_id.in_(chunk))))))
     return stored, scripts, deep
+
+
+def prune_analyses(bind: Bind, keep_per_job: int) -> int:
+    """Delete every analysis but the newest `keep_per_job` of each job and kind (preliminary, deep); returns
+    how many were deleted."""
+    ranked = sa.select(analysis_runs.c.id, sa.func.row_number().over(
+        partition_by=(analysis_runs.c.data_job_id, analysis_runs.c.analysis_type),
+        order_by=(analysis_runs.c.created_at.desc(), analysis_runs.c.id.desc())).label("rank")).subquery()
+    beyond = sa.select(ranked.c.id).where(ranked.c.rank > keep_per_job)
+    with transaction(bind) as conn:
+        return conn.execute(sa.delete(analysis_runs).where(analysis_runs.c.id.in_(beyond))).rowcount

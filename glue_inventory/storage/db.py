@@ -13,6 +13,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
@@ -147,19 +148,19 @@ def failure_reason(parsed: URL, message: str) -> tuple[str, str]:
     return first_line, "check the URL and the server's log"
 
 
-def describe_failure(url: URL, exc: BaseException) -> str:
-    """A one-line, password-free explanation of why connecting to `url` failed."""
+def describe_failure(url: URL, exc: BaseException, variable: str = ENV_VAR) -> str:
+    """A one-line, password-free explanation of why connecting to `url` (set by `variable`) failed."""
     message = str(getattr(exc, "orig", None) or exc)
     if url.password:
         message = message.replace(str(url.password), "***")
     path = _sqlite_path(url)
     if url.get_backend_name() == "sqlite":
         where = path if path is not None else url.database or ":memory:"
-        return (f"{ENV_VAR}: cannot open {where} ({message.strip()}) — "
-                f"check its directory is writable or set {ENV_VAR} to a writable path")
+        return (f"{variable}: cannot open {where} ({message.strip()}) — "
+                f"check its directory is writable or set {variable} to a writable path")
     reason, advice = failure_reason(url, message)
     host = f"{url.host or 'localhost'}:{url.port or 5432}"
-    return f"{ENV_VAR}: cannot connect to {host} ({reason}) — {advice}"
+    return f"{variable}: cannot connect to {host} ({reason}) — {advice}"
 
 
 def check_connection(engine: Engine) -> None:
@@ -186,10 +187,50 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def migrate(engine: Engine) -> None:
-    """Upgrade the schema to head, once even when several processes start on a fresh database at once."""
-    if current_revision(engine) == head_revision():
+def ensure_database(url: str, variable: str = ENV_VAR) -> bool:
+    """Create the Postgres database that `url` (set by `variable`) names when it does not exist, connecting
+    to the server's `postgres` database; True when it was created."""
+    parsed = _parse(normalise_url(url))
+    if parsed.get_backend_name() != "postgresql" or not parsed.database:
+        raise DatabaseError(f"{variable}: {mask_url(parsed)} is not a Postgres database URL — "
+                            "expected postgresql://user@host:5432/dbname")
+    server = create_engine(parsed.set(drivername="postgresql+psycopg", database="postgres"),
+                           isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 10})
+    try:
+        with server.connect() as conn:
+            if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                            {"name": parsed.database}).first():
+                return False
+            conn.exec_driver_sql(f"CREATE DATABASE {conn.dialect.identifier_preparer.quote(parsed.database)}")
+            return True
+    except DBAPIError as exc:
+        if "already exists" in str(exc.orig):  # created by another process in between
+            return False
+        raise DatabaseError(describe_failure(parsed, exc, variable)) from exc
+    finally:
+        server.dispose()
+
+
+def _refuse_newer(engine: Engine, revision: str | None) -> None:
+    """Fail in one line when the database is at a revision this code does not have (a newer release's)."""
+    if revision is None:
         return
+    try:
+        ScriptDirectory.from_config(_alembic_config()).get_revision(revision)
+    except CommandError:
+        raise DatabaseError(
+            f"{ENV_VAR}: the database at {mask_url(engine.url)} is at schema revision {revision!r}, newer than "
+            f"this glue-inventory (its newest is {head_revision()!r}) — upgrade glue-inventory to the release "
+            "that migrated it, or point the URL at another database") from None
+
+
+def migrate(engine: Engine) -> None:
+    """Upgrade the schema to head, once even when several processes start on a fresh database at once.
+    A database migrated by a newer release is refused: this code would not know its tables."""
+    current = current_revision(engine)
+    if current == head_revision():
+        return
+    _refuse_newer(engine, current)
     config = _alembic_config()
     with engine.connect() as conn:
         # Both locks are held until commit: a second process waits, then finds the schema at head.

@@ -11,15 +11,26 @@ from glue_inventory.orchestration.automation.inventory import (
     with_automation,
 )
 from glue_inventory.orchestration.automation.notifications import notification_sensors
+from glue_inventory.orchestration.automation.runs import SCHEDULE_STATUS
+from glue_inventory.orchestration.retention import retention_job
+
+
+def retention_schedule(settings: Settings) -> dg.ScheduleDefinition:
+    crons = settings.schedules
+    return dg.ScheduleDefinition(name="retention_schedule", cron_schedule=crons.retention_cron,
+                                 execution_timezone=crons.timezone, job=retention_job, default_status=SCHEDULE_STATUS,
+                                 description="Prunes Dagster runs and analyses beyond the retention settings.")
+
 
 SENSORS = [*inventory_sensors, deep_analysis_candidate_sensor, *notification_sensors]
 
 
 def build_schedules(settings: Settings | None = None) -> list[dg.ScheduleDefinition]:
-    """The refresh and weekly deep-analysis schedules, on the cron strings of the settings."""
+    """The refresh, weekly deep-analysis and retention schedules, on the cron strings of the settings."""
     settings = settings or load_settings()
     schedules = []
-    builds = [(refresh_schedule, "refresh_cron"), (weekly_schedule, "deep_analysis_cron")]
+    builds = [(refresh_schedule, "refresh_cron"), (weekly_schedule, "deep_analysis_cron"),
+              (retention_schedule, "retention_cron")]
     if settings.billing:
         builds.append((billing_schedule, "refresh_cron"))
     for build, key in builds:
