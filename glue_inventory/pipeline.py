@@ -11,10 +11,12 @@ from contextlib import contextmanager
 
 import dagster as dg
 
+from glue_inventory import telemetry
 from glue_inventory.config import load_settings
 from glue_inventory.orchestration import assets
 from glue_inventory.orchestration.automation.runs import RANGE_END, RANGE_START, partition_ranges
 from glue_inventory.orchestration.partitions import glue_jobs_partitions
+from glue_inventory.orchestration.tracing import TRACEPARENT_TAG
 from glue_inventory.storage.candidates import top_candidate_keys
 from glue_inventory.storage.db import engine_for
 
@@ -48,18 +50,31 @@ def materialize(instance: dg.DagsterInstance, keys: list[dg.AssetKey | str], tag
     from glue_inventory.definitions import defs
 
     selection = [dg.AssetKey(key) if isinstance(key, str) else key for key in keys]
+    names = ", ".join(key.to_user_string() for key in selection)
     job = defs.resolve_implicit_global_asset_job_def()
-    result = job.execute_in_process(instance=instance, asset_selection=selection,
-                                    tags=tags or {}, partition_key=partition_key, raise_on_error=False,
-                                    run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}})
+    telemetry.configure()
+    with telemetry.span(f"dagster.run {names}", {"dagster.asset_keys": names}) as span:
+        traceparent = telemetry.traceparent()
+        run_tags = {**(tags or {}), **({TRACEPARENT_TAG: traceparent} if traceparent else {})}
+        result = job.execute_in_process(instance=instance, asset_selection=selection,
+                                        tags=run_tags, partition_key=partition_key, raise_on_error=False,
+                                        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}})
+        span.set_attribute("dagster.run_id", result.run_id)
+        span.set_attribute("dagster.run.success", result.success)
     if not result.success:
-        names = ", ".join(key.to_user_string() for key in selection)
         raise PipelineError(f"materializing {names} failed: see the run's logs in {instance.root_directory}")
 
 
 def run_pipeline(instance: dg.DagsterInstance, log: Callable[[str], object] = print, deep_jobs: int = 0) -> None:
     """glue_jobs → preliminary metrics over every partition (batched) → the bill (with `billing:`) →
     candidates → deep analysis of the top `deep_jobs` candidates → remediation plans and executive report."""
+    telemetry.configure()
+    with telemetry.span("glue_inventory.pipeline", {"glue_inventory.deep_jobs": deep_jobs}):
+        _run_pipeline(instance, log, deep_jobs)
+    telemetry.flush()
+
+
+def _run_pipeline(instance: dg.DagsterInstance, log: Callable[[str], object], deep_jobs: int) -> None:
     started = time.monotonic()
     materialize(instance, [assets.GLUE_JOBS])
     keys = instance.get_dynamic_partitions(glue_jobs_partitions.name)

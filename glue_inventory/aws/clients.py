@@ -20,6 +20,8 @@ from glue_inventory.aws.credentials import credential_resolver, role_credentials
 from glue_inventory.aws.pacing import limiter_for, pace
 from glue_inventory.aws.responses import PlannedParserFactory
 from glue_inventory.config import PlatformConfig
+from glue_inventory.telemetry import active as tracing_active
+from glue_inventory.telemetry import annotate
 
 # botocore's adaptive mode rate-limits the client itself after ThrottlingException;
 # 10 attempts ride out a throttling storm without failing the run.
@@ -97,6 +99,15 @@ class CallCounter:
     def snapshot(self) -> dict:
         with self._lock:
             return {"calls": dict(self.calls), "retries": dict(self.retries)}
+
+
+def _trace_account(client, account_id: str) -> None:
+    """botocore's span of each call (current while the call's events fire) names the account called."""
+
+    def on_call(**_kwargs) -> None:
+        annotate({"cloud.account.id": account_id})
+
+    client.meta.events.register("before-call.*.*", on_call)
 
 
 class _ServiceClient:
@@ -180,8 +191,9 @@ class PlatformSession:
 
     def client(self, service: str):
         rate = self.platform.max_requests_per_second if service not in UNPACED else None
+        traced = tracing_active() and service not in UNPACED
         # Resolved outside the lock: without an account or role configured it is an STS call of this session.
-        account_id = self.resolve_account_id() if rate else None
+        account_id = self.resolve_account_id() if rate or traced else None
         with self._lock:
             if service not in self._clients:
                 kwargs = {"region_name": self.region, "config": self._config()}
@@ -189,6 +201,8 @@ class PlatformSession:
                     kwargs["endpoint_url"] = self.platform.endpoint_url
                 client = self.session().client(service, **kwargs)
                 self.counter.attach(client)
+                if traced:
+                    _trace_account(client, account_id)
                 if rate and account_id:
                     pace(client, limiter_for(account_id, self.region, rate))
                 self._clients[service] = client

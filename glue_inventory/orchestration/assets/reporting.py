@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from glue_inventory.orchestration.resources import AwsPlatforms, GlueInventoryConfig, InventoryDatabase, ReportsLocation
+from glue_inventory.orchestration.tracing import traced
 from glue_inventory.reports.remediation import JSON_FILE as REMEDIATION_JSON
 from glue_inventory.services.kpis import publish_kpis
 from glue_inventory.services.remediation import build_plans
@@ -21,6 +22,7 @@ TABLE_ROWS = 100
 
 @dg.asset(group_name="reporting", deps=["deep_analysis_candidates", "job_deep_analysis"], pool="aws_api",
           io_manager_key="report_files", kinds={"markdown", "json"})
+@traced
 def remediation_plans(context: dg.AssetExecutionContext, aws: AwsPlatforms, inventory_db: InventoryDatabase,
                       reports: ReportsLocation) -> dg.Output[dict[str, str]]:
     """The exact change for each concrete action (CLI, Terraform, saving, risk), applied only once approved."""
@@ -65,6 +67,7 @@ def _headlines(numbers: dict) -> dict[str, float | int]:
 
 @dg.asset(group_name="reporting", deps=["deep_analysis_candidates", "job_deep_analysis", remediation_plans],
           pool="aws_api", io_manager_key="report_files", kinds={"html", "markdown"})
+@traced
 def executive_report(context: dg.AssetExecutionContext, aws: AwsPlatforms, config: GlueInventoryConfig,
                      inventory_db: InventoryDatabase, reports: ReportsLocation) -> dg.Output[dict[str, str]]:
     """What a head of data platform reads on Monday: spend, dead jobs, risks and the first actions."""
