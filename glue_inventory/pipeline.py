@@ -15,8 +15,8 @@ from glue_inventory import telemetry
 from glue_inventory.config import load_settings
 from glue_inventory.orchestration import assets
 from glue_inventory.orchestration.automation.runs import RANGE_END, RANGE_START, partition_ranges
+from glue_inventory.orchestration.observability import TRACEPARENT_TAG
 from glue_inventory.orchestration.partitions import glue_jobs_partitions
-from glue_inventory.orchestration.tracing import TRACEPARENT_TAG
 from glue_inventory.storage.candidates import top_candidate_keys
 from glue_inventory.storage.db import engine_for
 

@@ -63,17 +63,24 @@ def new_session(credentials: RefreshableCredentials | None = None, **kwargs) -> 
 
 
 class CallCounter:
-    """Counts API calls and retries made by every client it is attached to (botocore events)."""
+    """Counts API calls and retries made by every client it is attached to (botocore events), and the metrics
+    GetMetricData asks for (CloudWatch bills them, not the calls)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.calls: Counter[str] = Counter()
         self.retries: Counter[str] = Counter()
+        self.metrics_requested = 0
 
     def attach(self, client) -> None:
         events = client.meta.events
         events.register("before-call.*.*", self._on_call)
         events.register("needs-retry.*.*", self._on_needs_retry)
+        events.register("provide-client-params.cloudwatch.GetMetricData", self._on_get_metric_data)
+
+    def _on_get_metric_data(self, params, **_kwargs) -> None:
+        with self._lock:
+            self.metrics_requested += len(params.get("MetricDataQueries") or ())
 
     def _on_call(self, model, **_kwargs) -> None:
         with self._lock:
@@ -99,6 +106,15 @@ class CallCounter:
     def snapshot(self) -> dict:
         with self._lock:
             return {"calls": dict(self.calls), "retries": dict(self.retries)}
+
+    def usage(self) -> Counter[str]:
+        """Calls by `service:Operation`, and `cloudwatch:GetMetricData.metrics` (what `analysis.tool_cost`
+        prices)."""
+        with self._lock:
+            usage = Counter(self.calls)
+            if self.metrics_requested:
+                usage["cloudwatch:GetMetricData.metrics"] = self.metrics_requested
+            return usage
 
 
 def _trace_account(client, account_id: str) -> None:

@@ -3,6 +3,7 @@ failed platforms) published to CloudWatch under `metrics.cloudwatch_namespace`, 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -30,8 +31,8 @@ class Published:
     error: str | None = None
 
 
-def current_kpis(bind: Bind, now: datetime) -> list[Kpi]:
-    """The KPIs of the inventory as stored now."""
+def current_kpis(bind: Bind, now: datetime, levels: Collection[str] = ("account",)) -> list[Kpi]:
+    """The KPIs of the inventory as stored now, at the `levels` of `metrics.dimensions`."""
     jobs = [{"key": key, "account_id": key.split("/", 1)[0], "team": ownership(tags or {})["team"],
              "monthly_projection_usd": (metrics or {}).get("monthly_projection_usd")}
             for _, key, tags, metrics in live_jobs_with(bind, ["metrics"])]
@@ -39,7 +40,7 @@ def current_kpis(bind: Bind, now: datetime) -> list[Kpi]:
                  "monthly_savings_usd": monthly_saving(event)}
                 for event in events_since(bind, now - timedelta(days=WINDOW_DAYS))]
     billed = billed_by_key(bind, (now - timedelta(days=BILLED_DAYS)).date())
-    return fleet_kpis(jobs, current_candidates(bind), realized, failed_platform_accounts(bind), billed)
+    return fleet_kpis(jobs, current_candidates(bind), realized, failed_platform_accounts(bind), billed, levels)
 
 
 def publish_kpis(bind: Bind, settings: MetricsSettings, now: datetime) -> Published | None:
@@ -47,7 +48,7 @@ def publish_kpis(bind: Bind, settings: MetricsSettings, now: datetime) -> Publis
     the result, never raised: the inventory's own work is done."""
     if not settings.cloudwatch_namespace:
         return None
-    kpis = current_kpis(bind, now)
+    kpis = current_kpis(bind, now, settings.dimensions)
     published = Published(settings.cloudwatch_namespace, kpis)
     datums = [{"MetricName": kpi.name, "Dimensions": [{"Name": n, "Value": v} for n, v in kpi.dimensions],
                "Value": kpi.value, "Unit": kpi.unit, "Timestamp": now} for kpi in kpis]

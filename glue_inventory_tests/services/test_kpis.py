@@ -4,6 +4,7 @@ with the numbers of executive.json; without `metrics:` nothing is published."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import boto3
@@ -11,6 +12,7 @@ import dagster as dg
 import pytest
 
 from glue_inventory.analysis.kpis import UNITS
+from glue_inventory.config import ToolCostPrices
 from glue_inventory.pipeline import run_pipeline
 from glue_inventory.simulate import build_fleet, start_simulator
 from glue_inventory_tests.aws_calls import recording
@@ -25,7 +27,8 @@ def published(tmp_path, monkeypatch, sqlite_url):
     fleet = build_fleet(30, 5, datetime.now(UTC), account_id=ACCOUNT)
     config = tmp_path / "config.yaml"
     config.write_text(f"platforms:\n  - name: sim\n    account_id: '{ACCOUNT}'\n"
-                      f"    regions: [{', '.join(fleet.regions)}]\nmetrics:\n  cloudwatch_namespace: {NAMESPACE}\n")
+                      f"    regions: [{', '.join(fleet.regions)}]\nmetrics:\n  cloudwatch_namespace: {NAMESPACE}\n"
+                      "  dimensions: [account, account_team]\n")
     with start_simulator(fleet) as sim:
         point_pipeline_at(monkeypatch, sim, sqlite_url, tmp_path / "reports", config)
         with recording() as calls, dg.DagsterInstance.ephemeral() as instance:
@@ -74,3 +77,22 @@ def test_kpis_land_in_cloudwatch_with_the_reports_numbers(published):
             assert value(cloudwatch, "Candidates", {"Priority": priority}) == count
     put = [c for c in calls if c.action == "cloudwatch:PutMetricData"]
     assert put and all(c.caller.startswith("glue_inventory/aws/cloudwatch.py:publish_metric_data") for c in put)
+
+
+def test_the_inventory_states_what_it_cost_in_aws_charges(published, tmp_path):
+    cloudwatch, numbers, calls = published
+    tool = numbers["tool_cost"]
+    metrics = [m for page in cloudwatch.get_paginator("list_metrics").paginate(Namespace=NAMESPACE)
+               for m in page["Metrics"]]
+    assert tool["custom_metrics"] == len(metrics)
+    paid = Counter(c.action for c in calls if c.action.startswith(("ce:", "cloudwatch:PutMetricData")))
+    assert tool["calls"]["putmetricdata_requests"] == paid["cloudwatch:PutMetricData"] == 1
+    assert tool["calls"]["cost_explorer_requests"] == paid["ce:GetCostAndUsage"] >= 1
+    assert tool["inventories_per_month"] == 30  # the default daily refresh
+    prices = ToolCostPrices()
+    requests = paid["ce:GetCostAndUsage"] * prices.cost_explorer_request + prices.cloudwatch_request
+    assert tool["monthly_usd"] == round(requests * 30 + len(metrics) * prices.custom_metric_month, 2)
+    assert tool["inventory_usd"] == round(requests + len(metrics) * prices.custom_metric_month / 30, 4)
+    summary = (tmp_path / "reports" / "executive_summary.md").read_text()
+    assert f"This inventory cost **${tool['inventory_usd']:.4f}** in AWS charges" in summary
+    assert f"about **${tool['monthly_usd']:,.2f} a month** at the configured schedule" in summary

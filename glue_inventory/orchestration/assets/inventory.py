@@ -9,9 +9,9 @@ import dagster as dg
 from glue_inventory.config import ConfigError
 from glue_inventory.keys import spread_over_platforms
 from glue_inventory.orchestration.metadata import candidates_table
+from glue_inventory.orchestration.observability import observed
 from glue_inventory.orchestration.partitions import glue_jobs_partitions
 from glue_inventory.orchestration.resources import AwsPlatforms, GlueInventoryConfig, InventoryDatabase, ReportsLocation
-from glue_inventory.orchestration.tracing import traced
 from glue_inventory.services.candidates import candidate_list, stored_evidence
 from glue_inventory.services.inventory import InventorySnapshot, list_inventory
 from glue_inventory.services.organization import OrganizationError
@@ -19,7 +19,7 @@ from glue_inventory.services.preliminary import PreliminaryRunner
 
 
 @dg.asset(group_name="inventory", pool="aws_api", io_manager_key="inventory_tables", kinds={"aws", "glue"})
-@traced
+@observed
 def glue_jobs(context: dg.AssetExecutionContext, aws: AwsPlatforms) -> dg.Output[InventorySnapshot]:
     """Every Glue job of every configured (or discovered) account and region, with its configuration and tags."""
     try:
@@ -73,7 +73,7 @@ def glue_jobs(context: dg.AssetExecutionContext, aws: AwsPlatforms) -> dg.Output
     backfill_policy=dg.BackfillPolicy.single_run(),
     kinds={"aws", "glue"},
 )
-@traced
+@observed
 def job_preliminary_metrics(
     context: dg.AssetExecutionContext, aws: AwsPlatforms, config: GlueInventoryConfig, inventory_db: InventoryDatabase
 ) -> dg.Output[dict[str, dict]]:
@@ -101,7 +101,7 @@ def job_preliminary_metrics(
 
 @dg.asset(group_name="inventory", io_manager_key="inventory_tables", deps=["glue_billed_costs"],
           ins={"job_preliminary_metrics": dg.AssetIn(input_manager_key="inventory_tables")})
-@traced
+@observed
 def deep_analysis_candidates(
     context: dg.AssetExecutionContext,
     config: GlueInventoryConfig,
