@@ -220,6 +220,17 @@ class MetricsSettings(_Strict):
     dimensions: list[Literal["account", "account_team"]] = Field(default_factory=lambda: ["account"])
 
 
+class FreshnessSettings(_Strict):
+    """Hours since a stage's last materialization after which its `fresh` asset check fails: the schedule's
+    interval and a margin (the daily refresh: 26 h; the weekly deep analysis: 7 days and 2 h)."""
+
+    glue_jobs: float = Field(default=26.0, gt=0)
+    job_preliminary_metrics: float = Field(default=26.0, gt=0)
+    deep_analysis_candidates: float = Field(default=26.0, gt=0)
+    job_deep_analysis: float = Field(default=170.0, gt=0)
+    executive_report: float = Field(default=26.0, gt=0)
+
+
 class ToolCostPrices(_Strict):
     """USD list prices, us-east-1, of what the tool itself pays AWS for (`tool_cost` in the executive report).
 
@@ -264,6 +275,7 @@ class Settings(_Strict):
     remediation: RemediationSettings = Field(default_factory=RemediationSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     tool_cost: ToolCostPrices = Field(default_factory=ToolCostPrices)
+    freshness: FreshnessSettings = Field(default_factory=FreshnessSettings)
     max_workers: int = Field(default=16, ge=1)
     billing: BillingSettings | None = None
 

@@ -24,8 +24,12 @@ UNITS = {
     "SavingsRealizedMonthlyUSD": "None",
     "Candidates": "Count",
     "FailedPlatforms": "Count",
+    # Health of the tool itself (`health_kpis`), published every hour by the freshness checks.
+    "InventoryAgeHours": "None",
+    "LastRunSucceeded": "None",
 }
 PRIORITIES = ("critical", "high", "medium", "low")
+HEALTH_KPIS = ("InventoryAgeHours", "LastRunSucceeded")
 
 
 @dataclass(frozen=True)
@@ -94,3 +98,14 @@ def fleet_kpis(jobs: Sequence[Row], candidates: Sequence[Row], realized: Sequenc
         totals[("FailedPlatforms", (("Account", account),))] += failed.count(account)
     totals[("FailedPlatforms", ())] += len(failed)
     return [Kpi(name, dimensions, value) for (name, dimensions), value in sorted(totals.items())]
+
+
+def health_kpis(inventory_age_hours: float | None, last_run_succeeded: bool | None) -> list[Kpi]:
+    """The tool's own health, fleet-wide: hours since the last executive report, and whether the latest finished
+    run succeeded (1) or failed (0); an unknown value is left out (an alarm treats missing data as breaching)."""
+    kpis = []
+    if inventory_age_hours is not None:
+        kpis.append(Kpi("InventoryAgeHours", (), round(inventory_age_hours, 2)))
+    if last_run_succeeded is not None:
+        kpis.append(Kpi("LastRunSucceeded", (), 1.0 if last_run_succeeded else 0.0))
+    return kpis

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from glue_inventory.analysis.kpis import HEALTH_KPIS
 from glue_inventory.analysis.tool_cost import tool_cost
 from glue_inventory.aws.cloudwatch import MAX_DATUMS_PER_PUT
 from glue_inventory.config import Settings
@@ -29,10 +30,11 @@ class ToolUsage:
 
 def inventory_tool_cost(bind: Bind, settings: Settings, usage: ToolUsage, now: datetime) -> dict:
     """`tool_cost` of executive.json (analysis.tool_cost), with the KPIs' PutMetricData requests and the custom
-    metrics they keep alive when `metrics:` publishes them."""
+    metrics they keep alive when `metrics:` publishes them (the hourly health KPIs included)."""
     calls = Counter(usage.earlier) + Counter(usage.own())
     custom_metrics = 0
     if settings.metrics.cloudwatch_namespace:
-        custom_metrics = len(current_kpis(bind, now, settings.metrics.dimensions))
-        calls["cloudwatch:PutMetricData"] += math.ceil(custom_metrics / MAX_DATUMS_PER_PUT)
+        kpis = len(current_kpis(bind, now, settings.metrics.dimensions))
+        calls["cloudwatch:PutMetricData"] += math.ceil(kpis / MAX_DATUMS_PER_PUT)
+        custom_metrics = kpis + len(HEALTH_KPIS)
     return tool_cost(calls, custom_metrics, usage.cur_bytes, settings.tool_cost, usage.inventories_per_month)

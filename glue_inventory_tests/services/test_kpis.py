@@ -11,7 +11,7 @@ import boto3
 import dagster as dg
 import pytest
 
-from glue_inventory.analysis.kpis import UNITS
+from glue_inventory.analysis.kpis import HEALTH_KPIS, UNITS
 from glue_inventory.config import ToolCostPrices
 from glue_inventory.pipeline import run_pipeline
 from glue_inventory.simulate import build_fleet, start_simulator
@@ -54,7 +54,8 @@ def test_kpis_land_in_cloudwatch_with_the_reports_numbers(published):
     metrics = [m for page in cloudwatch.get_paginator("list_metrics").paginate(Namespace=NAMESPACE)
                for m in page["Metrics"]]
     names = {m["MetricName"] for m in metrics}
-    assert names == set(UNITS) - {"BilledMonthlySpendUSD"}  # no bill loaded: left out, not 0
+    # No bill loaded: left out, not 0; the health KPIs come from the hourly freshness checks.
+    assert names == set(UNITS) - {"BilledMonthlySpendUSD", *HEALTH_KPIS}
     dimension_sets = {tuple(sorted(d["Name"] for d in m["Dimensions"])) for m in metrics}
     assert {(), ("Account",), ("Account", "Team")} <= dimension_sets
     assert {("Priority",), ("Account", "Priority"), ("Account", "Priority", "Team")} <= dimension_sets
@@ -84,15 +85,16 @@ def test_the_inventory_states_what_it_cost_in_aws_charges(published, tmp_path):
     tool = numbers["tool_cost"]
     metrics = [m for page in cloudwatch.get_paginator("list_metrics").paginate(Namespace=NAMESPACE)
                for m in page["Metrics"]]
-    assert tool["custom_metrics"] == len(metrics)
+    assert tool["custom_metrics"] == len(metrics) + len(HEALTH_KPIS)
     paid = Counter(c.action for c in calls if c.action.startswith(("ce:", "cloudwatch:PutMetricData")))
     assert tool["calls"]["putmetricdata_requests"] == paid["cloudwatch:PutMetricData"] == 1
     assert tool["calls"]["cost_explorer_requests"] == paid["ce:GetCostAndUsage"] >= 1
     assert tool["inventories_per_month"] == 30  # the default daily refresh
     prices = ToolCostPrices()
     requests = paid["ce:GetCostAndUsage"] * prices.cost_explorer_request + prices.cloudwatch_request
-    assert tool["monthly_usd"] == round(requests * 30 + len(metrics) * prices.custom_metric_month, 2)
-    assert tool["inventory_usd"] == round(requests + len(metrics) * prices.custom_metric_month / 30, 4)
+    kept_alive = (len(metrics) + len(HEALTH_KPIS)) * prices.custom_metric_month
+    assert tool["monthly_usd"] == round(requests * 30 + kept_alive, 2)
+    assert tool["inventory_usd"] == round(requests + kept_alive / 30, 4)
     summary = (tmp_path / "reports" / "executive_summary.md").read_text()
     assert f"This inventory cost **${tool['inventory_usd']:.4f}** in AWS charges" in summary
     assert f"about **${tool['monthly_usd']:,.2f} a month** at the configured schedule" in summary
