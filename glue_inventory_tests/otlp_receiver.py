@@ -46,6 +46,8 @@ class OTLPReceiver:
 
     def __init__(self) -> None:
         self.spans: list[ReceivedSpan] = []
+        self.headers: list[dict[str, str]] = []  # of each request, names lower-cased
+        self.bodies: list[bytes] = []  # as sent (compressed or not)
         self.requests = 0
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -58,7 +60,7 @@ class OTLPReceiver:
         host, port = self._httpd.server_address[:2]
         return f"http://{host}:{port}"
 
-    def receive(self, body: bytes) -> None:
+    def receive(self, body: bytes, headers: dict[str, str]) -> None:
         request = ExportTraceServiceRequest()
         request.ParseFromString(body)
         received = []
@@ -73,6 +75,7 @@ class OTLPReceiver:
                         events=[(e.name, {a.key: _value(a.value) for a in e.attributes}) for e in span.events],
                         resource=resource, scope=scope_spans.scope.name, status_code=span.status.code))
         with self._lock:
+            self.headers.append(headers)
             self.requests += 1
             self.spans.extend(received)
 
@@ -90,13 +93,14 @@ def _handler_for(receiver: OTLPReceiver) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 (http.server's name)
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            receiver.bodies.append(body)
             if self.headers.get("Content-Encoding") == "gzip":
                 body = gzip.decompress(body)
             if self.path != TRACES_PATH or self.headers.get("Content-Type") != "application/x-protobuf":
                 self.send_response(404)
                 self.end_headers()
                 return
-            receiver.receive(body)
+            receiver.receive(body, {name.lower(): value for name, value in self.headers.items()})
             answer = ExportTraceServiceResponse().SerializeToString()
             self.send_response(200)
             self.send_header("Content-Type", "application/x-protobuf")
