@@ -44,6 +44,9 @@ def step_attributes(context: dg.AssetExecutionContext) -> dict[str, Any]:
         attributes["dagster.partition.count"] = len(context.partition_keys)
         attributes["dagster.partition.range_start"] = key_range.start
         attributes["dagster.partition.range_end"] = key_range.end
+    elif context.has_partition_key:
+        attributes["dagster.partition.count"] = 1
+        attributes["dagster.partition.key"] = context.partition_key
     return attributes
 
 
