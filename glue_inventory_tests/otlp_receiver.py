@@ -6,14 +6,15 @@ from __future__ import annotations
 import gzip
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
 )
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+
+from glue_inventory_tests.local_http import LocalHTTPServer
 
 TRACES_PATH = "/v1/traces"
 
@@ -41,7 +42,7 @@ class ReceivedSpan:
     children: list[ReceivedSpan] = field(default_factory=list)
 
 
-class OTLPReceiver:
+class OTLPReceiver(LocalHTTPServer):
     """Threaded HTTP server on 127.0.0.1:<free port> keeping every span it receives; a context manager."""
 
     def __init__(self) -> None:
@@ -50,15 +51,11 @@ class OTLPReceiver:
         self.bodies: list[bytes] = []  # as sent (compressed or not)
         self.requests = 0
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02},
-                                        daemon=True)
+        super().__init__(_handler_for(self))
 
     @property
     def endpoint(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return self.origin
 
     def receive(self, body: bytes, headers: dict[str, str]) -> None:
         request = ExportTraceServiceRequest()
@@ -78,15 +75,6 @@ class OTLPReceiver:
             self.headers.append(headers)
             self.requests += 1
             self.spans.extend(received)
-
-    def __enter__(self) -> OTLPReceiver:
-        self._thread.start()
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
 
 
 def _handler_for(receiver: OTLPReceiver) -> type[BaseHTTPRequestHandler]:

@@ -12,7 +12,7 @@ from glue_inventory.orchestration.automation.health import health_schedule
 from glue_inventory.orchestration.checks import STAGES
 from glue_inventory.pipeline import run_pipeline
 from glue_inventory.simulate import build_fleet, start_simulator
-from glue_inventory_tests.sim_fixtures import point_pipeline_at
+from glue_inventory_tests.sim_fixtures import platform_config, point_pipeline_at
 
 NAMESPACE = "GlueInventoryHealth"
 ACCOUNT = "540987654321"
@@ -43,10 +43,9 @@ def broken_asset() -> None:
 @pytest.fixture
 def health_env(tmp_path, monkeypatch, sqlite_url):
     fleet = build_fleet(12, 4, datetime.now(UTC), account_id=ACCOUNT)
-    config = tmp_path / "config.yaml"
-    config.write_text(f"platforms:\n  - name: sim\n    account_id: '{ACCOUNT}'\n    regions: [us-east-1]\n"
-                      f"metrics:\n  cloudwatch_namespace: {NAMESPACE}\n"
-                      "freshness:\n  job_preliminary_metrics: 0.0000001\n")
+    config = platform_config(tmp_path / "config.yaml", ACCOUNT, ["us-east-1"],
+                             f"metrics:\n  cloudwatch_namespace: {NAMESPACE}\n"
+                             "freshness:\n  job_preliminary_metrics: 0.0000001\n")
     with start_simulator(fleet) as sim, dg.DagsterInstance.ephemeral() as instance:
         point_pipeline_at(monkeypatch, sim, sqlite_url, tmp_path / "reports", config)
         yield instance, boto3.Session().client("cloudwatch")

@@ -16,7 +16,7 @@ from glue_inventory.config import ToolCostPrices
 from glue_inventory.pipeline import run_pipeline
 from glue_inventory.simulate import build_fleet, start_simulator
 from glue_inventory_tests.aws_calls import recording
-from glue_inventory_tests.sim_fixtures import point_pipeline_at
+from glue_inventory_tests.sim_fixtures import platform_config, point_pipeline_at
 
 NAMESPACE = "GlueInventoryTest"
 ACCOUNT = "650987654321"
@@ -25,10 +25,8 @@ ACCOUNT = "650987654321"
 @pytest.fixture
 def published(tmp_path, monkeypatch, sqlite_url):
     fleet = build_fleet(30, 5, datetime.now(UTC), account_id=ACCOUNT)
-    config = tmp_path / "config.yaml"
-    config.write_text(f"platforms:\n  - name: sim\n    account_id: '{ACCOUNT}'\n"
-                      f"    regions: [{', '.join(fleet.regions)}]\nmetrics:\n  cloudwatch_namespace: {NAMESPACE}\n"
-                      "  dimensions: [account, account_team]\n")
+    config = platform_config(tmp_path / "config.yaml", ACCOUNT, fleet.regions,
+                             f"metrics:\n  cloudwatch_namespace: {NAMESPACE}\n  dimensions: [account, account_team]\n")
     with start_simulator(fleet) as sim:
         point_pipeline_at(monkeypatch, sim, sqlite_url, tmp_path / "reports", config)
         with recording() as calls, dg.DagsterInstance.ephemeral() as instance:
