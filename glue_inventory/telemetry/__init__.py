@@ -19,7 +19,10 @@ from opentelemetry import context, trace
 from opentelemetry.trace import NonRecordingSpan, Span, SpanContext, TraceFlags
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
+from glue_inventory.config import ConfigError
+
 TRACER_NAME = "glue_inventory"
+TRACING_HINT = "pip install 'glue-inventory[tracing]'"
 AWS_CALL_RATIO_VARIABLE = "GLUE_INVENTORY_OTEL_AWS_CALL_RATIO"
 _lock = threading.Lock()
 _installed: bool | None = None
@@ -40,8 +43,12 @@ def configure() -> bool:
         if _installed is None:
             _installed = requested()
             if _installed:
-                from glue_inventory.telemetry.sdk import install
-
+                try:
+                    from glue_inventory.telemetry.sdk import install
+                except ImportError as exc:
+                    _installed = None
+                    raise ConfigError(f"OTEL_* variables ask for traces but {exc.name} is missing — "
+                                      f"{TRACING_HINT}, or unset them") from None
                 install(os.environ)
         return _installed
 
