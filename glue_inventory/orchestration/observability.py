@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import dagster as dg
+
+# The iterator Dagster's schedules tick on (no public API exposes it; dagster is pinned in pyproject.toml).
 from dagster._utils.schedules import cron_string_iterator
 
 from glue_inventory import telemetry
