@@ -237,10 +237,46 @@ class BillingSettings(_Strict):
         return value
 class MetricsSettings(_Strict):
     """KPIs published to CloudWatch after each inventory, under this namespace (off when unset), in `region`
-    (default: AWS_REGION), with the tool's own credentials (`cloudwatch:PutMetricData`, see iam/README.md)."""
+    (default: AWS_REGION), with the tool's own credentials (`cloudwatch:PutMetricData`, see iam/README.md).
+    `dimensions`: besides the fleet's own series, one per `account`, and with `account_team` one per account
+    and team tag (each series is a custom metric billed every month: docs/OBSERVABILITY.md counts them)."""
 
     cloudwatch_namespace: str | None = Field(default=None, min_length=1, max_length=255)
     region: str | None = None
+    dimensions: list[Literal["account", "account_team"]] = Field(default_factory=lambda: ["account"])
+
+
+class FreshnessSettings(_Strict):
+    """Hours since a stage's last materialization after which its `fresh` asset check fails: the schedule's
+    interval and a margin (the daily refresh: 26 h; the weekly deep analysis: 7 days and 2 h)."""
+
+    glue_jobs: float = Field(default=26.0, gt=0)
+    job_preliminary_metrics: float = Field(default=26.0, gt=0)
+    deep_analysis_candidates: float = Field(default=26.0, gt=0)
+    job_deep_analysis: float = Field(default=170.0, gt=0)
+    executive_report: float = Field(default=26.0, gt=0)
+
+
+class ToolCostPrices(_Strict):
+    """USD list prices, us-east-1, of what the tool itself pays AWS for (`tool_cost` in the executive report).
+
+    From the AWS pricing pages as known on `prices_date`; override them for another Region or a newer list.
+    """
+
+    prices_date: str = "2025-06-01"
+    # AWS Cost Explorer pricing: "$0.01 per paginated API request".
+    cost_explorer_request: float = 0.01
+    # Amazon CloudWatch pricing, "API requests": GetMetricData $0.01 per 1,000 metrics requested.
+    getmetricdata_metric: float = 0.01 / 1000
+    # Amazon CloudWatch pricing, "API requests": PutMetricData, GetMetricStatistics, ListMetrics $0.01 per 1,000.
+    cloudwatch_request: float = 0.01 / 1000
+    # Amazon CloudWatch pricing, "Metrics": $0.30 per custom metric per month (first 10,000), prorated by the hour.
+    custom_metric_month: float = 0.30
+    # Amazon S3 pricing, S3 Standard requests: GET $0.0004 per 1,000, LIST $0.005 per 1,000.
+    s3_get_request: float = 0.0004 / 1000
+    s3_list_request: float = 0.005 / 1000
+    # Amazon S3 pricing, data transfer: free to a reader in the bucket's Region ($0.09 per GB out to the internet).
+    cur_scanned_gb: float = 0.0
 
 
 class RemediationSettings(_Strict):
@@ -285,6 +321,8 @@ class Settings(_Strict):
     remediation: RemediationSettings = Field(default_factory=RemediationSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    tool_cost: ToolCostPrices = Field(default_factory=ToolCostPrices)
+    freshness: FreshnessSettings = Field(default_factory=FreshnessSettings)
     max_workers: int = Field(default=16, ge=1)
     billing: BillingSettings | None = None
 

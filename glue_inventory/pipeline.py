@@ -15,9 +15,11 @@ from pathlib import Path
 
 import dagster as dg
 
+from glue_inventory import telemetry
 from glue_inventory.config import load_settings, split_lanes
 from glue_inventory.orchestration import assets
 from glue_inventory.orchestration.automation.runs import RANGE_END, RANGE_START, partition_ranges
+from glue_inventory.orchestration.observability import TRACEPARENT_TAG
 from glue_inventory.orchestration.partitions import glue_jobs_partitions
 from glue_inventory.services.deep_selection import load_chosen
 from glue_inventory.storage.db import engine_for
@@ -86,16 +88,22 @@ def materialize(instance: dg.DagsterInstance, keys: list[dg.AssetKey | str], tag
     from glue_inventory.definitions import defs
 
     selection = [dg.AssetKey(key) if isinstance(key, str) else key for key in keys]
+    names = ", ".join(key.to_user_string() for key in selection)
     job = defs.resolve_implicit_global_asset_job_def()
-    with file_loggers(log_file) if log_file else nullcontext() as loggers:
+    telemetry.configure()
+    with file_loggers(log_file) if log_file else nullcontext() as loggers, \
+            telemetry.span(f"dagster.run {names}", {"dagster.asset_keys": names}) as span:
         if loggers:
             job = job.with_logger_defs(loggers)
-        result = job.execute_in_process(instance=instance, asset_selection=selection, tags=tags or {},
+        traceparent = telemetry.traceparent()
+        run_tags = {**(tags or {}), **({TRACEPARENT_TAG: traceparent} if traceparent else {})}
+        result = job.execute_in_process(instance=instance, asset_selection=selection, tags=run_tags,
                                         partition_key=partition_key, raise_on_error=False,
                                         run_config=({"loggers": dict.fromkeys(loggers, {})} if loggers
                                                     else CONSOLE_LOGGERS) | ({"ops": ops} if ops else {}))
+        span.set_attribute("dagster.run_id", result.run_id)
+        span.set_attribute("dagster.run.success", result.success)
     if not result.success:
-        names = ", ".join(key.to_user_string() for key in selection)
         errors = "; ".join(step_errors(result)) or "the run failed before its steps"
         logs = f"Dagster's log: {log_file}; " if log_file else ""
         raise PipelineError(f"materializing {names} failed: {errors} — {logs}the run's events ({result.run_id}) "
@@ -108,6 +116,14 @@ def run_pipeline(instance: dg.DagsterInstance, log: Callable[[str], object] = pr
     candidates → deep analysis of `deep_jobs` jobs, split between the savings and the risk lane (savings first on
     an odd count), and the opted-in jobs → remediation plans and executive report. `log` gets one progress line
     per stage; Dagster's own lines go to `log_file` when given, else the console."""
+    telemetry.configure()
+    with telemetry.span("glue_inventory.pipeline", {"glue_inventory.deep_jobs": deep_jobs}):
+        _run_pipeline(instance, log, deep_jobs, log_file)
+    telemetry.flush()
+
+
+def _run_pipeline(instance: dg.DagsterInstance, log: Callable[[str], object], deep_jobs: int,
+                  log_file: Path | None) -> None:
     run = partial(materialize, instance, log_file=log_file)
     started = time.monotonic()
     run([assets.GLUE_JOBS])

@@ -10,14 +10,15 @@ import json
 import threading
 import time
 from collections import deque
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from glue_inventory_tests.local_http import LocalHTTPServer
 
 CHAT_PATH = "/v1/chat/completions"
 
 
-class LLMServer:
+class LLMServer(LocalHTTPServer):
     """Threaded HTTP server on 127.0.0.1:<free port>; use as a context manager."""
 
     def __init__(self, answer: str = "{}") -> None:
@@ -28,26 +29,11 @@ class LLMServer:
         self._failures: deque[tuple[int, str]] = deque()
         self._stall_s = 0.0
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._httpd.daemon_threads = True
-        # A short poll interval makes shutdown, once per test, take milliseconds instead of half a second.
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02},
-                                        daemon=True)
+        super().__init__(_handler_for(self))
 
     @property
     def base_url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}/v1"
-
-    def __enter__(self) -> LLMServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
+        return f"{self.origin}/v1"
 
     def answer_with(self, *contents: str) -> None:
         """Queue assistant contents for the next requests; the default answer follows."""

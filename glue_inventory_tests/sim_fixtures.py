@@ -55,3 +55,10 @@ def point_pipeline_at(monkeypatch: pytest.MonkeyPatch, sim: Simulator, database_
         monkeypatch.delenv("GLUE_INVENTORY_CONFIG", raising=False)
     else:
         monkeypatch.setenv("GLUE_INVENTORY_CONFIG", str(config))
+
+
+def platform_config(path: Path, account_id: str, regions: list[str], extra: str = "") -> Path:
+    """A config file at `path`: one platform `sim` of `account_id` in `regions`, then the YAML of `extra`."""
+    path.write_text(f"platforms:\n  - name: sim\n    account_id: '{account_id}'\n    regions: [{', '.join(regions)}]\n"
+                    + extra, encoding="utf-8")
+    return path

@@ -63,15 +63,18 @@ def lean(tmp_path_factory) -> dict[str, Path]:
     return {"bin": venv / "bin", "cwd": home}
 
 
-def _run(lean: dict[str, Path], command: list[str], timeout: int = 120) -> subprocess.CompletedProcess:
+def _run(lean: dict[str, Path], command: list[str], timeout: int = 120,
+         env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """A command of the lean venv, run from an empty directory so nothing resolves to the work tree."""
-    env = _clean_env() | {"DAGSTER_HOME": str(lean["cwd"]), "PATH": f"{lean['bin']}{os.pathsep}{os.environ['PATH']}"}
+    env = _clean_env() | {"DAGSTER_HOME": str(lean["cwd"]), "PATH": f"{lean['bin']}{os.pathsep}{os.environ['PATH']}",
+                          **(env or {})}
     return subprocess.run(command, env=env, cwd=lean["cwd"], capture_output=True, text=True, timeout=timeout)
 
 
 def test_the_simulator_extra_and_the_dev_tools_are_not_installed(lean):
     probe = ("import importlib.util as u; "
-             "print(*[m for m in ('moto', 'flask', 'pytest', 'glue_inventory_tests') if u.find_spec(m)])")
+             "print(*[m for m in ('moto', 'flask', 'pytest', 'glue_inventory_tests', 'opentelemetry.sdk') "
+             "if u.find_spec(m)])")
     done = _run(lean, [str(lean["bin"] / "python"), "-c", probe])
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.split() == []
@@ -93,3 +96,11 @@ def test_the_demo_names_the_extra_it_needs(lean):
     assert done.returncode != 0
     lines = done.stderr.splitlines()
     assert len(lines) == 1 and SIMULATOR_HINT in lines[0], done.stderr[-3000:]
+
+
+def test_traces_asked_for_without_the_tracing_extra_say_how_to_install_it(lean):
+    probe = "from glue_inventory import telemetry; telemetry.configure()"
+    env = {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318"}
+    done = _run(lean, [str(lean["bin"] / "python"), "-c", probe], env=env)
+    assert done.returncode != 0
+    assert "pip install 'glue-inventory[tracing]'" in done.stderr.splitlines()[-1], done.stderr[-3000:]

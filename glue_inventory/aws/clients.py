@@ -20,6 +20,8 @@ from glue_inventory.aws.credentials import credential_resolver, role_credentials
 from glue_inventory.aws.pacing import limiter_for, pace
 from glue_inventory.aws.responses import PlannedParserFactory
 from glue_inventory.config import PlatformConfig
+from glue_inventory.telemetry import active as tracing_active
+from glue_inventory.telemetry import annotate
 
 # botocore's adaptive mode rate-limits the client itself after ThrottlingException;
 # 10 attempts ride out a throttling storm without failing the run.
@@ -61,17 +63,24 @@ def new_session(credentials: RefreshableCredentials | None = None, **kwargs) -> 
 
 
 class CallCounter:
-    """Counts API calls and retries made by every client it is attached to (botocore events)."""
+    """Counts API calls and retries made by every client it is attached to (botocore events), and the metrics
+    GetMetricData asks for (CloudWatch bills them, not the calls)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.calls: Counter[str] = Counter()
         self.retries: Counter[str] = Counter()
+        self.metrics_requested = 0
 
     def attach(self, client) -> None:
         events = client.meta.events
         events.register("before-call.*.*", self._on_call)
         events.register("needs-retry.*.*", self._on_needs_retry)
+        events.register("provide-client-params.cloudwatch.GetMetricData", self._on_get_metric_data)
+
+    def _on_get_metric_data(self, params, **_kwargs) -> None:
+        with self._lock:
+            self.metrics_requested += len(params.get("MetricDataQueries") or ())
 
     def _on_call(self, model, **_kwargs) -> None:
         with self._lock:
@@ -97,6 +106,24 @@ class CallCounter:
     def snapshot(self) -> dict:
         with self._lock:
             return {"calls": dict(self.calls), "retries": dict(self.retries)}
+
+    def usage(self) -> Counter[str]:
+        """Calls by `service:Operation`, and `cloudwatch:GetMetricData.metrics` (what `analysis.tool_cost`
+        prices)."""
+        with self._lock:
+            usage = Counter(self.calls)
+            if self.metrics_requested:
+                usage["cloudwatch:GetMetricData.metrics"] = self.metrics_requested
+            return usage
+
+
+def _trace_account(client, account_id: str) -> None:
+    """botocore's span of each call (current while the call's events fire) names the account called."""
+
+    def on_call(**_kwargs) -> None:
+        annotate({"cloud.account.id": account_id})
+
+    client.meta.events.register("before-call.*.*", on_call)
 
 
 class _ServiceClient:
@@ -181,8 +208,9 @@ class PlatformSession:
 
     def client(self, service: str):
         rate = self.platform.max_requests_per_second if service not in UNPACED else None
+        traced = tracing_active() and service not in UNPACED
         # Resolved outside the lock: without an account or role configured it is an STS call of this session.
-        account_id = self.resolve_account_id() if rate else None
+        account_id = self.resolve_account_id() if rate or traced else None
         with self._lock:
             if service not in self._clients:
                 kwargs = {"region_name": self.region, "config": self._config()}
@@ -190,6 +218,8 @@ class PlatformSession:
                     kwargs["endpoint_url"] = self.platform.endpoint_url
                 client = self.session().client(service, **kwargs)
                 self.counter.attach(client)
+                if traced:
+                    _trace_account(client, account_id)
                 if rate and account_id:
                     pace(client, limiter_for(account_id, self.region, rate))
                 self._clients[service] = client

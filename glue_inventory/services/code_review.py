@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from glue_inventory import telemetry
 from glue_inventory.analysis import ai_review
 from glue_inventory.analysis.code_analysis import ScriptJob, analyse_scripts, summarise
 from glue_inventory.analysis.code_analysis import cache_key as code_cache_key
@@ -76,7 +77,9 @@ def code_analyses(bind: Bind, jobs: Mapping[str, Mapping], scripts: Mapping[str,
     work = list(pending.items())
     for start in range(0, len(work), ANALYSIS_BATCH):
         batch = work[start:start + ANALYSIS_BATCH]
-        analysed = analyse_scripts([item for _, (item, _) in batch], timeout_s=settings.deep_analysis.tool_timeout_s)
+        with telemetry.span("code analysis batch", {"glue_inventory.scripts": len(batch)}):  # pylint, bandit once
+            analysed = analyse_scripts([item for _, (item, _) in batch],
+                                       timeout_s=settings.deep_analysis.tool_timeout_s)
         for (cache_key, (_, keys)), result in zip(batch, analysed, strict=True):
             _secret_argument_findings(result, jobs[keys[0]].get("secret_argument_names") or [])
             result["summary"] = summarise(result["findings"])
@@ -106,7 +109,9 @@ def ai_reviews(bind: Bind, specs: Mapping[str, JobSpec], scripts: Mapping[str, M
         cached = repository.cache_get(bind, "llm_cache", cache_key)
         if cached is not None:
             return cached
-        result = ai_review.send_review(client, prepared, settings=settings.llm, model=model)
+        with telemetry.span("llm review", {"gen_ai.request.model": model}) as span:
+            result = ai_review.send_review(client, prepared, settings=settings.llm, model=model)
+            span.set_attribute("glue_inventory.review_status", str(result.get("status")))
         if result.get("status") == "ok":
             repository.cache_put(bind, "llm_cache", cache_key, result)
         return result

@@ -3,10 +3,11 @@ failed platforms) published to CloudWatch under `metrics.cloudwatch_namespace`, 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from glue_inventory.analysis.kpis import Kpi, fleet_kpis
+from glue_inventory.analysis.kpis import Kpi, fleet_kpis, health_kpis
 from glue_inventory.analysis.realized import WINDOW_DAYS, monthly_saving
 from glue_inventory.analysis.tags import ownership
 from glue_inventory.aws.cloudwatch import publish_metric_data
@@ -30,8 +31,8 @@ class Published:
     error: str | None = None
 
 
-def current_kpis(bind: Bind, now: datetime) -> list[Kpi]:
-    """The KPIs of the inventory as stored now."""
+def current_kpis(bind: Bind, now: datetime, levels: Collection[str] = ("account",)) -> list[Kpi]:
+    """The KPIs of the inventory as stored now, at the `levels` of `metrics.dimensions`."""
     jobs = [{"key": key, "account_id": key.split("/", 1)[0], "team": ownership(tags or {})["team"],
              "monthly_projection_usd": (metrics or {}).get("monthly_projection_usd")}
             for _, key, tags, metrics in live_jobs_with(bind, ["metrics"])]
@@ -39,7 +40,7 @@ def current_kpis(bind: Bind, now: datetime) -> list[Kpi]:
                  "monthly_savings_usd": monthly_saving(event)}
                 for event in events_since(bind, now - timedelta(days=WINDOW_DAYS))]
     billed = billed_by_key(bind, (now - timedelta(days=BILLED_DAYS)).date())
-    return fleet_kpis(jobs, current_candidates(bind), realized, failed_platform_accounts(bind), billed)
+    return fleet_kpis(jobs, current_candidates(bind), realized, failed_platform_accounts(bind), billed, levels)
 
 
 def publish_kpis(bind: Bind, settings: MetricsSettings, now: datetime) -> Published | None:
@@ -47,10 +48,23 @@ def publish_kpis(bind: Bind, settings: MetricsSettings, now: datetime) -> Publis
     the result, never raised: the inventory's own work is done."""
     if not settings.cloudwatch_namespace:
         return None
-    kpis = current_kpis(bind, now)
+    return _publish(settings, current_kpis(bind, now, settings.dimensions), now)
+
+
+def publish_health(settings: MetricsSettings, inventory_age_hours: float | None, last_run_succeeded: bool | None,
+                   now: datetime) -> Published | None:
+    """Publish InventoryAgeHours and LastRunSucceeded when a namespace is configured (None otherwise)."""
+    if not settings.cloudwatch_namespace:
+        return None
+    return _publish(settings, health_kpis(inventory_age_hours, last_run_succeeded), now)
+
+
+def _publish(settings: MetricsSettings, kpis: list[Kpi], now: datetime) -> Published:
     published = Published(settings.cloudwatch_namespace, kpis)
     datums = [{"MetricName": kpi.name, "Dimensions": [{"Name": n, "Value": v} for n, v in kpi.dimensions],
                "Value": kpi.value, "Unit": kpi.unit, "Timestamp": now} for kpi in kpis]
+    if not datums:
+        return published
     try:
         published.calls = publish_metric_data(settings.cloudwatch_namespace, datums, settings.region)
     except AWS_ERRORS as exc:

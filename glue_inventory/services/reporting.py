@@ -20,6 +20,7 @@ from glue_inventory.reports.executive import ReportInputs, executive_json, execu
 from glue_inventory.reports.paths import job_report_relpath
 from glue_inventory.reports.rows import job_report_rows, savings_fields
 from glue_inventory.services.billing import billing_summary, billing_view, view_fields
+from glue_inventory.services.tool_cost import ToolUsage, inventory_tool_cost
 from glue_inventory.storage.analyses import latest_deep
 from glue_inventory.storage.candidates import current_candidates
 from glue_inventory.storage.jobs import read_jobs
@@ -84,8 +85,9 @@ def realized_events(bind: Bind, now: datetime) -> list[dict]:
 
 
 def executive_report(bind: Bind, sessions: SessionMap, history: list | None, now: datetime,
-                     settings: Settings | None = None) -> ExecutiveReport:
-    """The report files (executive summary, dashboard, JSON, the history with this inventory added)."""
+                     settings: Settings | None = None, usage: ToolUsage | None = None) -> ExecutiveReport:
+    """The report files (executive summary, dashboard, JSON, the history with this inventory added); with
+    `usage`, what the inventory cost in AWS charges (`tool_cost`)."""
     jobs = read_jobs(bind)
     bill = billing_view(bind, settings or Settings(), jobs, now)
     candidates = current_candidates(bind)
@@ -103,6 +105,8 @@ def executive_report(bind: Bind, sessions: SessionMap, history: list | None, now
     numbers = executive_numbers(ReportInputs(rows, candidates, history, spend, now, platform_rows(bind),
                                              plans=current_plans(bind), events=realized_events(bind, now),
                                              billing=billing_summary(bill)))
+    if usage is not None:
+        numbers["tool_cost"] = inventory_tool_cost(bind, settings or Settings(), usage, now)
     snapshot = {"generated_at": now.isoformat(), "jobs_by_status": numbers["jobs"]["by_status"],
                 "monthly_projection_usd": numbers["spend"]["estimated_monthly_usd"],
                 "savings_identified_usd": numbers["savings"]["total_monthly_usd"],

@@ -6,7 +6,8 @@ transaction in progress, or opens and commits one), so callers can group several
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Mapping
+import functools
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,6 +34,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.sql.dml import Insert
 
+from glue_inventory import telemetry
 from glue_inventory.config import secret_credential_keys
 from glue_inventory.storage.tables import (
     analysis_runs,
@@ -107,6 +109,25 @@ def _check_columns(table: Table, keys: Iterable[str], forbidden: Collection[str]
                          else f"{table.name}: columns {refused} are managed by the repository")
 
 
+def _bulk_write(table_name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """One span per bulk write (its rows in batches inside), never one per row."""
+
+    def decorate(write: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(write)
+        def traced(bind: Bind, *args: Any, **kwargs: Any) -> Any:
+            with telemetry.span(f"db {write.__name__}", {"db.collection.name": table_name,
+                                                          "db.operation.name": write.__name__}) as span:
+                result = write(bind, *args, **kwargs)
+                rows = result if isinstance(result, int) else len(result) if isinstance(result, dict) else None
+                if rows is not None:
+                    span.set_attribute("db.operation.batch.size", rows)
+                return result
+
+        return traced
+
+    return decorate
+
+
 def upsert_platform(bind: Bind, name: str, platform_type: str, account_id: str, region: str,
                     credentials: Mapping[str, str], status: str = "ok", last_error: str | None = None,
                     synced_at: datetime | None = None, source: str = "config", account_name: str | None = None,
@@ -128,6 +149,7 @@ def upsert_platform(bind: Bind, name: str, platform_type: str, account_id: str, 
         return conn.execute(stmt.returning(platforms.c.id)).scalar_one()
 
 
+@_bulk_write("data_jobs")
 def upsert_jobs(bind: Bind, platform_id: int, jobs: list[dict[str, Any]],
                 seen_at: datetime) -> dict[str, int]:
     """Insert or update job definitions of one platform; returns name → id.
@@ -189,6 +211,7 @@ def existing_runs(bind: Bind, data_job_id: int) -> dict[str, RunState]:
     return existing_runs_bulk(bind, [data_job_id])[data_job_id]
 
 
+@_bulk_write("job_runs")
 def upsert_runs(bind: Bind, rows: Iterable[dict[str, Any]]) -> int:
     """Insert or update runs (unique job, run id) in batches; an update only writes a run that changed,
     e.g. RUNNING that became SUCCEEDED. Returns the number of rows sent.
@@ -264,6 +287,7 @@ def _copy_upsert_runs(conn: Connection, rows: list[dict[str, Any]]) -> None:
     conn.exec_driver_sql(f"TRUNCATE {_RUNS_STAGING}")
 
 
+@_bulk_write("data_jobs")
 def update_job_metrics(bind: Bind, rows: list[dict[str, Any]]) -> None:
     """Bulk update of computed columns (status, priority, metrics, last_run_at, …) by job `id`."""
     now = utcnow()
@@ -279,6 +303,7 @@ def update_job_metrics(bind: Bind, rows: list[dict[str, Any]]) -> None:
                 conn.execute(stmt, [{f"b_{key}": value for key, value in row.items()} for row in chunk])
 
 
+@_bulk_write("analysis_runs")
 def insert_analysis_runs(bind: Bind, rows: list[dict[str, Any]]) -> int:
     """Record analyses; a retried step of the same Dagster run replaces its row instead of adding one."""
     key = ["data_job_id", "analysis_type", "dagster_run_id"]
@@ -294,6 +319,7 @@ def insert_analysis_runs(bind: Bind, rows: list[dict[str, Any]]) -> int:
     return len(rows)
 
 
+@_bulk_write("deep_analysis_candidates")
 def replace_candidates(bind: Bind, dagster_run_id: str, rows: list[dict[str, Any]]) -> int:
     """Make `rows` the current candidate list; earlier lists stay as history with is_current false."""
     table = deep_analysis_candidates

@@ -4,17 +4,19 @@ with the numbers of executive.json; without `metrics:` nothing is published."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import boto3
 import dagster as dg
 import pytest
 
-from glue_inventory.analysis.kpis import UNITS
+from glue_inventory.analysis.kpis import HEALTH_KPIS, UNITS
+from glue_inventory.config import ToolCostPrices
 from glue_inventory.pipeline import run_pipeline
 from glue_inventory.simulate import build_fleet, start_simulator
 from glue_inventory_tests.aws_calls import recording
-from glue_inventory_tests.sim_fixtures import point_pipeline_at
+from glue_inventory_tests.sim_fixtures import platform_config, point_pipeline_at
 
 NAMESPACE = "GlueInventoryTest"
 ACCOUNT = "650987654321"
@@ -23,9 +25,8 @@ ACCOUNT = "650987654321"
 @pytest.fixture
 def published(tmp_path, monkeypatch, sqlite_url):
     fleet = build_fleet(30, 5, datetime.now(UTC), account_id=ACCOUNT)
-    config = tmp_path / "config.yaml"
-    config.write_text(f"platforms:\n  - name: sim\n    account_id: '{ACCOUNT}'\n"
-                      f"    regions: [{', '.join(fleet.regions)}]\nmetrics:\n  cloudwatch_namespace: {NAMESPACE}\n")
+    config = platform_config(tmp_path / "config.yaml", ACCOUNT, fleet.regions,
+                             f"metrics:\n  cloudwatch_namespace: {NAMESPACE}\n  dimensions: [account, account_team]\n")
     with start_simulator(fleet) as sim:
         point_pipeline_at(monkeypatch, sim, sqlite_url, tmp_path / "reports", config)
         with recording() as calls, dg.DagsterInstance.ephemeral() as instance:
@@ -51,7 +52,8 @@ def test_kpis_land_in_cloudwatch_with_the_reports_numbers(published):
     metrics = [m for page in cloudwatch.get_paginator("list_metrics").paginate(Namespace=NAMESPACE)
                for m in page["Metrics"]]
     names = {m["MetricName"] for m in metrics}
-    assert names == set(UNITS) - {"BilledMonthlySpendUSD"}  # no bill loaded: left out, not 0
+    # No bill loaded: left out, not 0; the health KPIs come from the hourly freshness checks.
+    assert names == set(UNITS) - {"BilledMonthlySpendUSD", *HEALTH_KPIS}
     dimension_sets = {tuple(sorted(d["Name"] for d in m["Dimensions"])) for m in metrics}
     assert {(), ("Account",), ("Account", "Team")} <= dimension_sets
     assert {("Priority",), ("Account", "Priority"), ("Account", "Priority", "Team")} <= dimension_sets
@@ -74,3 +76,23 @@ def test_kpis_land_in_cloudwatch_with_the_reports_numbers(published):
             assert value(cloudwatch, "Candidates", {"Priority": priority}) == count
     put = [c for c in calls if c.action == "cloudwatch:PutMetricData"]
     assert put and all(c.caller.startswith("glue_inventory/aws/cloudwatch.py:publish_metric_data") for c in put)
+
+
+def test_the_inventory_states_what_it_cost_in_aws_charges(published, tmp_path):
+    cloudwatch, numbers, calls = published
+    tool = numbers["tool_cost"]
+    metrics = [m for page in cloudwatch.get_paginator("list_metrics").paginate(Namespace=NAMESPACE)
+               for m in page["Metrics"]]
+    assert tool["custom_metrics"] == len(metrics) + len(HEALTH_KPIS)
+    paid = Counter(c.action for c in calls if c.action.startswith(("ce:", "cloudwatch:PutMetricData")))
+    assert tool["calls"]["putmetricdata_requests"] == paid["cloudwatch:PutMetricData"] == 1
+    assert tool["calls"]["cost_explorer_requests"] == paid["ce:GetCostAndUsage"] >= 1
+    assert tool["inventories_per_month"] == 30  # the default daily refresh
+    prices = ToolCostPrices()
+    requests = paid["ce:GetCostAndUsage"] * prices.cost_explorer_request + prices.cloudwatch_request
+    kept_alive = (len(metrics) + len(HEALTH_KPIS)) * prices.custom_metric_month
+    assert tool["monthly_usd"] == round(requests * 30 + kept_alive, 2)
+    assert tool["inventory_usd"] == round(requests + kept_alive / 30, 4)
+    summary = (tmp_path / "reports" / "executive_summary.md").read_text()
+    assert f"This inventory cost **${tool['inventory_usd']:.4f}** in AWS charges" in summary
+    assert f"about **${tool['monthly_usd']:,.2f} a month** at the configured schedule" in summary

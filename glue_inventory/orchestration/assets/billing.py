@@ -6,11 +6,13 @@ import dagster as dg
 
 from glue_inventory.aws.cur import CurExportError
 from glue_inventory.config import ConfigError
+from glue_inventory.orchestration.observability import observed
 from glue_inventory.orchestration.resources import AwsPlatforms, GlueInventoryConfig, InventoryDatabase
 from glue_inventory.services.billing import load_billed_costs
 
 
 @dg.asset(group_name="inventory", pool="aws_api", kinds={"aws", "s3", "parquet"})
+@observed
 def glue_billed_costs(context: dg.AssetExecutionContext, aws: AwsPlatforms, config: GlueInventoryConfig,
                       inventory_db: InventoryDatabase) -> dg.MaterializeResult:
     """Glue line items of the Cost and Usage Report per resource and day, when `billing:` is set."""

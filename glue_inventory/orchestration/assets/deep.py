@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from glue_inventory.orchestration.metadata import partition_metadata
+from glue_inventory.orchestration.observability import observed
 from glue_inventory.orchestration.partitions import glue_jobs_partitions
 from glue_inventory.orchestration.resources import AwsPlatforms, GlueInventoryConfig, InventoryDatabase, ReportsLocation
 from glue_inventory.services.code_review import ai_reviews, code_analyses
@@ -27,6 +28,7 @@ def _unreachable(results: dict[str, dict]) -> int:
 
 
 @dg.asset(**DEEP, pool="aws_api", kinds={"aws", "cloudwatch"})
+@observed
 def job_cloudwatch_metrics(context: dg.AssetExecutionContext, aws: AwsPlatforms, config: GlueInventoryConfig,
                            inventory_db: InventoryDatabase) -> dict[str, dict]:
     """CloudWatch metrics of each job's recent runs and the worker count and type they call for."""
@@ -40,6 +42,7 @@ def job_cloudwatch_metrics(context: dg.AssetExecutionContext, aws: AwsPlatforms,
 
 
 @dg.asset(**DEEP, pool="aws_api", kinds={"aws", "s3"})
+@observed
 def job_script(context: dg.AssetExecutionContext, aws: AwsPlatforms, config: GlueInventoryConfig,
                inventory_db: InventoryDatabase) -> dict[str, dict]:
     """Each job's script from S3: sha256 of the original and the text with secrets redacted."""
@@ -51,6 +54,7 @@ def job_script(context: dg.AssetExecutionContext, aws: AwsPlatforms, config: Glu
 
 
 @dg.asset(**DEEP, ins={"job_script": dg.AssetIn()}, kinds={"python"})
+@observed
 def job_code_analysis(context: dg.AssetExecutionContext, config: GlueInventoryConfig,
                       inventory_db: InventoryDatabase, job_script: dict[str, dict]) -> dict[str, dict]:
     """AST rules, pylint, bandit and secrets findings per job script (cached by script and tool versions)."""
@@ -64,6 +68,7 @@ def job_code_analysis(context: dg.AssetExecutionContext, config: GlueInventoryCo
 
 @dg.asset(**DEEP, ins={"job_script": dg.AssetIn(), "job_code_analysis": dg.AssetIn(),
                        "job_cloudwatch_metrics": dg.AssetIn()}, kinds={"openai"})
+@observed
 def job_ai_review(context: dg.AssetExecutionContext, config: GlueInventoryConfig, inventory_db: InventoryDatabase,
                   job_script: dict[str, dict], job_code_analysis: dict[str, dict],
                   job_cloudwatch_metrics: dict[str, dict]) -> dict[str, dict]:
@@ -81,6 +86,7 @@ def job_ai_review(context: dg.AssetExecutionContext, config: GlueInventoryConfig
 @dg.asset(**DEEP, ins={"job_script": dg.AssetIn(), "job_code_analysis": dg.AssetIn(),
                        "job_cloudwatch_metrics": dg.AssetIn(), "job_ai_review": dg.AssetIn()},
           kinds={"markdown"})
+@observed
 def job_deep_analysis(context: dg.AssetExecutionContext, config: GlueInventoryConfig,
                       inventory_db: InventoryDatabase, reports: ReportsLocation, job_script: dict[str, dict],
                       job_code_analysis: dict[str, dict], job_cloudwatch_metrics: dict[str, dict],

@@ -10,6 +10,7 @@ from glue_inventory.analysis.savings import fleet_savings
 from glue_inventory.config import ConfigError, Settings
 from glue_inventory.keys import spread_over_platforms
 from glue_inventory.orchestration.metadata import candidates_table
+from glue_inventory.orchestration.observability import observed
 from glue_inventory.orchestration.partitions import glue_jobs_partitions
 from glue_inventory.orchestration.resources import AwsPlatforms, GlueInventoryConfig, InventoryDatabase, ReportsLocation
 from glue_inventory.services.candidates import candidate_list, stored_evidence
@@ -19,6 +20,7 @@ from glue_inventory.services.preliminary import PreliminaryRunner
 
 
 @dg.asset(group_name="inventory", pool="aws_api", io_manager_key="inventory_tables", kinds={"aws", "glue"})
+@observed
 def glue_jobs(context: dg.AssetExecutionContext, aws: AwsPlatforms) -> dg.Output[InventorySnapshot]:
     """Every Glue job of every configured (or discovered) account and region, with its configuration and tags."""
     try:
@@ -72,6 +74,7 @@ def glue_jobs(context: dg.AssetExecutionContext, aws: AwsPlatforms) -> dg.Output
     backfill_policy=dg.BackfillPolicy.single_run(),
     kinds={"aws", "glue"},
 )
+@observed
 def job_preliminary_metrics(
     context: dg.AssetExecutionContext, aws: AwsPlatforms, config: GlueInventoryConfig, inventory_db: InventoryDatabase
 ) -> dg.Output[dict[str, dict]]:
@@ -110,6 +113,7 @@ class DeepLanes(dg.Config):
 @dg.asset(group_name="inventory", io_manager_key="inventory_tables", deps=["glue_billed_costs"],
           ins={"job_preliminary_metrics": dg.AssetIn(input_manager_key="inventory_tables")},
           required_resource_keys={"config", "reports", "inventory_db"})
+@observed
 def deep_analysis_candidates(context: dg.AssetExecutionContext, config: DeepLanes,
                              job_preliminary_metrics: dict[str, dict]) -> dg.Output[list[dict]]:
     """Jobs worth a deep analysis, each with its reasons, score, priority, monthly saving by basis and the

@@ -4,12 +4,19 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
+from glue_inventory.orchestration.observability import (
+    cur_bytes_scanned,
+    inventories_per_month,
+    inventory_calls,
+    observed,
+)
 from glue_inventory.orchestration.resources import AwsPlatforms, GlueInventoryConfig, InventoryDatabase, ReportsLocation
 from glue_inventory.reports.remediation import JSON_FILE as REMEDIATION_JSON
 from glue_inventory.services.kpis import publish_kpis
 from glue_inventory.services.remediation import build_plans
 from glue_inventory.services.reporting import HISTORY_FILE
 from glue_inventory.services.reporting import executive_report as build_executive_report
+from glue_inventory.services.tool_cost import ToolUsage
 
 PLANS = dg.TableSchema(columns=[
     dg.TableColumn("job", "string"), dg.TableColumn("plan", "string"), dg.TableColumn("kind", "string"),
@@ -21,6 +28,7 @@ TABLE_ROWS = 100
 
 @dg.asset(group_name="reporting", deps=["deep_analysis_candidates", "job_deep_analysis"], pool="aws_api",
           io_manager_key="report_files", kinds={"markdown", "json"})
+@observed
 def remediation_plans(context: dg.AssetExecutionContext, aws: AwsPlatforms, inventory_db: InventoryDatabase,
                       reports: ReportsLocation) -> dg.Output[dict[str, str]]:
     """The exact change for each concrete action (CLI, Terraform, saving, risk), applied only once approved."""
@@ -66,14 +74,23 @@ def _headlines(numbers: dict) -> dict[str, float | int]:
 
 @dg.asset(group_name="reporting", deps=["deep_analysis_candidates", "job_deep_analysis", remediation_plans],
           pool="aws_api", io_manager_key="report_files", kinds={"html", "markdown"})
+@observed
 def executive_report(context: dg.AssetExecutionContext, aws: AwsPlatforms, config: GlueInventoryConfig,
                      inventory_db: InventoryDatabase, reports: ReportsLocation) -> dg.Output[dict[str, str]]:
     """What a head of data platform reads on Monday: spend, dead jobs, risks and the first actions."""
     engine, now = inventory_db.engine(), datetime.now(UTC)
+    before = aws.counter.usage()
+    usage = ToolUsage(earlier=inventory_calls(context.instance, exclude=context.asset_key),
+                      own=lambda: aws.counter.usage() - before, cur_bytes=cur_bytes_scanned(context.instance),
+                      inventories_per_month=inventories_per_month(config.settings.schedules, now))
     report = build_executive_report(engine, aws.session_map(), reports.read_json(HISTORY_FILE), now,
-                                    settings=config.settings)
+                                    settings=config.settings, usage=usage)
     metadata = {"summary": dg.MetadataValue.md(report.summary_md), **_headlines(report.numbers),
                 **{name: reports.link(relpath) for name, relpath in REPORT_LINKS.items()}}
+    tool_cost = report.numbers["tool_cost"]
+    metadata |= {"tool_cost_inventory_usd": tool_cost["inventory_usd"],
+                 "tool_cost_monthly_usd": tool_cost["monthly_usd"],
+                 "tool_cost_calls": dg.MetadataValue.json(tool_cost["calls"])}
     published = publish_kpis(engine, config.settings.metrics, now)
     if published is not None:
         metadata["kpis_published"] = 0 if published.error else len(published.kpis)

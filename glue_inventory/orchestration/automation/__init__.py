@@ -1,9 +1,11 @@
-"""Every sensor and schedule: the inventory refresh chain, the deep analysis, notifications."""
+"""Every sensor and schedule: the inventory refresh chain, the deep analysis, notifications, the hourly health
+checks."""
 
 import dagster as dg
 
 from glue_inventory.config import ConfigError, Settings, load_settings
 from glue_inventory.orchestration.automation.deep import deep_analysis_candidate_sensor, weekly_schedule
+from glue_inventory.orchestration.automation.health import health_schedule
 from glue_inventory.orchestration.automation.inventory import (
     billing_schedule,
     inventory_sensors,
@@ -26,9 +28,10 @@ SENSORS = [*inventory_sensors, deep_analysis_candidate_sensor, *notification_sen
 
 
 def build_schedules(settings: Settings | None = None) -> list[dg.ScheduleDefinition]:
-    """The refresh, weekly deep-analysis and retention schedules, on the cron strings of the settings."""
+    """The refresh, weekly deep-analysis and retention schedules, on the cron strings of the settings, and the
+    hourly freshness checks."""
     settings = settings or load_settings()
-    schedules = []
+    schedules = [health_schedule]
     builds = [(refresh_schedule, "refresh_cron"), (weekly_schedule, "deep_analysis_cron"),
               (retention_schedule, "retention_cron")]
     if settings.billing:
