@@ -42,18 +42,19 @@ def _fleet(accounts: int, teams: int) -> tuple[list[dict], list[dict], list[dict
             key = f"{account:012d}/r/t{team}"
             jobs.append({"key": key, "account_id": f"{account:012d}", "team": f"t{team}", "monthly_projection_usd": 1})
             realized.append({"account_id": f"{account:012d}", "team": f"t{team}", "monthly_savings_usd": 1.0})
-            candidates += [{"key": key, "priority": p, "estimated_monthly_savings_usd": 1.0} for p in PRIORITIES]
+            candidates += [{"key": key, "priority": p, "savings_by_basis": {"exact": 1.0, "rule_of_thumb": 1.0}}
+                           for p in PRIORITIES]
     return jobs, candidates, realized
 
 
 @pytest.mark.parametrize(("levels", "accounts", "teams", "most"), [
-    (("account",), 1, 1, 9 + 9),
-    (("account",), 40, 5, 9 + 9 * 40),
-    (("account", "account_team"), 40, 5, 9 + 9 * 40 + 8 * 40 * 5),
-    (("account_team",), 3, 2, 9 + 8 * 3 * 2),
+    (("account",), 1, 1, 10 + 10),
+    (("account",), 40, 5, 10 + 10 * 40),
+    (("account", "account_team"), 40, 5, 10 + 10 * 40 + 9 * 40 * 5),
+    (("account_team",), 3, 2, 10 + 9 * 3 * 2),
 ])
 def test_custom_metrics_per_setting_are_at_most_as_documented(levels, accounts, teams, most):
-    """docs/OBSERVABILITY.md: without a bill, 9 for the fleet, 9 per account, 8 per account and team (one more
+    """docs/OBSERVABILITY.md: without a bill, 10 for the fleet, 10 per account, 9 per account and team (one more
     each with a bill loaded, FailedPlatforms aside)."""
     jobs, candidates, realized = _fleet(accounts, teams)
     assert len(fleet_kpis(jobs, candidates, realized, [], None, levels)) == most
