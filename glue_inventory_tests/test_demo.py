@@ -34,7 +34,7 @@ def test_an_older_demo_home_gets_the_setting_too(tmp_path):
 # `make demo` adds its own two lines (uv sync, uv run) to what `glue-inventory demo` prints.
 MAKE_LINES = 2
 STAGES = ("glue_jobs", "job_preliminary_metrics", "glue_billed_costs", "deep_analysis_candidates",
-          "deep analysis of the top 10 candidates", "remediation_plans, executive_report")
+          "deep analysis of 10 jobs: 5 savings, 5 risk", "remediation_plans, executive_report")
 
 
 def _demo(home: Path) -> subprocess.CompletedProcess:

@@ -163,8 +163,9 @@ def test_dry_run_changes_nothing_then_only_the_approved_plan_is_applied_and_real
     (applied,) = applications(engine)
     assert applied["plan_id"] == flex["plan_id"] and applied["status"] == "applied"
     # The proof is kept: who approved (the assumed-role session), the CloudTrail event, the plan's fingerprint.
-    (event_id, event_time), = [(e["EventId"], e["EventTime"]) for e in
-                               boto3.client("cloudtrail", region_name=flex["region"]).lookup_events()["Events"]]
+    # A session of its own: the default one may hold credentials an earlier test of this worker resolved.
+    trail = boto3.Session().client("cloudtrail", region_name=flex["region"])
+    (event_id, event_time), = [(e["EventId"], e["EventTime"]) for e in trail.lookup_events()["Events"]]
     assert (applied["approver_arn"], applied["approval_event_id"], applied["plan_fingerprint"]) == (
         approver, event_id, flex["fingerprint"])
     assert applied["approval_event_time"] == event_time and applied["steps_done"] == len(flex["steps"])
