@@ -22,7 +22,8 @@ from glue_inventory.analysis.types import SPARK_JOB_TYPES, JobSpec
 APPROVE_TAG = "glue-inventory:approve"
 PLAN_KINDS = ("delete_job", "switch_flex", "rightsize", "enable_job_metrics", "upgrade_glue_version", "move_secrets")
 # Either argument gives a deep analysis something to measure: CloudWatch job metrics, or Spark UI event logs.
-EVIDENCE_ARGUMENTS = ("--enable-metrics", "--enable-spark-ui")
+JOB_METRICS_ARGUMENT, SPARK_UI_ARGUMENT = "--enable-metrics", "--enable-spark-ui"
+EVIDENCE_ARGUMENTS = (JOB_METRICS_ARGUMENT, SPARK_UI_ARGUMENT)
 # AWS Glue developer guide, "Monitoring with AWS Glue Observability metrics": Glue 4.0 and later.
 OBSERVABILITY_MIN_VERSION = (4, 0)
 # What Glue job metrics cost: each is a CloudWatch custom metric (AWS Glue developer guide, "Monitoring AWS Glue

@@ -13,6 +13,7 @@ from glue_inventory.analysis.code_rules_common import SEVERE
 from glue_inventory.analysis.realized import LABELS, monthly_saving, realized_totals
 from glue_inventory.analysis.savings import BASES, RULE_OF_THUMB, basis_of, fleet_savings
 from glue_inventory.analysis.tags import OWNERSHIP_TAGS
+from glue_inventory.analysis.types import SPARK_JOB_TYPES
 from glue_inventory.reports.accounts import account_numbers
 from glue_inventory.reports.billing import billing_numbers
 from glue_inventory.reports.formatting import (
@@ -137,7 +138,7 @@ TO_MEASURE = 10
 def _measure_how(candidate: Row, job: Row | None) -> str:
     """What it takes to turn a job's rule-of-thumb saving into a measured one."""
     job = job or {}
-    if job.get("job_type") not in ("glueetl", "gluestreaming"):
+    if job.get("job_type") not in SPARK_JOB_TYPES:
         return "nothing to measure it with: right-sizing covers Spark jobs; review the job's capacity by hand"
     if not (job.get("job_metrics") or job.get("spark_ui")):
         return ("enable --enable-metrics (remediation plan enable_job_metrics) or the Spark UI, then run its deep "

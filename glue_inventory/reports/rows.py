@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from glue_inventory.analysis.candidates import Candidate
+from glue_inventory.analysis.remediation import JOB_METRICS_ARGUMENT, SPARK_UI_ARGUMENT
 from glue_inventory.analysis.savings import BASES, EXACT, MEASURED, RULE_OF_THUMB
 from glue_inventory.analysis.tags import ownership
 
@@ -61,7 +62,7 @@ def job_report_rows(jobs: Mapping[str, Mapping[str, Any]], candidates: list[Cand
             "last_error": job.get("last_error"),
             "deep": job.get("deep"),
             # What a deep analysis can measure the job with: CloudWatch job metrics, Spark UI event logs.
-            "job_metrics": "--enable-metrics" in arguments, "spark_ui": "--enable-spark-ui" in arguments,
+            "job_metrics": JOB_METRICS_ARGUMENT in arguments, "spark_ui": SPARK_UI_ARGUMENT in arguments,
         }
         for field in METRIC_FIELDS:
             row[field] = metrics.get(field)
