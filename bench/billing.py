@@ -51,7 +51,7 @@ def _peak_mb() -> float:
 
 def _serve(conn, jobs: int, seed: int, line_items: int, files_per_period: int, row_group_rows: int) -> None:
     """The simulator with the export in its S3; answers the summary, then serves until told to stop."""
-    from glue_inventory.analysis.cur import periods_to_read
+    from glue_inventory.analysis.cost.cur_lines import periods_to_read
     from glue_inventory.simulate import build_fleet, start_simulator
     from glue_inventory.simulate.cur import build_cur_export
 
@@ -117,7 +117,7 @@ def _whole_files(conn, env: dict, paths: list[str]) -> None:
     import pyarrow.parquet as pq
     import s3fs
 
-    from glue_inventory.analysis.cur import LineItemSums, billing_period, glue_line_items, resolve_columns
+    from glue_inventory.analysis.cost.cur_lines import LineItemSums, billing_period, glue_line_items, resolve_columns
 
     fs = s3fs.S3FileSystem(key=env["AWS_ACCESS_KEY_ID"], secret=env["AWS_SECRET_ACCESS_KEY"],
                            endpoint_url=env["AWS_ENDPOINT_URL"], client_kwargs={"region_name": env["AWS_REGION"]})

@@ -20,11 +20,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
-from glue_inventory.analysis.code_analysis import ScriptJob, analyse_script, analyse_scripts, cache_key
-from glue_inventory.analysis.code_rules import RULES_VERSION
-from glue_inventory.analysis.script import inspect_script
-from glue_inventory.analysis.static_tools import tool_versions
-from glue_inventory.services.code_review import ANALYSIS_BATCH
+from glue_inventory.analysis.code.analysis import ScriptJob, analyse_script, analyse_scripts, cache_key
+from glue_inventory.analysis.code.rules import RULES_VERSION
+from glue_inventory.analysis.code.script import inspect_script
+from glue_inventory.analysis.code.static_tools import tool_versions
+from glue_inventory.services.code.review import ANALYSIS_BATCH
 from glue_inventory.simulate import build_fleet
 from glue_inventory.storage import repository
 from glue_inventory.storage.db import engine_for

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import yaml
 
-from glue_inventory.analysis.code_analysis import ScriptJob, analyse_scripts
-from glue_inventory.analysis.code_rules import RULE_IDS
-from glue_inventory.analysis.code_rules_common import JobContext
-from glue_inventory.analysis.script import inspect_script
+from glue_inventory.analysis.code.analysis import ScriptJob, analyse_scripts
+from glue_inventory.analysis.code.rules import RULE_IDS
+from glue_inventory.analysis.code.script import inspect_script
+from glue_inventory.analysis.findings import JobContext
 
 CORPUS = Path(__file__).resolve().parent.parent / "glue_inventory_tests" / "analysis" / "corpus"
 # The AST rules, the secrets scan, bandit's hard-coded password tests (string, argument, default) and the

@@ -142,7 +142,7 @@ class OrganizationConfig(_Strict):
 
 
 class Thresholds(_Strict):
-    """Day and money limits of the analysis rules (DESIGN.md, "Rules of the analysis")."""
+    """Day and money limits of the analysis rules (docs/rules.md, "Rules of the analysis")."""
 
     active_days: int = 30
     idle_days: int = 90

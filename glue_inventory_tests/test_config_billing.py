@@ -4,7 +4,7 @@ import pytest
 
 from glue_inventory.aws.clients import platform_sessions
 from glue_inventory.config import ConfigError, load_settings
-from glue_inventory.services.billing import billing_session
+from glue_inventory.services.cost.bill import billing_session
 
 PLATFORMS = "platforms:\n  - name: payer\n    regions: [us-east-1]\n    role_arn: arn:aws:iam::111122223333:role/r\n"
 

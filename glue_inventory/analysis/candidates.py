@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from glue_inventory.analysis.savings import BASES, job_savings
+from glue_inventory.analysis.cost.savings import BASES, job_savings
 from glue_inventory.config import Settings, Thresholds
 
 REASONS = (

@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from glue_inventory.analysis.billing import MINIMUM_S
 from glue_inventory.analysis.candidates import EVIDENCE_POINTS, PYTHON_SHELL, RIGHT_SIZING, Evidence
+from glue_inventory.analysis.cost.dpu_estimate import MINIMUM_S
 
 MEASURED_STATUSES = {"over_provisioned", "right_sized", "needs_more_capacity"}
 # Findings that are a risk to the company, by rule. secret-in-arguments is left out: the candidate

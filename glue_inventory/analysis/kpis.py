@@ -13,7 +13,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from glue_inventory.analysis.savings import IDENTIFIED_BASES, RULE_OF_THUMB
+from glue_inventory.analysis.cost.savings import IDENTIFIED_BASES, RULE_OF_THUMB
 
 Row = Mapping[str, Any]
 NO_TEAM = "(no team tag)"

@@ -7,8 +7,8 @@ from datetime import datetime
 from math import fsum
 from typing import Any
 
-from glue_inventory.analysis.billing import job_capacity_dpu, job_execution_class, run_cost_usd, run_dpu_hours
-from glue_inventory.analysis.secrets import secret_argument_names
+from glue_inventory.analysis.code.secrets import secret_argument_names
+from glue_inventory.analysis.cost.dpu_estimate import job_capacity_dpu, job_execution_class, run_cost_usd, run_dpu_hours
 from glue_inventory.analysis.status import (
     FAILED_STATES,
     effective_glue_version,

@@ -1,4 +1,4 @@
-"""Job status by inactivity, failure rate and end-of-life Glue versions (DESIGN.md, analysis rules)."""
+"""Job status by inactivity, failure rate and end-of-life Glue versions (docs/rules.md, analysis rules)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Required tags a job lacks (DESIGN.md, "required tags")."""
+"""Required tags a job lacks (docs/rules.md, "required tags")."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import s3fs
 
-from glue_inventory.analysis.cur import ExportFile, resolve_columns, row_group_may_hold
+from glue_inventory.analysis.cost.cur_lines import ExportFile, resolve_columns, row_group_may_hold
 from glue_inventory.aws.clients import RETRY_ATTEMPTS, PlatformSession
 
 # Rows decoded at a time: a few MB of the needed columns. Measured on 2,000,000 line items (bench/billing.py):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from glue_inventory.analysis.remediation import API_FIELDS, NESTED_API_FIELDS
+from glue_inventory.analysis.actions.plans import API_FIELDS, NESTED_API_FIELDS
 
 # Deprecated in favour of MaxCapacity and rejected beside WorkerType (AWS Glue API reference, JobUpdate).
 _DROPPED = ("AllocatedCapacity",)

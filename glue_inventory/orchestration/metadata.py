@@ -5,7 +5,7 @@ from typing import Any
 
 import dagster as dg
 
-from glue_inventory.analysis.savings import BASES
+from glue_inventory.analysis.cost.savings import BASES
 from glue_inventory.reports.formatting import SEVERITY_ORDER, rank
 
 FINDINGS = dg.TableSchema(columns=[

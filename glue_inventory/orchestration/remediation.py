@@ -9,8 +9,8 @@ from pydantic import Field
 
 from glue_inventory.orchestration.automation.runs import STAGE_TAG
 from glue_inventory.orchestration.resources import AwsPlatforms, InventoryDatabase, ReportsLocation
-from glue_inventory.services.remediation_apply import apply_approved
-from glue_inventory.storage.remediation import ApplyInProgress
+from glue_inventory.services.actions.apply import apply_approved
+from glue_inventory.storage.actions.remediation import ApplyInProgress
 
 OUTCOMES = dg.TableSchema(columns=[
     dg.TableColumn("job", "string"), dg.TableColumn("plan", "string"), dg.TableColumn("status", "string"),

@@ -10,8 +10,8 @@ from glue_inventory.aws.clients import AssumedRoles, CallCounter, PlatformSessio
 from glue_inventory.aws.sessions import SessionMap
 from glue_inventory.config import DEFAULT_REPORTS_DIR, Settings, home_region, load_settings
 from glue_inventory.reports.store import read_report_json, report_location, write_reports
+from glue_inventory.services.actions.apply import remediation_organization, remediation_platforms
 from glue_inventory.services.organization import Discovery, discover, member_sessions, organization_session
-from glue_inventory.services.remediation_apply import remediation_organization, remediation_platforms
 from glue_inventory.storage.db import database_url, engine_for
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from glue_inventory.analysis.savings import IDENTIFIED_BASES
+from glue_inventory.analysis.cost.savings import IDENTIFIED_BASES
 from glue_inventory.keys import ALL_REGIONS
 from glue_inventory.reports.formatting import cents, iso
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from glue_inventory.analysis.reconcile import NOT_CONFIGURED
+from glue_inventory.analysis.cost.reconcile import NOT_CONFIGURED
 from glue_inventory.reports.formatting import cents
 
 Row = Mapping[str, Any]

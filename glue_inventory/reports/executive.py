@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from glue_inventory.analysis.actions import REASON_ACTIONS
+from glue_inventory.analysis.actions.realized import LABELS, monthly_saving, realized_totals
+from glue_inventory.analysis.actions.wording import REASON_ACTIONS
 from glue_inventory.analysis.candidates import RISK_POINTS
-from glue_inventory.analysis.code_rules_common import SEVERE
-from glue_inventory.analysis.realized import LABELS, monthly_saving, realized_totals
-from glue_inventory.analysis.savings import BASES, RULE_OF_THUMB, basis_of, fleet_savings
+from glue_inventory.analysis.cost.savings import BASES, RULE_OF_THUMB, basis_of, fleet_savings
+from glue_inventory.analysis.findings import SEVERE
 from glue_inventory.analysis.tags import OWNERSHIP_TAGS
 from glue_inventory.analysis.types import SPARK_JOB_TYPES
 from glue_inventory.reports.accounts import account_numbers
@@ -39,7 +39,7 @@ SCHEMA_VERSION = 2
 TOP_ACTIONS = 10
 # Names listed per change category; the counts are always complete.
 CHANGE_LIST_LIMIT = 20
-# DESIGN.md: `active` is a last run at most 30 days ago.
+# docs/rules.md: `active` is a last run at most 30 days ago.
 ACTIVE_DAYS = 30
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from glue_inventory.analysis.reconcile import NOT_CONFIGURED
-from glue_inventory.analysis.savings import BASES
+from glue_inventory.analysis.cost.reconcile import NOT_CONFIGURED
+from glue_inventory.analysis.cost.savings import BASES
 from glue_inventory.reports.formatting import SEVERITY_ORDER, cents, iso, markdown_env, pick, rank
 
 Row = Mapping[str, Any]

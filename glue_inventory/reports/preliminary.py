@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from glue_inventory.analysis.savings import basis_of, fleet_savings
+from glue_inventory.analysis.cost.savings import basis_of, fleet_savings
 from glue_inventory.reports.billing import JOB_BILLED_MONEY
 from glue_inventory.reports.formatting import (
     PRIORITY_ORDER,

@@ -8,7 +8,7 @@ from datetime import datetime
 from itertools import groupby
 from typing import Any
 
-from glue_inventory.analysis.remediation_commands import approve_command, aws_cli, terraform_diff
+from glue_inventory.analysis.actions.commands import approve_command, aws_cli, terraform_diff
 from glue_inventory.reports.formatting import cents, iso, markdown_env, to_json
 from glue_inventory.reports.paths import remediation_relpath
 

@@ -6,16 +6,16 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from glue_inventory.analysis.actions.plans import JOB_METRICS_ARGUMENT, SPARK_UI_ARGUMENT
 from glue_inventory.analysis.candidates import Candidate
-from glue_inventory.analysis.remediation import JOB_METRICS_ARGUMENT, SPARK_UI_ARGUMENT
-from glue_inventory.analysis.savings import BASES, EXACT, MEASURED, RULE_OF_THUMB
+from glue_inventory.analysis.cost.savings import BASES, EXACT, MEASURED, RULE_OF_THUMB
 from glue_inventory.analysis.tags import ownership
 
 METRIC_FIELDS = (
     "runs_30d", "finished_runs_30d", "failed_runs_30d", "failure_rate_30d", "dpu_hours_30d",
     "cost_30d_usd", "monthly_projection_usd", "capacity_dpu", "eol_version", "missing_tags",
     "secret_arguments", "last_run_at", "last_run_state", "failed_cost_30d_usd",
-    # The bill of the window (services/billing.py): present when `billing:` is set.
+    # The bill of the window (services/cost/bill.py): present when `billing:` is set.
     "billed_30d_usd", "billed_net_30d_usd", "billed_dpu_hours_30d", "estimate_billed_days_usd",
     "billed_difference_usd", "billed_difference_cause", "billed_far_above_estimate", "cost_basis",
     "billed_unavailable_reason",

@@ -15,8 +15,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from glue_inventory.analysis.rightsizing import recommend_capacity
-from glue_inventory.analysis.script import inspect_script
+from glue_inventory.analysis.code.script import inspect_script
+from glue_inventory.analysis.cost.rightsizing import recommend_capacity
 from glue_inventory.analysis.types import SPARK_JOB_TYPES, JobSpec
 from glue_inventory.aws.cloudwatch import fetch_run_metrics, whole_window_period
 from glue_inventory.aws.errors import describe_error, error_code

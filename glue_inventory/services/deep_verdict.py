@@ -6,13 +6,13 @@ from collections import defaultdict
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
-from glue_inventory.analysis.actions import MEASURED_BY_DEEP_ANALYSIS, REASON_ACTIONS
+from glue_inventory.analysis.actions.wording import MEASURED_BY_DEEP_ANALYSIS, REASON_ACTIONS
 from glue_inventory.analysis.candidates import CODE_FINDINGS, projection, reason_savings, rescore
-from glue_inventory.analysis.code_rules_common import SEVERE
-from glue_inventory.analysis.code_rules_driver import PYTHON_SHELL_DPU
+from glue_inventory.analysis.code.rules_driver import PYTHON_SHELL_DPU
+from glue_inventory.analysis.cost.savings import MEASURED, RULE_OF_THUMB, basis_of
 from glue_inventory.analysis.deep_selection import OPT_IN_LANE, lane_label, opt_in
 from glue_inventory.analysis.evidence import evidence_of, python_shell_saving
-from glue_inventory.analysis.savings import MEASURED, RULE_OF_THUMB, basis_of
+from glue_inventory.analysis.findings import SEVERE
 from glue_inventory.config import Settings
 from glue_inventory.reports.job_report import job_report_md
 from glue_inventory.reports.paths import job_report_relpath

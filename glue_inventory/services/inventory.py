@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from glue_inventory.analysis.code_rules_common import bookmark_option
-from glue_inventory.analysis.secrets import redact_arguments, redact_text, secret_argument_names
+from glue_inventory.analysis.code.secrets import redact_arguments, redact_text, secret_argument_names
+from glue_inventory.analysis.findings import bookmark_option
 from glue_inventory.aws.clients import PlatformSession
 from glue_inventory.aws.errors import AWS_ERRORS, describe_error
 from glue_inventory.aws.glue import iter_jobs, job_tags
@@ -18,11 +18,11 @@ from glue_inventory.aws.parse import parse_job
 from glue_inventory.aws.tagging import tagged_jobs
 from glue_inventory.config import Pricing
 from glue_inventory.keys import ALL_REGIONS, encode_partition_key
+from glue_inventory.services.actions.realized import record_changes
 from glue_inventory.services.organization import Discovery, SkippedAccount
-from glue_inventory.services.realized import record_changes
 from glue_inventory.storage import platforms as stored_platforms
 from glue_inventory.storage import repository
-from glue_inventory.storage.remediation import previous_states
+from glue_inventory.storage.actions.remediation import previous_states
 
 PLATFORM_TYPE = "aws_glue"
 # Platforms listed at once: each lists its tags and job definitions as two sequences of pages.

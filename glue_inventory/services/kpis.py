@@ -7,16 +7,16 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from glue_inventory.analysis.actions.realized import WINDOW_DAYS, monthly_saving
 from glue_inventory.analysis.kpis import Kpi, fleet_kpis, health_kpis
-from glue_inventory.analysis.realized import WINDOW_DAYS, monthly_saving
 from glue_inventory.analysis.tags import ownership
 from glue_inventory.aws.cloudwatch import publish_metric_data
 from glue_inventory.aws.errors import AWS_ERRORS, describe_any
 from glue_inventory.config import MetricsSettings
+from glue_inventory.storage.actions.remediation import events_since
 from glue_inventory.storage.candidates import current_candidates
 from glue_inventory.storage.jobs import live_jobs_with
 from glue_inventory.storage.kpis import billed_by_key, failed_platform_accounts
-from glue_inventory.storage.remediation import events_since
 from glue_inventory.storage.repository import Bind
 
 # The billed spend of a month, as the estimate: the last 30 days.

@@ -15,7 +15,7 @@ import urllib3
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
-from glue_inventory.analysis.secrets import redact_text
+from glue_inventory.analysis.code.secrets import redact_text
 from glue_inventory.aws import sns
 from glue_inventory.config import Settings
 from glue_inventory.storage.candidates import list_of_run

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from botocore.exceptions import ClientError
 
-from glue_inventory.analysis.secrets import redact_text
+from glue_inventory.analysis.code.secrets import redact_text
 from glue_inventory.aws.clients import AssumedRoles, CallCounter, PlatformSession
 from glue_inventory.aws.ec2 import enabled_regions
 from glue_inventory.aws.errors import ACCESS_DENIED, AWS_ERRORS, describe_any, error_code

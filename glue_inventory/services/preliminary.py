@@ -18,9 +18,9 @@ from itertools import islice
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from glue_inventory.analysis.billing import run_cost_usd, run_dpu_hours
+from glue_inventory.analysis.code.secrets import redact_text
+from glue_inventory.analysis.cost.dpu_estimate import run_cost_usd, run_dpu_hours
 from glue_inventory.analysis.metrics import preliminary_metrics
-from glue_inventory.analysis.secrets import redact_text
 from glue_inventory.analysis.status import window_start
 from glue_inventory.analysis.types import JobRun, JobSpec
 from glue_inventory.aws.clients import CallCounter
@@ -30,7 +30,6 @@ from glue_inventory.aws.parse import parse_job_run
 from glue_inventory.aws.sessions import PlatformUnreachable, SessionMap
 from glue_inventory.config import PROGRESS_EVERY_S, Settings
 from glue_inventory.keys import decode_partition_key, spread_over_platforms
-from glue_inventory.services.billing import billed_fields
 from glue_inventory.storage import repository
 from glue_inventory.storage.jobs import mark_history_complete, read_jobs
 
@@ -267,14 +266,6 @@ class PreliminaryRunner:
                 "last_run_state": metrics.get("last_run_state"),
                 "last_error": errors.get(record.key),
             }
-        return self._with_bill(jobs, results)
-
-    def _with_bill(self, jobs: list[JobRecord], results: dict[str, dict]) -> dict[str, dict]:
-        """Each job's metrics with its bill of the window next to the estimate (when `billing:` is set)."""
-        known = {r.key: {"data_job_id": r.id, "region": r.region, "execution_class": r.spec.execution_class}
-                 for r in jobs}
-        for key, fields in billed_fields(self.engine, self.settings, known, self.now, only_jobs=True).items():
-            results[key]["metrics"].update(fields)
         return results
 
     def _deleted_row(self, record: JobRecord) -> dict:

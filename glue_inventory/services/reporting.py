@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from glue_inventory.analysis.realized import WINDOW_DAYS
+from glue_inventory.analysis.actions.realized import WINDOW_DAYS
 from glue_inventory.analysis.tags import ownership
 from glue_inventory.aws.cost_explorer import glue_spend_usd
 from glue_inventory.aws.errors import AWS_ERRORS, describe_any
@@ -19,13 +19,13 @@ from glue_inventory.reports.dashboard import dashboard_html
 from glue_inventory.reports.executive import ReportInputs, executive_json, executive_numbers, executive_summary_md
 from glue_inventory.reports.paths import job_report_relpath
 from glue_inventory.reports.rows import job_report_rows, savings_fields
-from glue_inventory.services.billing import billing_summary, billing_view, view_fields
-from glue_inventory.services.tool_cost import ToolUsage, inventory_tool_cost
+from glue_inventory.services.cost.bill import billing_summary, billing_view, view_fields
+from glue_inventory.services.cost.tool_cost import ToolUsage, inventory_tool_cost
+from glue_inventory.storage.actions.remediation import current_plans, events_since
 from glue_inventory.storage.analyses import latest_deep
 from glue_inventory.storage.candidates import current_candidates
 from glue_inventory.storage.jobs import read_jobs
 from glue_inventory.storage.platforms import platform_rows
-from glue_inventory.storage.remediation import current_plans, events_since
 from glue_inventory.storage.repository import Bind
 
 HISTORY_FILE = "history.json"

@@ -1,6 +1,6 @@
 """Fixed facts of the simulated estate: AWS capacity and price tables, rule ids, vocabulary for names.
 
-The capacity, price and billing tables restate DESIGN.md on purpose: the simulator's ground truth
+The capacity, price and billing tables restate docs/rules.md on purpose: the simulator's ground truth
 (truth.py) is computed from them independently of glue_inventory.analysis, so a wrong table in either
 fails the pipeline tests. Only the API's vocabulary (run states, job types) is shared.
 """
@@ -11,7 +11,7 @@ DEFAULT_ACCOUNT_ID = "123456789012"  # moto's default account
 DEFAULT_REGION = "us-east-1"
 SECOND_REGION = "eu-west-1"
 
-# DPU per worker, from the Glue API reference (WorkerType) — same table as DESIGN.md.
+# DPU per worker, from the Glue API reference (WorkerType) — same table as docs/rules.md.
 WORKER_DPU: dict[str, float] = {
     "Standard": 1, "G.025X": 0.25, "G.1X": 1, "G.2X": 2, "G.4X": 4, "G.8X": 8,
     "G.12X": 12, "G.16X": 16, "R.1X": 1, "R.2X": 2, "R.4X": 4, "R.8X": 8, "Z.2X": 2,

@@ -14,7 +14,7 @@ DAY = 86400.0
 HOUR = 3600.0
 PERIOD_S = {"hourly": HOUR, "every4h": 4 * HOUR, "daily": DAY, "weekly": 7 * DAY, "monthly": 30 * DAY,
             "continuous": DAY}
-# Whole-day status boundaries; planted last-run ages stay a day clear of them (DESIGN.md status rule).
+# Whole-day status boundaries; planted last-run ages stay a day clear of them (docs/rules.md, status rule).
 AGE_RANGES_DAYS = {"active": (0.0, 28.5), "idle": (31.5, 88.5), "stale": (91.5, 178.5),
                    "abandoned": (181.5, 360.0)}
 HISTORY_DAYS = 365

@@ -1,4 +1,4 @@
-"""The reference answers for a fleet, computed straight from DESIGN.md's rules.
+"""The reference answers for a fleet, computed straight from the rules of docs/rules.md.
 
 Written independently of `glue_inventory.analysis` on purpose: the pipeline is checked against this.
 It sees every run ever planted, including runs Glue has since expired, because the pipeline keeps its
@@ -121,7 +121,7 @@ def _job_truth(job: SimJob, now: datetime) -> tuple[JobTruth, float]:
 def compute_truth(fleet: Fleet, now: datetime) -> dict[str, JobTruth]:
     """Expected status, cost, failure rate, candidate reasons and findings per `account/region/name`."""
     results = {job.key: _job_truth(job, now) for job in fleet.jobs}
-    # DESIGN.md: the ceil(10 %) costliest live jobs are high_cost too; a job costing 0 never is.
+    # docs/rules.md: the ceil(10 %) costliest live jobs are high_cost too; a job costing 0 never is.
     top_n = math.ceil(0.1 * len(results))
     costly = sorted((key for key, (_, cost) in results.items() if cost > 0), key=lambda k: -results[k][1])
     top = set(costly[:top_n])

@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from glue_inventory.analysis.savings import BASES
+from glue_inventory.analysis.cost.savings import BASES
 from glue_inventory.analysis.tags import ownership
 from glue_inventory.storage import repository
 from glue_inventory.storage.repository import Bind, transaction

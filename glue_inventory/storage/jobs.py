@@ -10,18 +10,19 @@ import sqlalchemy as sa
 
 from glue_inventory.storage import repository
 from glue_inventory.storage.repository import Bind, chunks, transaction
-from glue_inventory.storage.tables import data_jobs, platforms
+from glue_inventory.storage.tables import data_jobs, job_costs, platforms
 
 LIVE = sa.or_(data_jobs.c.status.is_(None), data_jobs.c.status != "deleted")
 
 
 def read_jobs(bind: Bind, partition_keys: Iterable[str] | None = None) -> dict[str, dict]:
     """Every job in the inventory (or the given partitions) with its platform's account, Region and name (and
-    the account's name and OU path from Organizations) and its latest preliminary metrics; `data_job_id` is
-    the row id."""
+    the account's name and OU path from Organizations) and its latest preliminary metrics, with its billed
+    fields (`job_costs`) added to them; `data_job_id` is the row id."""
     query = (sa.select(data_jobs, platforms.c.account_id, platforms.c.region, platforms.c.name.label("platform"),
-                       platforms.c.account_name, platforms.c.ou_path)
-             .join(platforms, platforms.c.id == data_jobs.c.platform_id))
+                       platforms.c.account_name, platforms.c.ou_path, job_costs.c.fields.label("billed_fields"))
+             .join(platforms, platforms.c.id == data_jobs.c.platform_id)
+             .outerjoin(job_costs, job_costs.c.data_job_id == data_jobs.c.id))
     selects = ([query] if partition_keys is None else
                [query.where(data_jobs.c.partition_key.in_(chunk)) for chunk in chunks(partition_keys)])
     jobs = {}
@@ -30,6 +31,9 @@ def read_jobs(bind: Bind, partition_keys: Iterable[str] | None = None) -> dict[s
             for row in conn.execute(select).mappings():
                 job = dict(row)
                 job["data_job_id"] = job.pop("id")
+                billed = job.pop("billed_fields")
+                if billed and job["metrics"]:
+                    job["metrics"] = {**job["metrics"], **billed}
                 jobs[job["partition_key"]] = job
     return jobs
 

@@ -1,4 +1,4 @@
-"""The inventory tables (DESIGN.md "Tables"), as SQLAlchemy Core; Alembic migrations create them."""
+"""The inventory tables (docs/tables.md), as SQLAlchemy Core; Alembic migrations create them."""
 
 from __future__ import annotations
 
@@ -252,6 +252,17 @@ job_billed_costs = Table(
                      name="uq_job_billed_costs_line_item"),
     Index(None, "data_job_id"),
     Index(None, "usage_date"),
+)
+
+# Each job's bill of the reconciliation window next to its estimate (analysis/cost/reconcile.py), or the
+# reason it has none: written whole by `glue_billed_costs` alone; `storage.jobs.read_jobs` adds the fields
+# to the job's metrics, so `data_jobs` keeps one writer per column.
+job_costs = Table(
+    "job_costs", metadata,
+    Column("data_job_id", IdType, ForeignKey("data_jobs.id", ondelete="CASCADE"), primary_key=True),
+    Column("fields", JSONVariant, nullable=False),
+    Column("dagster_run_id", Text),
+    _updated_at(),
 )
 
 # A change that a remediation plan called for, seen between two inventories (made by the tool or anyone).

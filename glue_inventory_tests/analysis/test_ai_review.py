@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from glue_inventory.analysis.ai_review import (
+from glue_inventory.analysis.code.ai_review import (
     PROMPT_VERSION,
     SKIP_REASON,
     build_messages,

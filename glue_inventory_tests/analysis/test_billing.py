@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from glue_inventory.analysis.billing import (
+from glue_inventory.analysis.cost.dpu_estimate import (
     billing_minimum_s,
     capacity_dpu,
     job_capacity_dpu,

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from glue_inventory.analysis.code_analysis import analyse_script, cache_key
-from glue_inventory.analysis.code_rules import RULES_VERSION
-from glue_inventory.analysis.script import ScriptInfo, inspect_script
-from glue_inventory.analysis.static_tools import tool_versions
+from glue_inventory.analysis.code.analysis import analyse_script, cache_key
+from glue_inventory.analysis.code.rules import RULES_VERSION
+from glue_inventory.analysis.code.script import ScriptInfo, inspect_script
+from glue_inventory.analysis.code.static_tools import tool_versions
 
 SCRIPTS = Path(__file__).parent / "scripts"
 MIB = 1 << 20

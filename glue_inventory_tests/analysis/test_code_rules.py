@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from glue_inventory.analysis.code_rules import RULE_IDS, run_code_rules
-from glue_inventory.analysis.code_rules_common import SEVERITIES, JobContext
+from glue_inventory.analysis.code.rules import RULE_IDS, run_code_rules
+from glue_inventory.analysis.findings import SEVERITIES, JobContext
 
 SCRIPTS = Path(__file__).parent / "scripts"
 

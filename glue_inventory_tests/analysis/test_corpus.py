@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from glue_inventory.analysis.code_analysis import ScriptJob, analyse_scripts
-from glue_inventory.analysis.code_rules import RULE_IDS, run_code_rules
-from glue_inventory.analysis.code_rules_common import JobContext
-from glue_inventory.analysis.script import inspect_script
+from glue_inventory.analysis.code.analysis import ScriptJob, analyse_scripts
+from glue_inventory.analysis.code.rules import RULE_IDS, run_code_rules
+from glue_inventory.analysis.code.script import inspect_script
+from glue_inventory.analysis.findings import JobContext
 
 CORPUS = Path(__file__).parent / "corpus"
 LABELS = yaml.safe_load((CORPUS / "expectations.yaml").read_text(encoding="utf-8"))["scripts"]

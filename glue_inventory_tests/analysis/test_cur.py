@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from glue_inventory.analysis import cur
-from glue_inventory.analysis.cur import (
+from glue_inventory.analysis.cost import cur_lines as cur
+from glue_inventory.analysis.cost.cur_lines import (
     CurSchemaError,
     ExportFile,
     LineItemSums,

@@ -3,8 +3,8 @@
 import pytest
 
 from glue_inventory.analysis.candidates import Evidence, rescore
-from glue_inventory.analysis.code_rules_common import bookmark_option
 from glue_inventory.analysis.evidence import evidence_of, python_shell_saving
+from glue_inventory.analysis.findings import bookmark_option
 
 CREDENTIAL = {"rule_id": "hardcoded-credentials", "severity": "critical", "line": 3}
 SQL = {"rule_id": "sql-from-strings", "severity": "high", "line": 9}

@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from glue_inventory.analysis.code_analysis import analyse_script
-from glue_inventory.analysis.script import inspect_script
+from glue_inventory.analysis.code.analysis import analyse_script
+from glue_inventory.analysis.code.script import inspect_script
 from glue_inventory.simulate import build_fleet
 
 # The simulator names a Scala job's problem `scala-script`; the analysis reports it as not analysed.

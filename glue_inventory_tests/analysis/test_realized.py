@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from glue_inventory.analysis.realized import detect_changes, realized_totals, saved_since
+from glue_inventory.analysis.actions.realized import detect_changes, realized_totals, saved_since
 from glue_inventory.config import Pricing
 
 PRICING = Pricing()

@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from glue_inventory.analysis.reconcile import (
+from glue_inventory.analysis.cost.reconcile import (
     Bill,
     Estimate,
     billing_window,

@@ -6,13 +6,13 @@ import shlex
 
 import pytest
 
-from glue_inventory.analysis.remediation import (
+from glue_inventory.analysis.actions.commands import aws_cli, terraform_diff, terraform_name
+from glue_inventory.analysis.actions.plans import (
     configuration,
     fingerprint,
     plans_for_job,
     spec_configuration,
 )
-from glue_inventory.analysis.remediation_commands import aws_cli, terraform_diff, terraform_name
 from glue_inventory.analysis.types import JobSpec
 
 KEY = "111122223333/us-east-1/orders etl"

@@ -6,14 +6,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from glue_inventory.analysis.remediation import APPROVE_TAG
-from glue_inventory.analysis.remediation_approvals import (
+from glue_inventory.analysis.actions.approvals import (
     Approval,
     judge,
     matching_approver,
     newest_approval_event,
     tag_event,
 )
+from glue_inventory.analysis.actions.plans import APPROVE_TAG
 from glue_inventory.config import ConfigError, load_settings
 
 ACCOUNT = "111122223333"

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from glue_inventory.analysis.rightsizing import (
+from glue_inventory.analysis.cost.rightsizing import (
     HEAP_USAGE,
     NEEDED_EXECUTORS,
     executors_available,

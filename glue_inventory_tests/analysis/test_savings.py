@@ -1,10 +1,17 @@
-"""What a job's savings add up to and what each dollar rests on (analysis/savings.py)."""
+"""What a job's savings add up to and what each dollar rests on (analysis/cost/savings.py)."""
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from glue_inventory.analysis.savings import ACTION_BASIS, basis_of, best_actions, fleet_savings, job_savings, together
+from glue_inventory.analysis.cost.savings import (
+    ACTION_BASIS,
+    basis_of,
+    best_actions,
+    fleet_savings,
+    job_savings,
+    together,
+)
 
 
 @pytest.mark.parametrize(("action", "basis"), [

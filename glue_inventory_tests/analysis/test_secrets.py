@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from glue_inventory.analysis.secrets import (
+from glue_inventory.analysis.code.secrets import (
     REDACTED,
     find_secrets,
     redact_arguments,

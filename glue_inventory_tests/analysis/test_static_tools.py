@@ -4,8 +4,8 @@ import time
 
 import pytest
 
-from glue_inventory.analysis.code_rules_common import SEVERITIES
-from glue_inventory.analysis.static_tools import run_tools, tool_versions
+from glue_inventory.analysis.code.static_tools import run_tools, tool_versions
+from glue_inventory.analysis.findings import SEVERITIES
 
 SCRIPT = """\
 import os

@@ -2,7 +2,7 @@
 
 import pytest
 
-from glue_inventory.analysis.tool_cost import GIB, paid_calls, tool_cost
+from glue_inventory.analysis.cost.tool_cost import GIB, paid_calls, tool_cost
 from glue_inventory.config import ToolCostPrices
 
 CALLS = {"glue:GetJobRuns": 10_000, "glue:GetJobs": 12, "sts:GetCallerIdentity": 1, "ce:GetCostAndUsage": 3,

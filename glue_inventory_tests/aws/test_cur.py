@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from glue_inventory.analysis.cur import CurSchemaError, ExportFile
+from glue_inventory.analysis.cost.cur_lines import CurSchemaError, ExportFile
 from glue_inventory.aws.clients import PlatformSession
 from glue_inventory.aws.cur import CurExportError, ScanStats, export_filesystem, line_item_batches, list_export
 from glue_inventory.config import PlatformConfig

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from glue_inventory.analysis.billing import billing_minimum_s, job_capacity_dpu, run_dpu_hours
+from glue_inventory.analysis.cost.dpu_estimate import billing_minimum_s, job_capacity_dpu, run_dpu_hours
 from glue_inventory.analysis.status import is_eol
 from glue_inventory.analysis.types import JobRun, JobSpec
 from glue_inventory.aws.parse import (

@@ -18,15 +18,15 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from glue_inventory.analysis.remediation import APPROVE_TAG
+from glue_inventory.analysis.actions.plans import APPROVE_TAG
 from glue_inventory.aws.glue_write import job_update
 from glue_inventory.keys import encode_partition_key
 from glue_inventory.orchestration.assets import DEEP_ASSET_KEYS, GLUE_JOBS, REMEDIATION, REPORT
 from glue_inventory.pipeline import materialize, run_pipeline
 from glue_inventory.reports.paths import job_report_relpath, remediation_relpath
 from glue_inventory.simulate import Fault, build_fleet, start_simulator
+from glue_inventory.storage.actions.remediation import current_plans, start_application
 from glue_inventory.storage.db import engine_for
-from glue_inventory.storage.remediation import current_plans, start_application
 from glue_inventory.storage.tables import remediation_applications, remediation_events, remediation_plans
 from glue_inventory_tests.aws_calls import recording
 from glue_inventory_tests.sim_fixtures import point_pipeline_at
@@ -334,7 +334,7 @@ from glue_inventory.aws.clients import platform_sessions
 from glue_inventory.aws.sessions import SessionMap
 from glue_inventory.config import load_settings
 from glue_inventory.reports.store import write_reports
-from glue_inventory.services.remediation_apply import apply_approved, remediation_platforms
+from glue_inventory.services.actions.apply import apply_approved, remediation_platforms
 from glue_inventory.storage.db import engine_for
 
 settings = load_settings(os.environ["GLUE_INVENTORY_CONFIG"])

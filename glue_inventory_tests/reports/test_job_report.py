@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from glue_inventory.analysis.rightsizing import HEAP_USAGE, NEEDED_EXECUTORS, recommend_capacity
+from glue_inventory.analysis.cost.rightsizing import HEAP_USAGE, NEEDED_EXECUTORS, recommend_capacity
 from glue_inventory.analysis.types import JobSpec
 from glue_inventory.config import Pricing
 from glue_inventory.reports.job_report import job_report_md

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from glue_inventory.analysis.remediation import APPROVE_TAG
+from glue_inventory.analysis.actions.plans import APPROVE_TAG
 from glue_inventory_tests.aws_calls import REMEDIATE_POLICY_PATH, ROOT, load_policy
 from glue_inventory_tests.iam_eval import (
     ALLOW,

@@ -21,10 +21,10 @@ from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from glue_inventory.analysis.code_analysis import MAX_FINDINGS_PER_RULE, analyse_script
-from glue_inventory.analysis.code_rules import run_code_rules
-from glue_inventory.analysis.script import SCRIPT_KINDS, inspect_script
-from glue_inventory.analysis.secrets import REDACTED
+from glue_inventory.analysis.code.analysis import MAX_FINDINGS_PER_RULE, analyse_script
+from glue_inventory.analysis.code.rules import run_code_rules
+from glue_inventory.analysis.code.script import SCRIPT_KINDS, inspect_script
+from glue_inventory.analysis.code.secrets import REDACTED
 from glue_inventory.analysis.status import FINISHED_STATES
 from glue_inventory.aws.errors import describe_error, error_code
 from glue_inventory.aws.glue import fetch_new_runs, job_arn, job_tags

@@ -20,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 from dagster._serdes import serialize_value
 
-from glue_inventory.analysis.secrets import REDACTED
+from glue_inventory.analysis.code.secrets import REDACTED
 from glue_inventory.aws.clients import platform_sessions
 from glue_inventory.config import PlatformConfig
 from glue_inventory.keys import encode_partition_key

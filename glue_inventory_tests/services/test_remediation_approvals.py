@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 
-from glue_inventory.analysis.remediation import APPROVE_TAG
-from glue_inventory.analysis.remediation_approvals import Approval
+from glue_inventory.analysis.actions.approvals import Approval
+from glue_inventory.analysis.actions.plans import APPROVE_TAG
 from glue_inventory.aws.clients import PlatformSession
 from glue_inventory.config import PlatformConfig
-from glue_inventory.services.remediation_approvals import RegionApprovals
+from glue_inventory.services.actions.approvals import RegionApprovals
 from glue_inventory.simulate import Fault, build_fleet, start_simulator
 from glue_inventory_tests.sim_fixtures import point_at
 

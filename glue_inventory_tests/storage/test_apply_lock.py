@@ -7,13 +7,13 @@ import sys
 
 import pytest
 
+from glue_inventory.storage.actions.remediation import ApplyInProgress, apply_lock
 from glue_inventory.storage.db import engine_for
-from glue_inventory.storage.remediation import ApplyInProgress, apply_lock
 
 HOLDER = """
 import sys, time
 from glue_inventory.storage.db import engine_for
-from glue_inventory.storage.remediation import apply_lock
+from glue_inventory.storage.actions.remediation import apply_lock
 
 with apply_lock(engine_for(sys.argv[1])):
     print("held", flush=True)

@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from glue_inventory.storage import db
 from glue_inventory.storage.tables import metadata
 
-# DESIGN.md "Tables" (the contract) plus the columns the pipeline relies on.
+# docs/tables.md (the contract) plus the columns the pipeline relies on.
 CONTRACT = {
     "platforms": {"id", "name", "platform_type", "account_id", "region", "credentials", "created_at",
                   "updated_at", "status", "last_error", "last_synced_at"},

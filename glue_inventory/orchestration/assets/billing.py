@@ -8,7 +8,7 @@ from glue_inventory.aws.cur import CurExportError
 from glue_inventory.config import ConfigError
 from glue_inventory.orchestration.observability import observed
 from glue_inventory.orchestration.resources import AwsPlatforms, GlueInventoryConfig, InventoryDatabase
-from glue_inventory.services.billing import load_billed_costs
+from glue_inventory.services.cost.bill import load_billed_costs
 
 
 @dg.asset(group_name="inventory", pool="aws_api", kinds={"aws", "s3", "parquet"})
@@ -18,7 +18,7 @@ def glue_billed_costs(context: dg.AssetExecutionContext, aws: AwsPlatforms, conf
     """Glue line items of the Cost and Usage Report per resource and day, when `billing:` is set."""
     try:
         load = load_billed_costs(config.settings, aws.sessions(), inventory_db.engine(), datetime.now(UTC),
-                                 context.log.info)
+                                 context.log.info, context.run_id)
     except (CurExportError, ConfigError) as exc:
         raise dg.Failure(description=str(exc)) from None
     for reason in load.skipped:

@@ -9,7 +9,7 @@ from glue_inventory.orchestration.metadata import partition_metadata
 from glue_inventory.orchestration.observability import observed
 from glue_inventory.orchestration.partitions import glue_jobs_partitions
 from glue_inventory.orchestration.resources import AwsPlatforms, GlueInventoryConfig, InventoryDatabase, ReportsLocation
-from glue_inventory.services.code_review import ai_reviews, code_analyses
+from glue_inventory.services.code.review import ai_reviews, code_analyses
 from glue_inventory.services.deep_inputs import cloudwatch_results, script_results
 from glue_inventory.services.deep_verdict import record_deep_analyses
 from glue_inventory.services.preliminary import job_record, load_job_records

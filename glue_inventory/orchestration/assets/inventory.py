@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from glue_inventory.analysis.savings import fleet_savings
+from glue_inventory.analysis.cost.savings import fleet_savings
 from glue_inventory.config import ConfigError, Settings
 from glue_inventory.keys import spread_over_platforms
 from glue_inventory.orchestration.metadata import candidates_table

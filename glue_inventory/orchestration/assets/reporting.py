@@ -12,11 +12,11 @@ from glue_inventory.orchestration.observability import (
 )
 from glue_inventory.orchestration.resources import AwsPlatforms, GlueInventoryConfig, InventoryDatabase, ReportsLocation
 from glue_inventory.reports.remediation import JSON_FILE as REMEDIATION_JSON
+from glue_inventory.services.actions.plans import build_plans
+from glue_inventory.services.cost.tool_cost import ToolUsage
 from glue_inventory.services.kpis import publish_kpis
-from glue_inventory.services.remediation import build_plans
 from glue_inventory.services.reporting import HISTORY_FILE
 from glue_inventory.services.reporting import executive_report as build_executive_report
-from glue_inventory.services.tool_cost import ToolUsage
 
 PLANS = dg.TableSchema(columns=[
     dg.TableColumn("job", "string"), dg.TableColumn("plan", "string"), dg.TableColumn("kind", "string"),

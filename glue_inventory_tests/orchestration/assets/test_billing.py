@@ -14,7 +14,7 @@ import pytest
 import s3fs
 import sqlalchemy as sa
 
-from glue_inventory.analysis.reconcile import billing_window
+from glue_inventory.analysis.cost.reconcile import billing_window
 from glue_inventory.keys import encode_partition_key
 from glue_inventory.orchestration.assets import DEEP_ASSET_KEYS
 from glue_inventory.pipeline import materialize, run_pipeline
@@ -22,6 +22,7 @@ from glue_inventory.reports.paths import job_report_relpath
 from glue_inventory.simulate import build_fleet, start_simulator
 from glue_inventory.simulate.cur import EXPORT_NAME, PREFIX, SCHEMA, build_cur_export, other_services, parquet_files
 from glue_inventory.storage.db import engine_for
+from glue_inventory.storage.jobs import read_jobs
 from glue_inventory.storage.tables import data_jobs, deep_analysis_candidates, job_billed_costs
 
 ACCOUNT = "345678901234"
@@ -51,9 +52,8 @@ def _configure(sim, monkeypatch, tmp_path: Path, url: str, billing: str | None) 
 
 
 def _metrics(url: str) -> dict[str, dict]:
-    with engine_for(url).connect() as conn:
-        return {key: metrics for key, metrics in conn.execute(sa.select(data_jobs.c.partition_key, data_jobs.c.metrics))
-                if metrics}
+    """Each job's metrics as every reader sees them: the preliminary metrics with the billed fields of `job_costs`."""
+    return {key: job["metrics"] for key, job in read_jobs(engine_for(url)).items() if job["metrics"]}
 
 
 def _key(sim_key: str) -> str:

@@ -10,18 +10,18 @@ from datetime import UTC, datetime
 import dagster as dg
 import pytest
 
-from glue_inventory.analysis.rightsizing import HEADROOM, executors_available
+from glue_inventory.analysis.cost.rightsizing import HEADROOM, executors_available
 from glue_inventory.keys import encode_partition_key
 from glue_inventory.orchestration.assets import DEEP_ASSET_KEYS, REMEDIATION, REPORT
 from glue_inventory.pipeline import materialize, run_pipeline
 from glue_inventory.reports.paths import job_report_relpath
 from glue_inventory.services.kpis import current_kpis
 from glue_inventory.simulate import Profile, build_fleet_from, start_simulator
+from glue_inventory.storage.actions.remediation import current_plans
 from glue_inventory.storage.analyses import latest_deep
 from glue_inventory.storage.candidates import current_candidates
 from glue_inventory.storage.db import engine_for
 from glue_inventory.storage.jobs import read_jobs
-from glue_inventory.storage.remediation import current_plans
 from glue_inventory_tests.sim_fixtures import point_pipeline_at
 
 BIG = Profile(schedule="hourly", worker_type="G.2X", workers=20, env="prod", missing_tags="")

@@ -1,0 +1,1 @@
+"""What to do about a job: remediation plans, their commands, approvals, and the savings they realized."""

@@ -1,0 +1,1 @@
+"""Remediation: plans built, approvals checked in CloudTrail, plans applied, savings realized."""

@@ -1,0 +1,1 @@
+"""The bill per job and the inventory's own AWS charges."""
