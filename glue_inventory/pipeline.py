@@ -122,6 +122,17 @@ def run_pipeline(instance: dg.DagsterInstance, log: Callable[[str], object] = pr
     telemetry.flush()
 
 
+def _deep_analyse(run: Callable, deep_jobs: int) -> list:
+    """The deep analysis of every job the lanes chose, then the candidate list downstream of it, which scores
+    their evidence and keeps the lanes that chose them. The jobs analysed."""
+    chosen = load_chosen(engine_for()) if deep_jobs else []
+    for job in chosen:
+        run(assets.DEEP_ASSET_KEYS, partition_key=job.key)
+    if chosen:
+        run([assets.CANDIDATES], ops={assets.CANDIDATES.to_python_identifier(): {"config": {"keep_lanes": True}}})
+    return chosen
+
+
 def _run_pipeline(instance: dg.DagsterInstance, log: Callable[[str], object], deep_jobs: int,
                   log_file: Path | None) -> None:
     run = partial(materialize, instance, log_file=log_file)
@@ -142,11 +153,9 @@ def _run_pipeline(instance: dg.DagsterInstance, log: Callable[[str], object], de
     lanes = {"top_k_savings": top_k_savings, "top_k_risk": top_k_risk} if deep_jobs else {}
     run([assets.CANDIDATES], ops={assets.CANDIDATES.to_python_identifier(): {"config": lanes}})
     log(f"deep_analysis_candidates ({time.monotonic() - started:.1f}s)")
-    chosen = load_chosen(engine_for()) if deep_jobs else []
-    for job in chosen:
-        run(assets.DEEP_ASSET_KEYS, partition_key=job.key)
-    counts = Counter(job.lane for job in chosen)
-    log(f"deep analysis of {len(chosen)} jobs: " + ", ".join(f"{n} {lane}" for lane, n in counts.items())
+    analysed = _deep_analyse(run, deep_jobs)
+    counts = Counter(job.lane for job in analysed)
+    log(f"deep analysis of {len(analysed)} jobs: " + ", ".join(f"{n} {lane}" for lane, n in counts.items())
         + f" ({time.monotonic() - started:.1f}s)")
     run([assets.REMEDIATION, assets.REPORT])
     log(f"remediation_plans, executive_report ({time.monotonic() - started:.1f}s)")

@@ -12,8 +12,6 @@ from glue_inventory.config import Settings
 from glue_inventory.reports import preliminary as render
 from glue_inventory.reports.rows import candidate_rows, job_report_rows
 from glue_inventory.storage.analyses import latest_evidence
-from glue_inventory.storage.candidates import current_candidates
-from glue_inventory.storage.jobs import read_jobs
 from glue_inventory.storage.repository import Bind
 
 # Candidates shown in the Markdown summary of the UI (the files hold them all).
@@ -53,26 +51,16 @@ def deep_lanes(candidates: list[Candidate], jobs: Mapping[str, Mapping], top_k: 
 
 def candidate_list(jobs: Mapping[str, Mapping], settings: Settings, now: datetime,
                    evidence: Mapping[str, Evidence] | None = None,
-                   top_k: tuple[int, int] | None = None) -> CandidateList:
+                   top_k: tuple[int, int] | None = None,
+                   kept_lanes: Mapping[str, tuple[str, int]] | None = None) -> CandidateList:
     """Candidates among the live jobs (`storage.jobs.read_jobs` rows), rescored with the evidence of their
     latest deep analyses, each with the deep-analysis lane that chose it (lane sizes `top_k`, default the
-    config's), with the inventory report files."""
+    config's; or `kept_lanes`, those chosen earlier on the same inventory), with the inventory report files."""
     live = {key: row["metrics"] for key, row in jobs.items() if row["status"] != "deleted" and row["metrics"]}
     candidates = select_candidates(live, settings, {k: v for k, v in (evidence or {}).items() if k in live})
     sizes = top_k or (settings.deep_analysis.top_k_savings, settings.deep_analysis.top_k_risk)
-    rows = candidate_rows(candidates, jobs, deep_lanes(candidates, jobs, sizes))
+    chosen = deep_lanes(candidates, jobs, sizes) if kept_lanes is None else kept_lanes
+    rows = candidate_rows(candidates, jobs, chosen)
     job_rows = job_report_rows(jobs, candidates, now)
     summary = render.inventory_summary_md(job_rows, rows[:SUMMARY_CANDIDATES], now)
     return CandidateList(rows=rows, live_jobs=len(live), files=_files(job_rows, rows, now), summary_md=summary)
-
-
-def stored_candidate_files(bind: Bind, now: datetime) -> dict[str, str]:
-    """The candidate and inventory report files rendered again from the stored list (after a deep analysis
-    rescored some of its jobs), so they show the same priorities as every other report."""
-    jobs = read_jobs(bind)
-    stored = [c for c in current_candidates(bind) if c["key"] in jobs]
-    candidates = [Candidate(c["key"], c["reasons"], c["savings_by_reason"], c["estimated_monthly_savings_usd"],
-                            c["score"], c["priority"], c["savings_basis"], c["savings_by_basis"]) for c in stored]
-    candidates.sort(key=lambda candidate: (-candidate.score, candidate.key))
-    chosen = {c["key"]: (c["deep_lane"], c["deep_rank"]) for c in stored if c["deep_lane"]}
-    return _files(job_report_rows(jobs, candidates, now), candidate_rows(candidates, jobs, chosen), now)

@@ -17,10 +17,9 @@ from glue_inventory.config import Settings
 from glue_inventory.reports.job_report import job_report_md
 from glue_inventory.reports.paths import job_report_relpath
 from glue_inventory.reports.rows import job_report_rows, savings_fields
-from glue_inventory.services.candidates import stored_candidate_files
 from glue_inventory.storage import repository
 from glue_inventory.storage.analyses import window_runs
-from glue_inventory.storage.candidates import current_lanes, rescore_candidates
+from glue_inventory.storage.candidates import current_lanes
 
 
 def _recommendation(title, category, severity, savings, effort, source, basis=None) -> dict:
@@ -168,9 +167,9 @@ def compile_deep_analysis(jobs: Mapping[str, Mapping], scripts: Mapping, code: M
 def record_deep_analyses(bind: repository.Bind, jobs: Mapping[str, Mapping], scripts: Mapping, code: Mapping,
                          cloudwatch: Mapping, ai: Mapping, settings: Settings,
                          dagster_run_id: str) -> tuple[dict[str, dict], dict[str, str]]:
-    """Compile each job's deep analysis, store it in `analysis_runs` (one transaction), rescore the jobs on
-    the current candidate list from its evidence and return (per job: report path, recommendations, priority;
-    the report files to write: the job reports, and the candidate and inventory files rendered again)."""
+    """Compile each job's deep analysis, store it in `analysis_runs` (one transaction: its evidence, which the
+    candidates asset downstream scores) and return (per job: report path, recommendations, priority; the job
+    reports to write)."""
     now = datetime.now(UTC)
     since = now - timedelta(days=settings.thresholds.window_days)
     runs = window_runs(bind, [job["data_job_id"] for job in jobs.values()], since)
@@ -178,12 +177,6 @@ def record_deep_analyses(bind: repository.Bind, jobs: Mapping[str, Mapping], scr
     repository.insert_analysis_runs(bind, [
         {k: v for k, v in row.items() if k not in ("report_path", "candidate")} | {"dagster_run_id": dagster_run_id}
         for row in compiled.values()])
-    rescore_candidates(bind, [
-        {"data_job_id": row["data_job_id"], "reasons": c.reasons, "score": c.score, "priority": c.priority,
-         "savings_by_reason": c.savings_by_reason, "estimated_monthly_savings_usd": c.estimated_monthly_savings_usd,
-         "savings_basis": c.savings_basis, **savings_fields(c.savings_by_basis)}
-        for row in compiled.values() for c in [row["candidate"]]])
-    files |= stored_candidate_files(bind, now)
     return {key: {"report": row["report_path"], "recommendations": row["recommendations"],
                   **{name: row["cost_analysis"][name] for name in VERDICT_FIELDS}}
             for key, row in compiled.items()}, files

@@ -40,27 +40,6 @@ def write_candidates(bind: Bind, rows: Sequence[dict[str, Any]], dagster_run_id:
                  for r in rows])
 
 
-def rescore_candidates(bind: Bind, rows: Sequence[dict[str, Any]]) -> None:
-    """Update the current list in place with jobs rescored from deep-analysis evidence: a job's row is
-    replaced (or added, to the same list; its deep-analysis lane and rank kept), and a job left without reasons
-    leaves the list; each job's priority and reasons on `data_jobs` follow."""
-    table = deep_analysis_candidates
-    with transaction(bind) as conn:
-        list_run = conn.execute(sa.select(table.c.dagster_run_id).where(_CURRENT).limit(1)).scalar()
-        for row in rows:
-            lane = conn.execute(sa.select(table.c.deep_lane, table.c.deep_rank)
-                                .where(_CURRENT, table.c.data_job_id == row["data_job_id"])).first()
-            conn.execute(sa.update(table).where(_CURRENT, table.c.data_job_id == row["data_job_id"])
-                         .values(is_current=False))
-            conn.execute(sa.update(data_jobs).where(data_jobs.c.id == row["data_job_id"])
-                         .values(priority=row["priority"] if row["reasons"] else None,
-                                 candidate_reasons=row["reasons"] or None))
-            if row["reasons"] and list_run is not None:
-                kept = {"deep_lane": lane.deep_lane, "deep_rank": lane.deep_rank} if lane else {}
-                conn.execute(table.insert().values(data_job_id=row["data_job_id"], dagster_run_id=list_run,
-                                                   is_current=True, **_columns(row | kept)))
-
-
 def current_candidates(bind: Bind) -> list[dict]:
     """The current list with each job's key, name, owner, team and cost center (each from its own tag)."""
     query = (sa.select(deep_analysis_candidates, data_jobs.c.partition_key, data_jobs.c.name, data_jobs.c.tags)
@@ -83,6 +62,16 @@ def current_lanes(bind: Bind) -> dict[int, tuple[str, int]]:
     with transaction(bind) as conn:
         return {job_id: (lane, rank) for job_id, lane, rank in conn.execute(
             sa.select(table.c.data_job_id, table.c.deep_lane, table.c.deep_rank)
+            .where(_CURRENT, table.c.deep_lane.is_not(None)))}
+
+
+def current_lanes_by_key(bind: Bind) -> dict[str, tuple[str, int]]:
+    """Partition key → (deep-analysis lane, rank) of the current candidates a lane chose."""
+    table = deep_analysis_candidates
+    with transaction(bind) as conn:
+        return {key: (lane, rank) for key, lane, rank in conn.execute(
+            sa.select(data_jobs.c.partition_key, table.c.deep_lane, table.c.deep_rank)
+            .join(data_jobs, data_jobs.c.id == table.c.data_job_id)
             .where(_CURRENT, table.c.deep_lane.is_not(None)))}
 
 

@@ -17,6 +17,7 @@ from glue_inventory.services.candidates import candidate_list, stored_evidence
 from glue_inventory.services.inventory import InventorySnapshot, list_inventory
 from glue_inventory.services.organization import OrganizationError
 from glue_inventory.services.preliminary import PreliminaryRunner
+from glue_inventory.storage.candidates import current_lanes_by_key
 
 
 @dg.asset(group_name="inventory", pool="aws_api", io_manager_key="inventory_tables", kinds={"aws", "glue"})
@@ -106,11 +107,16 @@ class DeepLanes(dg.Config):
 
     top_k_savings: int | None = None
     top_k_risk: int | None = None
+    # The run that follows a deep analysis: score the new evidence on the same inventory and keep the lanes
+    # that chose the analysed jobs (the next inventory's list chooses again, with every job's evidence).
+    keep_lanes: bool = False
 
 
 # The resources are reached through the context: Dagster reserves the parameter name `config` for the run
 # config (DeepLanes here), the settings resource's key is `config`, and a function cannot mix both ways.
-@dg.asset(group_name="inventory", io_manager_key="inventory_tables", deps=["glue_billed_costs"],
+# Downstream of the deep analysis: its evidence (in `analysis_runs`) rescores the jobs it analysed, here and
+# only here. Which jobs get a deep analysis is read from this asset's table by the deep-analysis sensor.
+@dg.asset(group_name="inventory", io_manager_key="inventory_tables", deps=["glue_billed_costs", "job_deep_analysis"],
           ins={"job_preliminary_metrics": dg.AssetIn(input_manager_key="inventory_tables")},
           required_resource_keys={"config", "reports", "inventory_db"})
 @observed
@@ -124,8 +130,10 @@ def deep_analysis_candidates(context: dg.AssetExecutionContext, config: DeepLane
     lanes = settings.deep_analysis
     sizes = (lanes.top_k_savings if config.top_k_savings is None else config.top_k_savings,
              lanes.top_k_risk if config.top_k_risk is None else config.top_k_risk)
-    result = candidate_list(job_preliminary_metrics, settings, datetime.now(UTC),
-                            stored_evidence(inventory_db.engine()), sizes)
+    engine = inventory_db.engine()
+    kept = current_lanes_by_key(engine) if config.keep_lanes else None
+    result = candidate_list(job_preliminary_metrics, settings, datetime.now(UTC), stored_evidence(engine), sizes,
+                            kept)
     written = reports.write(result.files)
     rows = result.rows
     context.log.info(f"{len(rows)} candidates among {result.live_jobs} live jobs; reports: {written}")

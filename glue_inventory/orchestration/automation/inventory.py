@@ -51,7 +51,8 @@ FIRST_INVENTORY = (dg.AutomationCondition.missing() & ~dg.AutomationCondition.in
                    & ~dg.AutomationCondition.execution_failed()).with_label("never listed")
 CONDITIONS = {GLUE_JOBS: FIRST_INVENTORY}
 # What each follow-up step waits for: it runs after any of these updated, once none of them is running.
-FOLLOW_UPS = {CANDIDATES: (PRELIMINARY, BILLED), REPORT: (CANDIDATES, DEEP_ASSET_KEYS[-1])}
+# The candidates score the deep analyses' evidence (they are downstream of it); the report follows them.
+FOLLOW_UPS = {CANDIDATES: (PRELIMINARY, BILLED, DEEP_ASSET_KEYS[-1]), REPORT: (CANDIDATES,)}
 # The assets each follow-up run materializes: the report is made with the remediation plans it names.
 FOLLOW_UP_RUNS = {REPORT: [REMEDIATION, REPORT]}
 
@@ -130,8 +131,8 @@ def inventory_refresh_sensor(context: dg.SensorEvaluationContext, inventory_db: 
 @dg.sensor(minimum_interval_seconds=AUTOMATION_INTERVAL_S, default_status=SENSOR_STATUS,
            asset_selection=[*FOLLOW_UPS, REMEDIATION])
 def inventory_follow_up_sensor(context: dg.SensorEvaluationContext):
-    """Materializes deep_analysis_candidates after preliminary metrics changed, and executive_report after
-    the candidate list or a deep analysis changed, each once none of its inputs is being computed."""
+    """Materializes deep_analysis_candidates after preliminary metrics, the bill or a deep analysis changed,
+    and executive_report after the candidate list changed, each once none of its inputs is being computed."""
     busy = assets_in_progress(context.instance)
     requests, waiting = [], []
     for target, inputs in FOLLOW_UPS.items():
@@ -145,10 +146,23 @@ def inventory_follow_up_sensor(context: dg.SensorEvaluationContext):
         # One request per upstream state: the run key stops a failed step from being retried every tick.
         requests.append(dg.RunRequest(run_key=f"{target.to_user_string()}-after-{max(latest)}",
                                       asset_selection=FOLLOW_UP_RUNS.get(target, [target]),
+                                      run_config=_follow_up_config(context.instance, target, own),
                                       tags={TRIGGER_TAG: "follow-up"}))
     if not requests:
         return dg.SkipReason(f"waiting for running inputs of {', '.join(waiting)}" if waiting else "up to date")
     return requests
+
+
+def _follow_up_config(instance: dg.DagsterInstance, target: dg.AssetKey, own) -> dict:
+    """The candidates' run after deep analyses alone (no new inventory or bill since the list) scores their
+    evidence and keeps the lanes that chose them (`keep_lanes`)."""
+    if target != CANDIDATES or own is None:
+        return {}
+    newer = [key for key in FOLLOW_UPS[CANDIDATES]
+             if (record := latest_materialization(instance, key)) and record.storage_id > own.storage_id]
+    if newer != [DEEP_ASSET_KEYS[-1]]:
+        return {}
+    return {"ops": {CANDIDATES.to_python_identifier(): {"config": {"keep_lanes": True}}}}
 
 
 def _on_refresh_cron(settings: Settings, name: str, key: dg.AssetKey, description: str) -> dg.ScheduleDefinition:

@@ -129,6 +129,8 @@ def test_deep_evidence_sets_priority_and_savings_everywhere(deep_env):
                     and "high_cost" in before[_key(j)]["reasons"] and _key(j) != _key(leaky))
         for job in (leaky, over):
             materialize(instance, DEEP_ASSET_KEYS, partition_key=_key(job))
+        # The candidate list downstream of the deep analysis scores the evidence (the follow-up run).
+        materialize(instance, [CANDIDATES], ops={CANDIDATES.to_python_identifier(): {"config": {"keep_lanes": True}}})
         materialize(instance, [REPORT])
 
         engine = engine_for(url)

@@ -112,6 +112,9 @@ def test_follow_ups_wait_until_no_input_is_being_computed(sim_env, sqlite_url, t
         materialize(instance, DEEP, partition_key=keys[0])
         assert follow_ups() == []  # another deep analysis is on its way
         instance.report_run_canceled(deep)
+        # The candidate list is downstream of the deep analysis (it scores the evidence), the report of the list.
+        assert follow_ups() == ["deep_analysis_candidates"]
+        materialize(instance, ["deep_analysis_candidates"])
         assert follow_ups() == ["remediation_plans", "executive_report"]
         materialize(instance, ["remediation_plans", "executive_report"])
 
