@@ -35,7 +35,7 @@ defs = dg.Definitions(
         "aws": AwsPlatforms(config=config),
         "inventory_db": database,
         "reports": reports,
-        "inventory_tables": InventoryTablesIOManager(database=database, config=config),
+        "inventory_tables": InventoryTablesIOManager(database=database),
         "job_artifacts": JobArtifactsIOManager(database=database),
         "report_files": ReportFilesIOManager(reports=reports),
     },

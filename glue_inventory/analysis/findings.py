@@ -11,6 +11,20 @@ SEVERITIES = ("critical", "high", "medium", "low", "info")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 # Findings severe enough to weigh on a verdict or rank an action among the risks.
 SEVERE = ("critical", "high")
+# Rule ids that name a security concern: a secret or a credential in the code or its arguments.
+SECURITY_RULE_WORDS = ("secret", "credential")
+
+
+def is_security_rule(rule_id: str) -> bool:
+    """A rule about secrets or credentials (its id says so)."""
+    return any(word in rule_id for word in SECURITY_RULE_WORDS)
+
+
+def is_security_finding(finding: Finding) -> bool:
+    """A finding that counts as a security one: every bandit finding, and the rules of `is_security_rule`."""
+    return finding.get("source") == "bandit" or is_security_rule(finding.get("rule_id") or "")
+
+
 # Calls that start Spark or Glue in a script (`SparkSession.builder.getOrCreate()` is named by getOrCreate).
 SPARK_ENTRY = frozenset({"GlueContext", "SparkContext", "SparkSession", "getOrCreate"})
 

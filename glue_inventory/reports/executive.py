@@ -12,6 +12,7 @@ from glue_inventory.analysis.actions.wording import REASON_ACTIONS
 from glue_inventory.analysis.candidates import RISK_POINTS
 from glue_inventory.analysis.cost.savings import BASES, RULE_OF_THUMB, basis_of, fleet_savings
 from glue_inventory.analysis.findings import SEVERE
+from glue_inventory.analysis.fleet import fleet_numbers
 from glue_inventory.analysis.tags import OWNERSHIP_TAGS
 from glue_inventory.analysis.types import SPARK_JOB_TYPES
 from glue_inventory.reports.accounts import account_numbers
@@ -39,8 +40,6 @@ SCHEMA_VERSION = 2
 TOP_ACTIONS = 10
 # Names listed per change category; the counts are always complete.
 CHANGE_LIST_LIMIT = 20
-# docs/rules.md: `active` is a last run at most 30 days ago.
-ACTIVE_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -61,6 +60,8 @@ class ReportInputs:
     # remediation_events of the last 90 days, each with its job's key, name, team and account_id.
     events: Sequence[Row] = ()
     billing: Row | None = None
+    # thresholds.active_days: the last-run age up to which a job counts as active.
+    active_days: int = 30
 
 
 def _candidate_actions(candidate: Row, job: Row | None) -> list[dict[str, Any]]:
@@ -163,19 +164,20 @@ def _previous(history: Sequence[Row], now: datetime | None) -> Row | None:
     return max(earlier, key=lambda s: parse_time(s["generated_at"]), default=None)
 
 
-def _newly_idle(job: Row, previous_at: datetime) -> bool:
+def _newly_idle(job: Row, previous_at: datetime, active_days: int) -> bool:
     """Idle now and active at the previous inventory, judged from the last run's date.
 
-    Snapshots hold only keys, not statuses, so the earlier status is derived: a job whose last
-    run was at most 30 days before the previous inventory (or after it) was active then.
+    Snapshots hold only keys, not statuses, so the earlier status is derived: a job whose last run was at
+    most `active_days` (thresholds.active_days) before the previous inventory (or after it) was active then.
     """
     last_run = parse_time(job.get("last_run_at"))
     if job.get("status") != "idle" or last_run is None:
         return False
-    return last_run >= previous_at or (previous_at - last_run).days <= ACTIVE_DAYS
+    return last_run >= previous_at or (previous_at - last_run).days <= active_days
 
 
-def _change(jobs: Sequence[Row], history: Sequence[Row], now: datetime | None, spend: float) -> dict | None:
+def _change(jobs: Sequence[Row], history: Sequence[Row], now: datetime | None, spend: float,
+            active_days: int) -> dict | None:
     previous = _previous(history, now)
     if previous is None:
         return None
@@ -185,7 +187,7 @@ def _change(jobs: Sequence[Row], history: Sequence[Row], now: datetime | None, s
     names = {job["key"]: job.get("name") for job in jobs}
     new = sorted(set(live) - before)
     deleted = sorted(before - set(live))
-    newly_idle = sorted(k for k, job in live.items() if k in before and _newly_idle(job, previous_at))
+    newly_idle = sorted(k for k, job in live.items() if k in before and _newly_idle(job, previous_at, active_days))
     previous_spend = previous.get("monthly_projection_usd")
 
     def listing(keys: list[str]) -> dict[str, Any]:
@@ -255,7 +257,8 @@ def executive_numbers(inputs: ReportInputs) -> dict[str, Any]:
     jobs, candidates, history, cost_explorer = inputs.jobs, inputs.candidates, inputs.history, inputs.cost_explorer
     now = parse_time(inputs.generated_at)
     totals = fleet_totals(jobs)
-    estimated = totals["monthly_projection_usd"]
+    fleet = fleet_numbers(jobs, candidates)
+    estimated = fleet.estimated_monthly_usd
     actual = None if cost_explorer is None else cents(cost_explorer.get("actual_usd"))
     by_reason: dict[str, float] = {}
     for candidate in candidates:
@@ -264,14 +267,14 @@ def executive_numbers(inputs: ReportInputs) -> dict[str, Any]:
     jobs_by_key = {job["key"]: job for job in jobs}
     deep_jobs = [job for job in jobs if job.get("deep")]
     split = fleet_savings(c.get("savings_by_basis") for c in candidates)
-    identified = split["identified"]
+    identified = fleet.savings_identified_usd
     realized = _realized(inputs.events, now)
     return {
         "schema_version": SCHEMA_VERSION,
         "generated_at": iso(now),
         "jobs": {
             "total": totals["jobs"],
-            "live": totals["live_jobs"],
+            "live": fleet.live_jobs,
             "by_status": {s: row["jobs"] for s, row in totals["by_status"].items()},
         },
         "spend": {
@@ -289,10 +292,10 @@ def executive_numbers(inputs: ReportInputs) -> dict[str, Any]:
         },
         "billing": billing_numbers(inputs.billing, jobs, inputs.platforms),
         "savings": {
-            "candidates": len(candidates),
+            "candidates": fleet.candidates,
             # Savings identified: measured + exact. The rule of thumb is potential, never added to it.
             "total_monthly_usd": identified,
-            "potential_monthly_usd": split["potential"],
+            "potential_monthly_usd": fleet.savings_potential_usd,
             "by_basis": {basis: split[basis] for basis in BASES},
             "by_reason": {r: cents(by_reason[r]) for r in ordered_keys(REASON_ORDER, by_reason)},
             "reason_basis": {r: basis_of(r) for r in ordered_keys(REASON_ORDER, by_reason)},
@@ -309,7 +312,7 @@ def executive_numbers(inputs: ReportInputs) -> dict[str, Any]:
         "eol": {"jobs": totals["eol_jobs"], "by_version": totals["eol_versions"]},
         "hygiene": {"missing_tag_jobs": totals["missing_tag_jobs"]},
         "priorities": counts_in_order(PRIORITY_ORDER, _count(c.get("priority") or "none" for c in candidates)),
-        "change": _change(jobs, history, now, estimated or 0.0),
+        "change": _change(jobs, history, now, estimated or 0.0, inputs.active_days),
         "trend": _trend(history, now, totals, {"savings_identified_usd": identified,
                                                "savings_realized_usd": realized["last_90_days"]["monthly_usd"]}),
         "accounts": account_numbers(jobs, candidates, inputs.platforms),

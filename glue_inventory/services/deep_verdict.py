@@ -12,7 +12,7 @@ from glue_inventory.analysis.code.rules_driver import PYTHON_SHELL_DPU
 from glue_inventory.analysis.cost.savings import MEASURED, RULE_OF_THUMB, basis_of
 from glue_inventory.analysis.deep_selection import OPT_IN_LANE, lane_label, opt_in
 from glue_inventory.analysis.evidence import evidence_of, python_shell_saving
-from glue_inventory.analysis.findings import SEVERE
+from glue_inventory.analysis.findings import SEVERE, is_security_rule
 from glue_inventory.config import Settings
 from glue_inventory.reports.job_report import job_report_md
 from glue_inventory.reports.paths import job_report_relpath
@@ -58,8 +58,8 @@ def recommendations_for(job: Mapping, cloudwatch: Mapping, code: Mapping, ai: Ma
     for rule_id, findings in sorted(by_rule.items()):
         lines = [f["line"] for f in findings if f.get("line")]
         where = f" (lines {', '.join(map(str, lines[:5]))})" if lines else ""
-        recs.append(_recommendation(f"{findings[0]['message']}{where}", "security" if "secret" in rule_id
-                                    or "credential" in rule_id else "reliability",
+        recs.append(_recommendation(f"{findings[0]['message']}{where}", "security" if is_security_rule(rule_id)
+                                    else "reliability",
                                     findings[0]["severity"], 0.0, "medium", findings[0].get("source", "code")))
     if ai.get("status") == "ok":
         # The model's savings are its judgement, measured by nothing: a rule of thumb.

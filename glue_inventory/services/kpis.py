@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from glue_inventory.analysis.actions.realized import WINDOW_DAYS, monthly_saving
+from glue_inventory.analysis.fleet import flat_job
 from glue_inventory.analysis.kpis import Kpi, fleet_kpis, health_kpis
 from glue_inventory.analysis.tags import ownership
 from glue_inventory.aws.cloudwatch import publish_metric_data
@@ -15,12 +16,9 @@ from glue_inventory.aws.errors import AWS_ERRORS, describe_any
 from glue_inventory.config import MetricsSettings
 from glue_inventory.storage.actions.remediation import events_since
 from glue_inventory.storage.candidates import current_candidates
-from glue_inventory.storage.jobs import live_jobs_with
-from glue_inventory.storage.kpis import billed_by_key, failed_platform_accounts
+from glue_inventory.storage.jobs import read_jobs
+from glue_inventory.storage.kpis import failed_platform_accounts
 from glue_inventory.storage.repository import Bind
-
-# The billed spend of a month, as the estimate: the last 30 days.
-BILLED_DAYS = 30
 
 
 @dataclass
@@ -32,15 +30,17 @@ class Published:
 
 
 def current_kpis(bind: Bind, now: datetime, levels: Collection[str] = ("account",)) -> list[Kpi]:
-    """The KPIs of the inventory as stored now, at the `levels` of `metrics.dimensions`."""
-    jobs = [{"key": key, "account_id": key.split("/", 1)[0], "team": ownership(tags or {})["team"],
-             "monthly_projection_usd": (metrics or {}).get("monthly_projection_usd")}
-            for _, key, tags, metrics in live_jobs_with(bind, ["metrics"])]
+    """The KPIs of the inventory as stored now, at the `levels` of `metrics.dimensions`: each live job's
+    estimate and bill (`job_costs`, the reconciliation window the reports show) summed as analysis.fleet
+    sums them."""
+    live = [(key, job) for key, job in read_jobs(bind).items() if job["status"] != "deleted"]
+    jobs = [{"key": key, "account_id": job["account_id"], "team": ownership(job["tags"] or {})["team"],
+             **flat_job(job)} for key, job in live]
     realized = [{"account_id": event["account_id"], "team": ownership(event["tags"] or {})["team"],
                  "monthly_savings_usd": monthly_saving(event)}
                 for event in events_since(bind, now - timedelta(days=WINDOW_DAYS))]
-    billed = billed_by_key(bind, (now - timedelta(days=BILLED_DAYS)).date())
-    return fleet_kpis(jobs, current_candidates(bind), realized, failed_platform_accounts(bind), billed, levels)
+    billed = {job["key"]: job["billed_30d_usd"] for job in jobs if job["billed_30d_usd"] is not None}
+    return fleet_kpis(jobs, current_candidates(bind), realized, failed_platform_accounts(bind), billed or None, levels)
 
 
 def publish_kpis(bind: Bind, settings: MetricsSettings, now: datetime) -> Published | None:

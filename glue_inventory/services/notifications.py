@@ -18,8 +18,8 @@ from botocore.parsers import ResponseParserError
 from glue_inventory.analysis.code.secrets import redact_text
 from glue_inventory.aws import sns
 from glue_inventory.config import Settings
+from glue_inventory.services.fleet import current_fleet_numbers
 from glue_inventory.storage.candidates import list_of_run
-from glue_inventory.storage.jobs import live_spend
 from glue_inventory.storage.repository import Bind
 
 WEBHOOK_ENV = "GLUE_INVENTORY_WEBHOOK_URL"
@@ -96,18 +96,18 @@ def notify(settings: Settings, subject: str, text: str, log: logging.Logger) -> 
 
 
 def refresh_summary(bind: Bind, run_id: str) -> tuple[str, str]:
-    """Subject and text for the candidate list written by `run_id`: spend, new candidates, savings."""
-    jobs, spend = live_spend(bind)
+    """Subject and text for the candidate list written by `run_id`: the inventory's figures (analysis.fleet,
+    as every report shows them) and the candidates new in this list."""
+    fleet = current_fleet_numbers(bind)
     rows, previous = list_of_run(bind, run_id)
     new = [row.partition_key for row in rows if row.data_job_id not in previous]
-    identified = sum(row.savings_identified_usd or 0.0 for row in rows)
-    potential = sum(row.savings_potential_usd or 0.0 for row in rows)
+    identified, potential = fleet.savings_identified_usd, fleet.savings_potential_usd
     text = (f"glue_inventory: inventory refreshed (run {run_id[:8]})\n"
-            f"{jobs} live Glue jobs, estimated spend ${spend:,.2f}/month\n"
-            f"{len(rows)} candidates for deep analysis ({len(new)} new), "
+            f"{fleet.live_jobs} live Glue jobs, estimated spend ${fleet.estimated_monthly_usd:,.2f}/month\n"
+            f"{fleet.candidates} candidates for deep analysis ({len(new)} new), "
             f"savings identified ${identified:,.2f}/month (measured + exact); "
             f"potential ${potential:,.2f}/month (rule of thumb, not yet measured)")
     if new:
         more = f" and {len(new) - NEW_LISTED} more" if len(new) > NEW_LISTED else ""
         text += "\nNew: " + ", ".join(new[:NEW_LISTED]) + more
-    return f"glue_inventory: {len(rows)} candidates, ${identified:,.0f}/month savings identified", text
+    return f"glue_inventory: {fleet.candidates} candidates, ${identified:,.0f}/month savings identified", text

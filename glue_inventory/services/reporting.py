@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from glue_inventory.analysis.actions.realized import WINDOW_DAYS
+from glue_inventory.analysis.findings import is_security_finding
 from glue_inventory.analysis.tags import ownership
 from glue_inventory.aws.cost_explorer import glue_spend_usd
 from glue_inventory.aws.errors import AWS_ERRORS, describe_any
@@ -50,8 +51,7 @@ def deep_summaries(bind: Bind) -> dict[int, dict]:
         deep[job_id] = {
             "recommendations": row["recommendations"] or [],
             "code_findings": dict(Counter(finding.get("severity") or "info" for finding in findings)),
-            "security_findings": sum(1 for f in findings if f.get("source") == "bandit" or "secret" in f["rule_id"]
-                                     or "credential" in f["rule_id"]),
+            "security_findings": sum(1 for f in findings if is_security_finding(f)),
         }
     return deep
 
@@ -104,7 +104,8 @@ def executive_report(bind: Bind, sessions: SessionMap, history: list | None, now
     spend = actual_glue_spend(sessions, now, live)
     numbers = executive_numbers(ReportInputs(rows, candidates, history, spend, now, platform_rows(bind),
                                              plans=current_plans(bind), events=realized_events(bind, now),
-                                             billing=billing_summary(bill)))
+                                             billing=billing_summary(bill),
+                                             active_days=(settings or Settings()).thresholds.active_days))
     if usage is not None:
         numbers["tool_cost"] = inventory_tool_cost(bind, settings or Settings(), usage, now)
     snapshot = {"generated_at": now.isoformat(), "jobs_by_status": numbers["jobs"]["by_status"],

@@ -54,14 +54,6 @@ def status_counts(bind: Bind) -> dict[str | None, int]:
         return dict(conn.execute(sa.select(data_jobs.c.status, sa.func.count()).group_by(data_jobs.c.status)).all())
 
 
-def live_spend(bind: Bind) -> tuple[int, float]:
-    """(live jobs, their estimated monthly spend)."""
-    with transaction(bind) as conn:
-        jobs, spend = conn.execute(sa.select(sa.func.count(), sa.func.sum(
-            data_jobs.c.metrics["monthly_projection_usd"].as_float())).where(LIVE)).one()
-    return jobs, spend or 0.0
-
-
 def mark_history_complete(bind: Bind, data_job_ids: list[int]) -> None:
     """Say that each job's stored runs hold its whole history (set with the runs that complete it)."""
     with transaction(bind) as conn:

@@ -14,22 +14,26 @@ from glue_inventory.orchestration.observability import observed
 from glue_inventory.orchestration.partitions import glue_jobs_partitions
 from glue_inventory.orchestration.resources import AwsPlatforms, GlueInventoryConfig, InventoryDatabase, ReportsLocation
 from glue_inventory.services.candidates import candidate_list, stored_evidence
-from glue_inventory.services.inventory import InventorySnapshot, list_inventory
+from glue_inventory.services.inventory import list_inventory, store_snapshot
 from glue_inventory.services.organization import OrganizationError
 from glue_inventory.services.preliminary import PreliminaryRunner
 from glue_inventory.storage.candidates import current_lanes_by_key
 
 
-@dg.asset(group_name="inventory", pool="aws_api", io_manager_key="inventory_tables", kinds={"aws", "glue"})
+@dg.asset(group_name="inventory", pool="aws_api", kinds={"aws", "glue"})
 @observed
-def glue_jobs(context: dg.AssetExecutionContext, aws: AwsPlatforms) -> dg.Output[InventorySnapshot]:
-    """Every Glue job of every configured (or discovered) account and region, with its configuration and tags."""
+def glue_jobs(context: dg.AssetExecutionContext, aws: AwsPlatforms, config: GlueInventoryConfig,
+              inventory_db: InventoryDatabase) -> dg.MaterializeResult:
+    """Every Glue job of every configured (or discovered) account and region, with its configuration and tags,
+    stored with what the listing implies (services.inventory.store_snapshot: vanished jobs, realized savings,
+    retired platforms) before the job partitions change."""
     try:
         discovery = aws.discover()
         sessions = aws.sessions() + aws.member_sessions(discovery)
     except (ConfigError, OrganizationError) as exc:
         raise dg.Failure(description=str(exc)) from None
     snapshot = list_inventory(sessions, discovery)
+    store_snapshot(inventory_db.engine(), snapshot, config.settings.pricing)
     live = snapshot.live_partition_keys()
     existing = set(context.instance.get_dynamic_partitions(glue_jobs_partitions.name))
     new_keys = spread_over_platforms(sorted(live - existing))
@@ -48,7 +52,7 @@ def glue_jobs(context: dg.AssetExecutionContext, aws: AwsPlatforms) -> dg.Output
         context.log.info(f"account {skipped.account_id} ({skipped.account_name}) skipped: {skipped.reason}")
     context.log.info(f"{len(live)} jobs on {len(snapshot.listings) - len(failed)}/{len(snapshot.listings)} "
                      f"platforms; {len(new_keys)} new, {len(vanished)} vanished; API calls {aws.counter.snapshot()}")
-    return dg.Output(snapshot, metadata={
+    return dg.MaterializeResult(metadata={
         "jobs": len(live),
         "new_jobs": len(new_keys),
         "vanished_jobs": len(vanished),
