@@ -7,7 +7,7 @@ import string
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Protocol
 
 from glue_inventory.analysis.types import SPARK_JOB_TYPES
 from glue_inventory.simulate.catalog import (
@@ -25,8 +25,12 @@ from glue_inventory.simulate.profiles import ARCHETYPES, Profile, normalize, ran
 from glue_inventory.simulate.runs import RunConfig, SimJobRun
 from glue_inventory.simulate.scripts import Script, render_script
 
-if TYPE_CHECKING:
-    from glue_inventory.simulate.organization import SimOrganization
+
+class MemberAccounts(Protocol):
+    """What a fleet needs of its Organization (simulate.organization.SimOrganization): the member accounts."""
+
+    @property
+    def member_account_ids(self) -> list[str]: ...
 
 
 @dataclass
@@ -72,7 +76,7 @@ class Fleet:
     # that consumers do not depend on it.
     runs_newest_first: bool = True
     # With an Organization, `account_id` is its management account and the jobs are in member accounts.
-    organization: SimOrganization | None = None
+    organization: MemberAccounts | None = None
 
     def job(self, name: str, region: str = DEFAULT_REGION) -> SimJob:
         for job in self.jobs:
@@ -87,14 +91,8 @@ class Fleet:
     @property
     def accounts(self) -> list[str]:
         """Every account the fleet seeds: its own and those its jobs (or its Organization) are in."""
-        members = [a.account_id for a in self.organization.accounts] if self.organization else []
+        members = self.organization.member_account_ids if self.organization else []
         return sorted({self.account_id, *members, *(job.account_id for job in self.jobs)})
-
-    def truth(self, now: datetime | None = None) -> dict[str, Any]:
-        """Expected answers per job key (see `truth.JobTruth`)."""
-        from glue_inventory.simulate.truth import compute_truth
-
-        return compute_truth(self, now or self.now)
 
 
 def script_bucket(account_id: str, region: str) -> str:

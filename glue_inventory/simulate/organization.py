@@ -58,6 +58,11 @@ class SimOrganization:
     external_id: str = EXTERNAL_ID
     ou_ids: dict[str, str] = field(default_factory=dict)
 
+
+    @property
+    def member_account_ids(self) -> list[str]:
+        return [account.account_id for account in self.accounts]
+
     def __post_init__(self) -> None:
         paths = sorted({prefix for a in self.accounts for prefix in _prefixes(a.ou)})
         self.ou_ids = {path: f"ou-{ROOT_ID[2:]}-{index:08d}" for index, path in enumerate(paths, start=1)}

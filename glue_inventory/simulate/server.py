@@ -26,7 +26,7 @@ from glue_inventory.simulate.middleware import ARRIVED_KEY, CallGate, Fault, Sta
 from glue_inventory.simulate.mutations import add_runs, delete_job, expire_runs
 from glue_inventory.simulate.organization import seed_organization
 from glue_inventory.simulate.seed import add_job_to_backend, seed_fleet
-from glue_inventory.simulate.truth import JobTruth
+from glue_inventory.simulate.truth import JobTruth, compute_truth
 
 _live_accounts: set[str] = set()
 _live_lock = threading.Lock()
@@ -120,7 +120,7 @@ class Simulator:
                 "AWS_DEFAULT_REGION": DEFAULT_REGION}
 
     def truth(self, now: datetime | None = None) -> dict[str, JobTruth]:
-        return self.fleet.truth(now)
+        return compute_truth(self.fleet, now or self.fleet.now)
 
     def delete_job(self, name: str, region: str = DEFAULT_REGION) -> None:
         with self._seed_lock:

@@ -11,6 +11,7 @@ import pytest
 from glue_inventory.simulate import build_fleet
 from glue_inventory.simulate.catalog import CANDIDATE_REASONS, ODD_NAMES, RULE_IDS, STATUSES
 from glue_inventory.simulate.scripts import RULES_BY_TYPE, render_script
+from glue_inventory.simulate.truth import compute_truth
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
@@ -39,7 +40,7 @@ def test_negative_job_count_is_refused():
 
 
 def test_every_status_reason_and_rule_is_planted(fleet_200):
-    truth = fleet_200.truth()
+    truth = compute_truth(fleet_200, fleet_200.now)
     assert {t.status for t in truth.values()} == set(STATUSES) - {"deleted"}
     assert set().union(*(t.reasons for t in truth.values())) == set(CANDIDATE_REASONS)
     assert set().union(*(t.code_findings for t in truth.values())) == set(RULE_IDS)
@@ -85,16 +86,16 @@ def test_dpu_seconds_only_on_flex_and_auto_scaling_runs(fleet_200):
 
 def test_truth_is_stable_for_a_while(fleet_200):
     """Planted ages stay clear of day boundaries and the cost window edge: a test run later agrees."""
-    assert fleet_200.truth(NOW + timedelta(minutes=30)) == fleet_200.truth(NOW)
+    assert compute_truth(fleet_200, NOW + timedelta(minutes=30)) == compute_truth(fleet_200, NOW)
 
 
 def test_planted_status_matches_the_oracle(fleet_200):
-    truth = fleet_200.truth()
+    truth = compute_truth(fleet_200, fleet_200.now)
     assert {job.key: job.profile.status for job in fleet_200.jobs} == {k: t.status for k, t in truth.items()}
 
 
 def test_high_cost_includes_the_costliest_tenth(fleet_200):
-    truth = fleet_200.truth()
+    truth = compute_truth(fleet_200, fleet_200.now)
     ranked = sorted(truth.values(), key=lambda t: -t.cost_30d_usd)
     assert all("high_cost" in t.reasons for t in ranked[:20] if t.cost_30d_usd > 0)
     assert all("high_cost" not in t.reasons for t in truth.values() if t.cost_30d_usd == 0)

@@ -27,6 +27,7 @@ from glue_inventory.pipeline import environment, materialize, run_pipeline
 from glue_inventory.reports.paths import job_report_relpath
 from glue_inventory.simulate import Fault, Fleet, Simulator, build_organization, start_simulator
 from glue_inventory.simulate.organization import MEMBERS
+from glue_inventory.simulate.truth import compute_truth
 from glue_inventory.storage.artifacts import read_artifacts
 from glue_inventory.storage.db import dispose_engines, engine_for
 from glue_inventory.storage.tables import analysis_runs, data_jobs, platforms
@@ -99,7 +100,7 @@ def test_organization_matches_the_scenario(inventoried):
 
 
 def test_every_healthy_job_has_its_status_and_cost(inventoried):
-    truth = inventoried.fleet.truth()
+    truth = compute_truth(inventoried.fleet, inventoried.fleet.now)
     jobs = {row["partition_key"]: row for row in _rows(inventoried.url, sa.select(data_jobs))}
     assert set(jobs) == _keys(inventoried.fleet, HEALTHY)
     for job in inventoried.fleet.jobs:
