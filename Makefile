@@ -54,6 +54,7 @@ eval: install
 lint: install
 	$(UV) run --no-sync ruff check .
 	$(UV) run --no-sync lint-imports
+	$(UV) run --no-sync mypy
 	$(MAKE) --no-print-directory docs
 
 # The documentation site (mkdocs.yml, docs/) into site/; --strict: a broken link or a page missing from the nav fails.

@@ -3,9 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Required, TypedDict
 
-Finding = dict[str, Any]
+
+class Finding(TypedDict, total=False):
+    """What every code check returns: the rule, its severity, the 1-based line (None when it has none), the
+    message and the tool (`ast`, `pylint`, `bandit`, `secrets`, `script`); some rules add the lines involved
+    or their own figures, and the deep analysis a snippet of the source."""
+
+    rule_id: Required[str]
+    severity: Required[str]
+    line: Required[int | None]
+    message: Required[str]
+    source: Required[str]
+    lines: list[int]
+    python_shell_dpu: float
+    snippet: str
+    symbol: str
+    confidence: str
+    argument: str
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
@@ -72,7 +88,9 @@ def finding(rule_id: str, severity: str, line: int | None, message: str, source:
     if severity not in SEVERITY_RANK:
         raise ValueError(f"unknown severity {severity!r}; expected one of {', '.join(SEVERITIES)}")
     text = message if len(message) <= MAX_MESSAGE_CHARS else message[: MAX_MESSAGE_CHARS - 1] + "…"
-    return {"rule_id": rule_id, "severity": severity, "line": line, "message": text, "source": source, **extra}
+    record = Finding(rule_id=rule_id, severity=severity, line=line, message=text, source=source)
+    record.update(extra)  # type: ignore[typeddict-item]  # the rule's own facts (lines, figures), named by it
+    return record
 
 
 def sort_key(item: Finding) -> tuple[int, int, str, str, str]:

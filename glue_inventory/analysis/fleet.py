@@ -15,9 +15,10 @@ Row = Mapping[str, Any]
 
 @dataclass(frozen=True)
 class FleetNumbers:
-    """Live jobs and their estimated monthly spend (the sum of their `monthly_projection_usd`), their bill of
-    the reconciliation window (None when no job has one), and the current candidates with the savings they
-    add up to: identified (measured + exact) and potential (rule of thumb), in cents."""
+    """Live jobs; the estimated monthly spend (every job's `monthly_projection_usd`, deleted ones too: their
+    runs of the window were billed) and the bill of the reconciliation window of the same jobs (None when no
+    job has one); the current candidates with the savings they add up to: identified (measured + exact) and
+    potential (rule of thumb), in cents."""
 
     live_jobs: int
     estimated_monthly_usd: float
@@ -31,13 +32,14 @@ class FleetNumbers:
 def fleet_numbers(jobs: Iterable[Row], candidates: Iterable[Row]) -> FleetNumbers:
     """The figures of `jobs` (flat rows: `status`, `monthly_projection_usd`, `billed_30d_usd`) and of the
     current `candidates` (`savings_by_basis`, `priority`)."""
-    live = [job for job in jobs if job.get("status") != "deleted"]
-    billed = [job["billed_30d_usd"] for job in live if job.get("billed_30d_usd") is not None]
+    every = list(jobs)
+    live = [job for job in every if job.get("status") != "deleted"]
+    billed = [job["billed_30d_usd"] for job in every if job.get("billed_30d_usd") is not None]
     chosen = list(candidates)
     savings = fleet_savings(c.get("savings_by_basis") for c in chosen)
     return FleetNumbers(
         live_jobs=len(live),
-        estimated_monthly_usd=round(sum(float(job.get("monthly_projection_usd") or 0.0) for job in live), 2),
+        estimated_monthly_usd=round(sum(float(job.get("monthly_projection_usd") or 0.0) for job in every), 2),
         billed_monthly_usd=round(sum(float(amount) for amount in billed), 2) if billed else None,
         candidates=len(chosen),
         savings_identified_usd=savings["identified"],

@@ -66,7 +66,8 @@ def _adder(totals: dict, levels: Collection[str]) -> Callable[..., None]:
 def fleet_kpis(jobs: Sequence[Row], candidates: Sequence[Row], realized: Sequence[Row],
                failed_platform_accounts: Iterable[str], billed_by_key: Mapping[str, float] | None,
                levels: Collection[str] = ("account",)) -> list[Kpi]:
-    """KPIs from the live jobs ({key, account_id, team, monthly_projection_usd}), the current candidates ({key,
+    """KPIs from the jobs ({key, account_id, team, status, monthly_projection_usd}; spend counts deleted jobs'
+    window too, as every report does), the current candidates ({key,
     priority, savings_by_basis}), the realized changes of the last 90 days ({account_id, team,
     monthly saving as `monthly_savings_usd`}), the accounts of failed platforms, and the billed monthly spend per
     job key (None when no bill is loaded: the KPI is then left out rather than published as 0), at the `levels`
@@ -76,7 +77,8 @@ def fleet_kpis(jobs: Sequence[Row], candidates: Sequence[Row], realized: Sequenc
     team_of = {job["key"]: (job["account_id"], job.get("team")) for job in jobs}
     accounts = {account for account, _ in team_of.values()}
     for job in jobs:
-        add("LiveJobs", job["account_id"], job.get("team"), 1)
+        if job.get("status") != "deleted":
+            add("LiveJobs", job["account_id"], job.get("team"), 1)
         add("EstimatedMonthlySpendUSD", job["account_id"], job.get("team"),
              float(job.get("monthly_projection_usd") or 0.0))
         if billed_by_key is not None:

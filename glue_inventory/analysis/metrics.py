@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from math import fsum
-from typing import Any
+from typing import TypedDict
 
 from glue_inventory.analysis.code.secrets import secret_argument_names
 from glue_inventory.analysis.cost.dpu_estimate import job_capacity_dpu, job_execution_class, run_cost_usd, run_dpu_hours
@@ -41,6 +41,34 @@ def flex_eligible(job: JobSpec) -> bool:
     )
 
 
+class JobMetrics(TypedDict, total=False):
+    """A job's preliminary metrics (`data_jobs.metrics`, JSON). Readers (`storage.jobs.read_jobs`) also see the
+    bill's fields of `job_costs` (`billed_30d_usd`, `cost_basis`, …) and the preliminary step adds
+    `secret_arguments`' names; money is unrounded."""
+
+    status: str
+    region: str
+    job_type: str | None
+    execution_class: str
+    last_run_at: str | None
+    last_run_state: str | None
+    runs_total: int
+    runs_30d: int
+    finished_runs_30d: int
+    failed_runs_30d: int
+    failure_rate_30d: float
+    dpu_hours_30d: float
+    cost_30d_usd: float
+    failed_cost_30d_usd: float
+    monthly_projection_usd: float
+    capacity_dpu: float | None
+    glue_version_effective: str
+    eol_version: bool
+    missing_tags: list[str]
+    secret_arguments: list[str]
+    flex_eligible: bool
+
+
 def preliminary_metrics(
     job: JobSpec,
     runs: Iterable[JobRun],
@@ -50,7 +78,7 @@ def preliminary_metrics(
     now: datetime,
     created_on: datetime | None = None,
     runs_total: int | None = None,
-) -> dict[str, Any]:
+) -> JobMetrics:
     """A flat JSON-able dict of the job's preliminary metrics; runs are read once, in any order.
 
     `runs` needs only the runs started in the window plus the latest run: a caller that passes just

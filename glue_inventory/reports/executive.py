@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from glue_inventory.analysis.actions.realized import LABELS, monthly_saving, realized_totals
@@ -159,9 +159,12 @@ def _to_measure(candidates: Sequence[Row], jobs_by_key: Mapping[str, Row]) -> li
              "how": _measure_how(c, jobs_by_key.get(c["key"]))} for c in potential[:TO_MEASURE]]
 
 
+EARLIEST = datetime.min.replace(tzinfo=UTC)
+
+
 def _previous(history: Sequence[Row], now: datetime | None) -> Row | None:
     earlier = [s for s in history if now is None or (parse_time(s["generated_at"]) or now) < now]
-    return max(earlier, key=lambda s: parse_time(s["generated_at"]), default=None)
+    return max(earlier, key=lambda s: parse_time(s["generated_at"]) or EARLIEST, default=None)
 
 
 def _newly_idle(job: Row, previous_at: datetime, active_days: int) -> bool:
@@ -182,6 +185,8 @@ def _change(jobs: Sequence[Row], history: Sequence[Row], now: datetime | None, s
     if previous is None:
         return None
     previous_at = parse_time(previous["generated_at"])
+    if previous_at is None:
+        return None
     before = set(previous.get("job_keys") or [])
     live = {job["key"]: job for job in jobs if job.get("status") != "deleted"}
     names = {job["key"]: job.get("name") for job in jobs}
@@ -217,7 +222,7 @@ def _trend(history: Sequence[Row], now: datetime | None, totals: Mapping[str, An
         for s in history
         if now is None or (parse_time(s["generated_at"]) or now) < now
     ]
-    points.sort(key=lambda p: p["generated_at"])
+    points.sort(key=lambda p: str(p["generated_at"]))
     current = {status: row["jobs"] for status, row in totals["by_status"].items()}
     return [*points, {"generated_at": iso(now), "monthly_projection_usd": totals["monthly_projection_usd"],
                       "jobs_by_status": current, **savings}]  # fmt: skip
@@ -255,7 +260,7 @@ def _realized(events: Sequence[Row], now: datetime) -> dict[str, Any]:
 def executive_numbers(inputs: ReportInputs) -> dict[str, Any]:
     """Every number the executive summary, its JSON and the dashboard show, computed once."""
     jobs, candidates, history, cost_explorer = inputs.jobs, inputs.candidates, inputs.history, inputs.cost_explorer
-    now = parse_time(inputs.generated_at)
+    now = parse_time(inputs.generated_at) or datetime.now(UTC)
     totals = fleet_totals(jobs)
     fleet = fleet_numbers(jobs, candidates)
     estimated = fleet.estimated_monthly_usd

@@ -75,7 +75,7 @@ def _by_severity(items: Sequence[Row]) -> list[Row]:
 def _scalars(data: Row | None) -> list[tuple[str, Any]]:
     """The flat part of a free-form analysis dict, for a key/value table."""
     return [
-        (key, cents(value) if key.endswith("_usd") else value)
+        (key, cents(value) if key.endswith("_usd") and not isinstance(value, str) else value)
         for key, value in sorted((data or {}).items())
         if isinstance(value, str | int | float | bool) or value is None
     ]

@@ -192,7 +192,7 @@ def _report_links(jobs: Sequence[Row]) -> dict[str, str]:
 
 def inventory_summary_md(jobs: Sequence[Row], candidates: Sequence[Row], generated_at: str | datetime) -> str:
     ranked = ranked_candidates(candidates)
-    savings = {}
+    savings: dict[str, float] = {}
     for candidate in candidates:
         for reason, amount in (candidate.get("savings_by_reason") or {}).items():
             savings[reason] = savings.get(reason, 0.0) + (amount or 0)

@@ -142,7 +142,7 @@ def compile_deep_analysis(jobs: Mapping[str, Mapping], scripts: Mapping, code: M
                            "estimated_monthly_savings_usd": candidate.estimated_monthly_savings_usd,
                            "savings_basis": candidate.savings_basis, **savings_fields(candidate.savings_by_basis),
                            **why[key]}
-        recs = recommendations_for(job | {"candidate_reasons": reasons}, watch, findings, review, settings)
+        recs = recommendations_for({**job, "candidate_reasons": reasons}, watch, findings, review, settings)
         recs += [shell_rec] if shell_rec else []
         cost = {"monthly_projection_usd": metrics.get("monthly_projection_usd", 0.0),
                 "estimated_monthly_savings_usd": candidate.estimated_monthly_savings_usd,

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -42,7 +43,7 @@ class PlatformListing:
     error: str | None = None
     skipped_jobs: list[str] = field(default_factory=list)
     # config | organization, and for an Organization account its name and OU path.
-    details: dict[str, str | None] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 def job_row(spec, account_id: str, region: str) -> dict:

@@ -32,10 +32,9 @@ class Published:
 def current_kpis(bind: Bind, now: datetime, levels: Collection[str] = ("account",)) -> list[Kpi]:
     """The KPIs of the inventory as stored now, at the `levels` of `metrics.dimensions`: each live job's
     estimate and bill (`job_costs`, the reconciliation window the reports show) summed as analysis.fleet
-    sums them."""
-    live = [(key, job) for key, job in read_jobs(bind).items() if job["status"] != "deleted"]
+    sums them (deleted jobs' spend of the window counts; they are not live jobs)."""
     jobs = [{"key": key, "account_id": job["account_id"], "team": ownership(job["tags"] or {})["team"],
-             **flat_job(job)} for key, job in live]
+             **flat_job(job)} for key, job in read_jobs(bind).items()]
     realized = [{"account_id": event["account_id"], "team": ownership(event["tags"] or {})["team"],
                  "monthly_savings_usd": monthly_saving(event)}
                 for event in events_since(bind, now - timedelta(days=WINDOW_DAYS))]
@@ -60,13 +59,16 @@ def publish_health(settings: MetricsSettings, inventory_age_hours: float | None,
 
 
 def _publish(settings: MetricsSettings, kpis: list[Kpi], now: datetime) -> Published:
-    published = Published(settings.cloudwatch_namespace, kpis)
+    namespace = settings.cloudwatch_namespace
+    if not namespace:
+        raise ValueError("metrics.cloudwatch_namespace is not set: nothing to publish to")
+    published = Published(namespace, kpis)
     datums = [{"MetricName": kpi.name, "Dimensions": [{"Name": n, "Value": v} for n, v in kpi.dimensions],
                "Value": kpi.value, "Unit": kpi.unit, "Timestamp": now} for kpi in kpis]
     if not datums:
         return published
     try:
-        published.calls = publish_metric_data(settings.cloudwatch_namespace, datums, settings.region)
+        published.calls = publish_metric_data(namespace, datums, settings.region)
     except AWS_ERRORS as exc:
         published.error = describe_any(exc)
     return published

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -56,7 +56,7 @@ def deep_summaries(bind: Bind) -> dict[int, dict]:
     return deep
 
 
-def actual_glue_spend(sessions: SessionMap, now: datetime, job_platforms: set[tuple[str, str]] = frozenset()
+def actual_glue_spend(sessions: SessionMap, now: datetime, job_platforms: Set[tuple[str, str]] = frozenset()
                       ) -> dict:
     """Glue spend of the last 30 days from Cost Explorer (once per account: the configured platforms' and
     those `job_platforms` (account, Region) hold jobs in); `actual_usd` None and the `reason` when it is not
@@ -124,7 +124,7 @@ def executive_report(bind: Bind, sessions: SessionMap, history: list | None, now
     return ExecutiveReport(files=files, summary_md=summary, numbers=numbers)
 
 
-def _with_candidates(rows: list[dict], candidates: list[Mapping]) -> list[dict]:
+def _with_candidates(rows: list[dict], candidates: Sequence[Mapping]) -> list[dict]:
     by_key = {c["key"]: c for c in candidates}
     for row in rows:
         candidate = by_key.get(row["key"])

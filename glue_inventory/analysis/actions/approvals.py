@@ -57,7 +57,7 @@ def event_time(text: str) -> datetime:
 
 def tag_event(record: Mapping[str, Any]) -> TagEvent | None:
     """The CloudTrail record of a TagResource or TagResources call; None for any other event."""
-    fields = TAG_EVENTS.get((record.get("eventSource"), record.get("eventName")))
+    fields = TAG_EVENTS.get((str(record.get("eventSource")), str(record.get("eventName"))))
     if fields is None:
         return None
     arns_field, tags_field = fields

@@ -132,7 +132,7 @@ def _rightsize_plan(job: Row, sizing: Row) -> dict | None:
         after = {"worker_type": target["worker_type"], "number_of_workers": int(target["number_of_workers"])}
         size = f"{after['number_of_workers']} × {after['worker_type']}"
     else:
-        after = {"max_capacity": float(target.get("max_capacity") or target.get("dpu"))}
+        after = {"max_capacity": float(target.get("max_capacity") or target["dpu"])}
         size = f"MaxCapacity {after['max_capacity']:g} DPU"
     before_dpu = capacity_dpu(job.get("worker_type"), job.get("number_of_workers"), job.get("max_capacity"))
     evidence = sizing.get("evidence") or {}

@@ -299,8 +299,9 @@ def send_review(client: openai.OpenAI, prepared: PreparedReview, *, settings: LL
     problem = ""
     for attempt in range(1, INVALID_ANSWER_ATTEMPTS + 1):
         try:
-            completion = api.chat.completions.create(model=model, messages=prepared.messages,
-                                                     response_format=RESPONSE_FORMAT)
+            # The SDK types messages and formats as TypedDicts; ours are the same plain dicts it sends.
+            completion = api.chat.completions.create(  # type: ignore[call-overload]
+                model=model, messages=prepared.messages, response_format=RESPONSE_FORMAT)
         except openai.OpenAIError as exc:
             message = f"{type(exc).__name__}: {exc}"
             return {"status": "error", "error": redact_text(message, [*secrets, str(client.api_key)]),

@@ -149,13 +149,13 @@ class Flow:
 
     def resolve(self, name: ast.Name) -> list[Definition | Parameter]:
         """The assignments of `name` that can reach this use, latest first; a parameter when none does."""
-        use = name
+        use: ast.AST = name
         scope = self.scope_of(name)
         nested = False
         while True:
             found = self._reaching(scope, name.id, use, nested)
             if found:
-                return found
+                return [*found]
             if not isinstance(scope, ast.Module) and name.id in _parameters(scope):
                 return [Parameter(scope, name.id)]
             if isinstance(scope, ast.Module):
@@ -349,7 +349,7 @@ def _argument_call(origin: ast.expr) -> bool:
 def _arguments_kind(holder: ast.expr, flow: Flow) -> str | None:
     """The call (getResolvedOptions, parse_args) whose result `holder` is, if it is one."""
     for origin in flow.origins(holder):
-        if _argument_call(origin):
+        if isinstance(origin, ast.Call) and _argument_call(origin):
             return call_name(origin)
         # vars(parser.parse_args()) is the same options as a dict.
         if isinstance(origin, ast.Call) and call_name(origin) == "vars" and origin.args and any(
@@ -368,7 +368,12 @@ def flow_of(model: ScriptModel) -> Flow:
 
 def _unique(nodes: list[ast.expr]) -> list[ast.expr]:
     seen: set[int] = set()
-    return [node for node in nodes if not (id(node) in seen or seen.add(id(node)))]
+    unique = []
+    for node in nodes:
+        if id(node) not in seen:
+            seen.add(id(node))
+            unique.append(node)
+    return unique
 
 
 def _names(target: ast.AST) -> list[str]:

@@ -49,7 +49,7 @@ def _growing_loop(flow: Flow, call: ast.Call) -> ast.AST | None:
     if not isinstance(root, ast.Name):
         return None
     statement = _statement(flow, call)
-    if _assigns(statement, root.id):
+    if statement is not None and _assigns(statement, root.id):
         loop = flow.inside(statement, _LOOPS)
         if loop is not None:
             return loop
@@ -66,7 +66,7 @@ def _growing_loop(flow: Flow, call: ast.Call) -> ast.AST | None:
     for caller in flow.callers.get(getattr(scope, "name", ""), []):
         passed = [arg for arg in [*caller.args, *(k.value for k in caller.keywords)] if isinstance(arg, ast.Name)]
         outer = _statement(flow, caller)
-        if any(_assigns(outer, arg.id) for arg in passed):
+        if outer is not None and any(_assigns(outer, arg.id) for arg in passed):
             loop = flow.inside(outer, _LOOPS)
             if loop is not None:
                 return loop

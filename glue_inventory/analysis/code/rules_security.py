@@ -113,7 +113,7 @@ def hardcoded_credentials(model: ScriptModel) -> list[Finding]:
                 hit(item.value, f"passed as `{item.arg}=`")
         _positional_credentials(model, call, hit)
     for constant in model.constants:
-        if id(constant) in model.docstrings:
+        if id(constant) in model.docstrings or not isinstance(constant.value, str):
             continue  # documentation examples, not values the job uses
         if REDACTED in constant.value or _EMBEDDED_CREDENTIALS.search(constant.value):
             hit(constant, "embedded in a connection string or URL")
@@ -176,7 +176,7 @@ def _dynamic_string(model: ScriptModel, expr: ast.expr | None, hops: int = 0) ->
 
 def _sql_sinks(model: ScriptModel) -> list[tuple[ast.AST, ast.expr, str, str]]:
     """(node, SQL text expression, where it goes, severity) for each place the script hands SQL text over."""
-    sinks = []
+    sinks: list[tuple[ast.AST, ast.expr, str, str]] = []
     for call in model.calls:
         name = call_name(call)
         if not isinstance(call.func, ast.Attribute):

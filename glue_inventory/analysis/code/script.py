@@ -6,6 +6,7 @@ import ast
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from glue_inventory.analysis.code.model import ScriptModel
 from glue_inventory.analysis.code.rules_security import positional_secret_literals
@@ -91,7 +92,7 @@ def _secret_names(model: ScriptModel | None) -> dict[int, set[str]]:
     except RecursionError:
         literals = []
     for constant in literals:
-        if constant.lineno == constant.end_lineno:
+        if constant.lineno == constant.end_lineno and isinstance(constant.value, str):
             names.setdefault(constant.lineno, set()).add(constant.value)
     return names
 
@@ -122,7 +123,7 @@ def inspect_script(
 ) -> ScriptInfo:
     """Classify and decode a script; `known_secrets` (secret argument values) are redacted from its text."""
     digest = hashlib.sha256(data).hexdigest()
-    common = {"location": location, "sha256": digest, "size_bytes": len(data)}
+    common: dict[str, Any] = {"location": location, "sha256": digest, "size_bytes": len(data)}
     if len(data) > max_bytes:
         note = _script_finding(
             "script-too-large", "medium", None,

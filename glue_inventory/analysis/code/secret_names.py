@@ -104,7 +104,9 @@ def _loads(flow: Flow, name: str, statement: ast.AST) -> list[ast.Name]:
         isinstance(origin, Definition) and origin.statement is statement for origin in flow.resolve(node))]
 
 
-def _parameter_loads(flow: Flow, function: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> list[ast.Name]:
+def _parameter_loads(flow: Flow, function: ast.AST, name: str) -> list[ast.Name]:
+    if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+        return []
     return [node for node in _reads(flow, name) if Parameter(function, name) in flow.resolve(node)]
 
 

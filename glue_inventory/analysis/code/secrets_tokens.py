@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from functools import cache, lru_cache
 
 from detect_secrets.plugins.artifactory import ArtifactoryDetector
@@ -43,7 +43,7 @@ class _LinearJwtDetector(JwtTokenDetector):
 class _LinearOpenAIDetector(OpenAIDetector):
     """detect-secrets' OpenAI pattern, tried only next to its fixed `T3BlbkFJ` marker (it is quadratic on `sk-sk-…`)."""
 
-    def analyze_string(self, string: str) -> Iterator[str]:
+    def analyze_string(self, string: str) -> Generator[str, None, None]:
         start = string.find(_OPENAI_MARKER)
         while start != -1:
             window = string[max(0, start - _OPENAI_WINDOW) : start + len(_OPENAI_MARKER) + 20]

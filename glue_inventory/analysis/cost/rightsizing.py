@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from glue_inventory.analysis.cost.dpu_estimate import DPU_PER_WORKER, job_execution_class
-from glue_inventory.analysis.findings import finding
+from glue_inventory.analysis.findings import Finding, finding
 from glue_inventory.analysis.status import version_tuple
 from glue_inventory.analysis.types import SPARK_JOB_TYPES, JobSpec
 from glue_inventory.config import Pricing
@@ -99,7 +99,7 @@ def _capacity(worker_type: str, workers: int, legacy: bool) -> dict[str, Any]:
     return {"worker_type": worker_type, "number_of_workers": workers, "max_capacity": None, "dpu": dpu}
 
 
-def _finding(rule_id: str, severity: str, message: str) -> dict[str, Any]:
+def _finding(rule_id: str, severity: str, message: str) -> Finding:
     return finding(rule_id, severity, None, message, source="rightsizing")
 
 

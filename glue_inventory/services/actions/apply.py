@@ -155,32 +155,32 @@ class _Applier:
     def apply(self, glue, plan: Mapping[str, Any], approval: Approval, previous: Mapping[str, Any] | None) -> Outcome:
         """Apply the plan's steps, from the first one `previous` (an unfinished application) did not record."""
         key, plan_id, steps = plan["key"], plan["plan_id"], plan["steps"]
-        resumed = previous is not None and previous["status"] in ("in_progress", "failed") \
-            and previous["plan_fingerprint"] == plan["fingerprint"]
-        first = previous["steps_done"] if resumed else 0
+        resumed = previous if previous is not None and previous["status"] in ("in_progress", "failed") \
+            and previous["plan_fingerprint"] == plan["fingerprint"] else None
+        first = resumed["steps_done"] if resumed is not None else 0
         try:
             job = get_job(glue, plan["job_name"])
         except ClientError as exc:
             if error_code(exc) != "EntityNotFoundException":
                 raise
-            if resumed and steps[-1]["op"] == "delete_job":  # killed after DeleteJob took effect
-                return self._in_effect(plan, approval, previous, "the job is already deleted")
+            if resumed is not None and steps[-1]["op"] == "delete_job":  # killed after DeleteJob took effect
+                return self._in_effect(plan, approval, resumed, "the job is already deleted")
             return Outcome(key, plan_id, "refused", "the job no longer exists in Glue")
         live = fingerprint(spec_configuration(parse_job(job)))
-        if resumed and live == target_fingerprint(plan):  # killed after UpdateJob took effect
-            return self._in_effect(plan, approval, previous, "the job is already in the planned configuration")
+        if resumed is not None and live == target_fingerprint(plan):  # killed after UpdateJob took effect
+            return self._in_effect(plan, approval, resumed, "the job is already in the planned configuration")
         if live != plan["fingerprint"]:
             changed = _differences(configuration(plan["configuration"]), spec_configuration(parse_job(job)))
             return Outcome(key, plan_id, "refused", f"the job changed since plan {plan_id} was made ({changed}): "
                                                     "run the inventory again and approve the new plan")
-        finishing = f", finishing run {previous['dagster_run_id']} ({first} step(s) done)" if first else ""
+        finishing = f", finishing run {resumed['dagster_run_id']} ({first} step(s) done)" if resumed and first else ""
         if self.dry_run:
             done = [f"would {_describe(step, plan)}" for step in steps[first:]]
             for change in done:
                 self.log(f"dry run: {key}: {change}")
             return Outcome(key, plan_id, "would_apply", f"dry run: plan {plan_id} would make {len(done)} change(s)"
                                                         f"{finishing}", done)
-        application = self._start(plan, approval, previous if resumed else None, first)
+        application = self._start(plan, approval, resumed, first)
         done = []
         for index in range(first, len(steps)):
             change = _describe(steps[index], plan)
@@ -259,20 +259,20 @@ class _Region:
 
     def outcome(self, key: str, approved: str, plans: Sequence[Mapping[str, Any]]) -> Outcome:
         previous = self.applications.get(approved)
-        applied = previous is not None and previous["status"] == "applied"
+        applied = previous if previous is not None and previous["status"] == "applied" else None
         plan = next((p for p in plans if p["plan_id"] == approved), None)
-        if plan is None and applied:  # the next inventory no longer plans what is now in effect
-            return _already_applied(key, previous)
+        if plan is None and applied is not None:  # the next inventory no longer plans what is now in effect
+            return _already_applied(key, applied)
         refused = _refusal(key, approved, plans)
-        if refused is not None:
-            return refused
+        if refused is not None or plan is None:
+            return refused or Outcome(key, approved, "refused", f"no current plan {approved}")
         approval = self.approvals.approval(job_arn(plan), approved, plan["created_at"])
-        if applied and not (isinstance(approval, Approval) and approval.event_time > previous["applied_at"]):
-            return _already_applied(key, previous)  # only an approval given after it applies a plan again
+        if applied is not None and not (isinstance(approval, Approval) and approval.event_time > applied["applied_at"]):
+            return _already_applied(key, applied)  # only an approval given after it applies a plan again
         if not isinstance(approval, Approval):
             return Outcome(key, approved, "refused", approval).with_approval(None, plan["fingerprint"])
         try:
-            outcome = self.applier.apply(self.session.glue, plan, approval, None if applied else previous)
+            outcome = self.applier.apply(self.session.glue, plan, approval, None if applied is not None else previous)
         except AWS_ERRORS as exc:
             outcome = Outcome(key, approved, "failed", f"GetJob failed: {describe_any(exc)}")
         return outcome.with_approval(approval, plan["fingerprint"])

@@ -22,7 +22,8 @@ class _CachedStream:
     """A newest-first event stream read lazily once: every job of the Region scans the same pages."""
 
     def __init__(self, source: Iterator[dict]) -> None:
-        self.source, self.seen = source, []
+        self.source = source
+        self.seen: list[TagEvent] = []
         self.error: Exception | None = None
 
     def __iter__(self) -> Iterator[TagEvent]:
