@@ -14,9 +14,10 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from glue_inventory.analysis.billing import job_execution_class
+from glue_inventory.analysis.savings import MEASURED, SKEWED_STAGE
 from glue_inventory.analysis.spark.eventlog import EventLogError, TruncatedLog, codec_of, decompressed, events
 from glue_inventory.analysis.spark.findings import run_findings, unusable
-from glue_inventory.analysis.spark.rightsizing import event_log_rightsizing
+from glue_inventory.analysis.spark.rightsizing import choose_rightsizing, event_log_rightsizing
 from glue_inventory.analysis.spark.summary import SUMMARY_VERSION, WANTED, RunListener, summarize
 from glue_inventory.analysis.types import SPARK_JOB_TYPES, JobSpec
 from glue_inventory.aws.errors import describe_error
@@ -179,6 +180,7 @@ def job_event_logs(s3, bind: Bind, path: str, runs: list[tuple[str, datetime, da
     sizing = event_log_rightsizing(spec, whole, monthly_cost=monthly_cost,
                                    max_slowdown=settings.deep_analysis.max_slowdown)
     return {"status": "ok" if usable else "unavailable", "path": path, "findings": findings, "rightsizing": sizing,
+            "measured_savings": measured_savings(findings),
             "latest": latest, "latest_run_id": usable[0]["run_id"] if usable else None, "cache_hits": hits,
             "runs": [{k: v for k, v in r.items() if k != "summary"} | {"read": r["summary"].get("read"),
                                                                        "complete": r["summary"].get("complete")}
@@ -218,3 +220,37 @@ def event_log_results(sessions: SessionMap, bind: Bind, jobs: Mapping[str, Mappi
         return job_event_logs(session.s3, bind, path, runs, spec, _monthly_cost(job, spec, settings), settings)
 
     return in_parallel(sorted(jobs), work, settings.max_workers)
+
+
+# Findings that become recommendations (the idle executors are the event-log right-sizing's, already one).
+RECOMMENDED = {"skewed-stage": "performance", "spill-to-disk": "performance", "driver-bound": "cost",
+               "small-files-write": "performance"}
+
+
+def event_log_recommendations(logs: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The recommendations of a job's event-log findings, with their measured savings."""
+    recs = []
+    for found in logs.get("findings") or []:
+        if found.get("rule_id") in RECOMMENDED:
+            saving = float(found.get("est_monthly_savings_usd") or 0.0)
+            recs.append({"title": found["message"], "category": RECOMMENDED[found["rule_id"]],
+                         "severity": found.get("severity"), "est_monthly_savings_usd": saving,
+                         "effort": "medium", "source": "event_log", "savings_basis": MEASURED if saving else None,
+                         "rule_id": found["rule_id"], "stage_id": found.get("stage_id")})
+    return recs
+
+
+def with_event_log_evidence(cloudwatch: Mapping[str, Any], logs: Mapping[str, Any]) -> dict[str, Any]:
+    """The CloudWatch result with the right-sizing to use in its place: the event log's when it has one (the
+    choice and the comparison in its `choice`). Without event-log evidence (not looked for) it is unchanged."""
+    if not logs:
+        return dict(cloudwatch)
+    sizing, choice = choose_rightsizing(logs.get("rightsizing"), cloudwatch.get("rightsizing"))
+    chosen = dict(sizing) | {"choice": choice} if sizing else sizing
+    return {**cloudwatch, "rightsizing": chosen, "cloudwatch_rightsizing": cloudwatch.get("rightsizing")}
+
+
+def measured_savings(findings: Iterable[Mapping[str, Any]]) -> dict[str, float]:
+    """The savings a deep analysis measured from the event log, by action (analysis.savings)."""
+    skew = [float(f.get("est_monthly_savings_usd") or 0.0) for f in findings if f.get("rule_id") == "skewed-stage"]
+    return {SKEWED_STAGE: max(skew)} if skew and max(skew) > 0 else {}
