@@ -36,7 +36,7 @@ RUN_SHARE = 0.95
 LZ4_BLOCK = SNAPPY_BLOCK = 32 * 1024
 # Spark's rolling event log writer starts a new file at spark.eventLog.rolling.maxFileSize (128 MiB by default);
 # the simulator rolls far sooner so its small logs still come in several files.
-ROLL_LINES = 400
+ROLL_LINES = 100
 
 
 @dataclass(frozen=True)

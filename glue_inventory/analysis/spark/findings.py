@@ -38,7 +38,9 @@ def minutes(ms: float) -> str:
 
 
 def mib(size: float) -> str:
-    return f"{size / MiB / 1024:.1f} GiB" if size >= 1024 * MiB else f"{size / MiB:.0f} MiB"
+    if size >= 1024 * MiB:
+        return f"{size / MiB / 1024:.1f} GiB"
+    return f"{size / MiB:.0f} MiB" if size >= MiB or not size else f"{size / 1024:.0f} KiB"
 
 
 def _skewed(summary: Mapping[str, Any], monthly_cost: float) -> list[dict[str, Any]]:
