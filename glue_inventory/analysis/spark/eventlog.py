@@ -101,6 +101,8 @@ def _snappy(chunks: Iterable[bytes]) -> Iterator[bytes]:
     for chunk in chunks:
         buffer, pos = buffer[pos:] + chunk, 0
         while True:
+            if len(buffer) - pos < len(SNAPPY_MAGIC) and SNAPPY_MAGIC.startswith(buffer[pos:]):
+                break  # perhaps a header: wait for its end
             if buffer[pos:pos + len(SNAPPY_MAGIC)] == SNAPPY_MAGIC:
                 if len(buffer) - pos < SNAPPY_HEADER:
                     break
