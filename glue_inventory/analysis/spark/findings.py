@@ -17,12 +17,14 @@ from typing import Any
 from glue_inventory.analysis.code_rules_common import finding
 
 SOURCE = "event_log"
-# Our policy, after Sparklens and DataFlint's defaults: a stage whose longest task runs 5 × its median and at
-# least a minute is skewed; spill to disk of 100 MiB or more is worth a look; utilisation under 50 % means the
-# executors mostly wait; a run that spends half its time with no Spark job running is driver-bound; 100 output
-# files or more averaging under 32 MiB are small files (Parquet's sweet spot is 128 MiB to 1 GiB).
+# Our policy, after Sparklens and DataFlint's defaults: a stage whose longest task runs 5 × its median, and past
+# it by a minute or a tenth of the run, is skewed; spill to disk of 100 MiB or more is worth a look; utilisation
+# under 50 % means the executors mostly wait; a run that spends half its time with no Spark job running is
+# driver-bound; 100 output files or more averaging under 32 MiB are small files (Parquet's sweet spot is 128 MiB
+# to 1 GiB).
 SKEW_RATIO = 5.0
 SKEW_MIN_MS = 60_000
+SKEW_MIN_SHARE = 0.1
 SKEW_MIN_TASKS = 4
 SPILL_MIN_BYTES = 100 * 1024 * 1024
 LOW_UTILISATION = 0.5
@@ -43,13 +45,18 @@ def mib(size: float) -> str:
     return f"{size / MiB:.0f} MiB" if size >= MiB or not size else f"{size / 1024:.0f} KiB"
 
 
+def _lost(stage: Mapping[str, Any]) -> float:
+    """What the stage's longest task adds to it: its time past the median task's."""
+    return stage["max_task_ms"] - stage["median_task_ms"]
+
+
 def _skewed(summary: Mapping[str, Any], monthly_cost: float) -> list[dict[str, Any]]:
     wall = summary.get("wall_ms") or 0
     skewed = [s for s in summary.get("stages") or [] if s.get("skew") and s["skew"] >= SKEW_RATIO
-              and s["max_task_ms"] >= SKEW_MIN_MS and s["tasks"] >= SKEW_MIN_TASKS]
+              and s["tasks"] >= SKEW_MIN_TASKS and _lost(s) >= min(SKEW_MIN_MS, SKEW_MIN_SHARE * wall)]
     found = []
-    for stage in sorted(skewed, key=lambda s: -(s["max_task_ms"] - s["median_task_ms"]))[:MAX_STAGE_FINDINGS]:
-        lost = stage["max_task_ms"] - stage["median_task_ms"]
+    for stage in sorted(skewed, key=lambda s: -_lost(s))[:MAX_STAGE_FINDINGS]:
+        lost = _lost(stage)
         share = min(lost / wall, 1.0) if wall else 0.0
         saving = round(monthly_cost * share, 2)
         found.append(finding(
