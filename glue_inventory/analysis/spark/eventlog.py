@@ -13,13 +13,13 @@ inside a block or a line is "truncated"; the events before the cut are kept.
 
 from __future__ import annotations
 
-import json
 import struct
 import zlib
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 import cramjam
+import orjson
 import zstandard
 
 CODECS = ("lz4", "snappy", "zstd", "gzip")
@@ -189,7 +189,7 @@ def events(chunks: Iterable[bytes], wanted: frozenset[str] | set[str]) -> Iterat
         if name is not None and name not in wanted:
             continue
         try:
-            event = json.loads(line)
+            event = orjson.loads(line)
         except ValueError:
             broken = (number, line)
             continue
