@@ -157,3 +157,15 @@ def test_the_event_log_is_preferred_and_a_disagreement_with_cloudwatch_is_explai
     assert chosen is cloudwatch and why["source"] == "cloudwatch"
     chosen, why = choose_rightsizing(log, {"status": "metrics_disabled"})
     assert chosen is log and "no CloudWatch job metrics" in why["why"]
+
+
+def test_spark_properties_and_stage_names_keep_no_secret():
+    secret = "Sup3rS3cretValue!x9"
+    profile = AppProfile(executors=1, cores=1, seed=1, properties={
+        "spark.glue.JOB_NAME": "orders", "spark.hadoop.fs.s3a.secret.key": secret,
+        "spark.sql.shuffle.partitions": f"password={secret}"},
+        stages=(SimStage(0, 0, 2, 1000, name=f'jdbc at job.py:12 password="{secret}"'),))
+    summary = _summary(profile)
+    assert secret not in repr(summary)
+    assert summary["properties"]["spark.glue.JOB_NAME"] == "orders"
+    assert "spark.hadoop.fs.s3a.secret.key" not in summary["properties"]

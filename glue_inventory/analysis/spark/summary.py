@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from glue_inventory.analysis.secrets import redact_arguments
+from glue_inventory.analysis.secrets import redact_arguments, redact_text
 from glue_inventory.analysis.spark.replay import StageTasks, predictions
 
 # Bump when the summary's shape or arithmetic changes: cached summaries of another version are parsed again.
@@ -217,7 +217,9 @@ def _stage_row(stage: _Stage) -> dict[str, Any]:
     median = statistics.median(durations) if durations else 0
     longest = durations[-1] if durations else 0
     return {
-        "stage_id": stage.stage_id, "job_id": stage.job_id, "name": stage.name[:120], "tasks": len(durations),
+        # A stage is named after its call site, which may quote the script: redacted like the script.
+        "stage_id": stage.stage_id, "job_id": stage.job_id, "name": redact_text(stage.name[:120]),
+        "tasks": len(durations),
         "failed_tasks": stage.failed_tasks,
         "duration_ms": (stage.completed - stage.submitted) if stage.completed and stage.submitted else None,
         "task_ms": sum(durations), "median_task_ms": median, "max_task_ms": longest,
