@@ -132,7 +132,7 @@ def compile_deep_analysis(jobs: Mapping[str, Mapping], scripts: Mapping, code: M
         script = scripts.get(key) or {}
         watch, review = cloudwatch.get(key) or {}, ai.get(key) or {}
         logs = (event_logs or {}).get(key) or {}
-        watch = with_event_log_evidence(watch, logs)
+        sized = with_event_log_evidence(watch, logs)  # the right-sizing to use in CloudWatch's place
         findings = with_snippets(code.get(key) or {}, script.get("text"))
         shell_saving, shell_rec = _python_shell(job, findings["findings"], (runs or {}).get(job["data_job_id"], []),
                                                 settings)
@@ -140,7 +140,7 @@ def compile_deep_analysis(jobs: Mapping[str, Mapping], scripts: Mapping, code: M
             findings["findings"] = [f | {"est_monthly_savings_usd": shell_saving}
                                     if f.get("rule_id") == "spark-job-without-spark-work" else f
                                     for f in findings["findings"]]
-        evidence = evidence_of(findings["findings"], watch.get("rightsizing"), shell_saving)
+        evidence = evidence_of(findings["findings"], sized.get("rightsizing"), shell_saving)
         evidence = replace(evidence, measured_savings=evidence.measured_savings | logs.get("measured_savings", {}))
         candidate = rescore(key, reasons, {r: reason_savings(r, metrics, settings) for r in reasons},
                             projection(metrics), evidence)
@@ -150,16 +150,16 @@ def compile_deep_analysis(jobs: Mapping[str, Mapping], scripts: Mapping, code: M
                            "estimated_monthly_savings_usd": candidate.estimated_monthly_savings_usd,
                            "savings_basis": candidate.savings_basis, **savings_fields(candidate.savings_by_basis),
                            **why[key]}
-        recs = recommendations_for(job | {"candidate_reasons": reasons}, watch, findings, review, settings)
+        recs = recommendations_for(job | {"candidate_reasons": reasons}, sized, findings, review, settings)
         recs += [shell_rec] if shell_rec else []
         recs += event_log_recommendations(logs)
         cost = {"monthly_projection_usd": metrics.get("monthly_projection_usd", 0.0),
                 "estimated_monthly_savings_usd": candidate.estimated_monthly_savings_usd,
                 "savings_basis": candidate.savings_basis, **savings_fields(candidate.savings_by_basis),
                 "score": candidate.score,
-                "priority": row["priority"], "rightsizing": watch.get("rightsizing"),
+                "priority": row["priority"], "rightsizing": sized.get("rightsizing"),
                 "evidence": evidence.to_dict(), **why[key]}
-        deep = {"metrics": watch.get("rightsizing"), "code_analysis": findings, "ai_analysis": review,
+        deep = {"metrics": sized.get("rightsizing"), "code_analysis": findings, "ai_analysis": review,
                 "cost_analysis": cost, "recommendations": recs, "event_logs": logs}
         path = job_report_relpath(key)
         files[path] = job_report_md(row, deep)

@@ -247,7 +247,7 @@ def with_event_log_evidence(cloudwatch: Mapping[str, Any], logs: Mapping[str, An
         return dict(cloudwatch)
     sizing, choice = choose_rightsizing(logs.get("rightsizing"), cloudwatch.get("rightsizing"))
     chosen = dict(sizing) | {"choice": choice} if sizing else sizing
-    return {**cloudwatch, "rightsizing": chosen, "cloudwatch_rightsizing": cloudwatch.get("rightsizing")}
+    return {**cloudwatch, "rightsizing": chosen}
 
 
 def measured_savings(findings: Iterable[Mapping[str, Any]]) -> dict[str, float]:
