@@ -167,6 +167,11 @@ def job_event_logs(s3, bind: Bind, path: str, runs: list[tuple[str, datetime, da
                 continue
             store_summary(bind, log.location, _etag(log), SUMMARY_VERSION, max_bytes, log.size, summary)
         hits += source == "cache"
+        other = summary.get("glue_run_id")
+        if other and other != run_id:  # Glue names its run in the log: trust it over the times
+            findings.append(unusable("event-log-missing", f"the log started in run {run_id}'s time "
+                                     f"({log.location}) is run {other}'s", run_id=run_id))
+            continue
         findings += _run_findings(run_id, summary)
         results.append({"run_id": run_id, "app_id": log.app_id, "location": log.location, "source": source,
                         "summary": summary})

@@ -234,8 +234,8 @@ def job_app_profile(job: SimJob, execution_s: int, seed: int) -> AppProfile:
         SimStage(0, 0, tasks, unit, name="scan parquet"),
         SimStage(1, 0, tasks, unit // 2, parents=(0,), shuffle_write_bytes=8 << 20, name="exchange"),
         SimStage(2, 1, tasks, unit, name="scan orders"),
-        SimStage(3, 1, tasks, unit, parents=(2,), skew=12.0, memory_spill_bytes=64 << 20,
-                 disk_spill_bytes=16 << 20, name="sort merge join"),
+        SimStage(3, 1, tasks, unit, parents=(2,), skew=12.0, memory_spill_bytes=128 << 20,
+                 disk_spill_bytes=32 << 20, name="sort merge join"),
         SimStage(4, 2, max(tasks, 120), unit // 4, parents=(), output_bytes=2 << 20, name="write parquet"),
     )
     profile = AppProfile(executors, cores, stages, seed=seed,

@@ -133,3 +133,13 @@ def test_a_listing_denied_is_a_finding_naming_the_permission(sim, s3, engine, fl
     (finding,) = evidence["findings"]
     assert finding["rule_id"] == "event-log-unreadable" and "AccessDenied" in finding["message"]
     assert "s3:ListBucket" in finding["message"] and evidence["status"] == "unavailable"
+
+
+def test_a_log_naming_another_glue_run_is_not_taken_for_this_one(s3, engine, fleet):
+    job, _, runs = _job(fleet)
+    latest_id, started, completed = runs[0]
+    impostor = ("jr_" + "1" * 64, started, completed)
+    evidence = _evidence(s3, engine, fleet, runs=[impostor])
+    (finding,) = evidence["findings"]
+    assert finding["rule_id"] == "event-log-missing" and f"is run {latest_id}'s" in finding["message"]
+    assert evidence["status"] == "unavailable" and evidence["rightsizing"] is None
