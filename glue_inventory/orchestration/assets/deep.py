@@ -86,7 +86,7 @@ def job_ai_review(context: dg.AssetExecutionContext, config: GlueInventoryConfig
 
 @dg.asset(**DEEP, ins={"job_script": dg.AssetIn(), "job_code_analysis": dg.AssetIn(),
                        "job_cloudwatch_metrics": dg.AssetIn(), "job_ai_review": dg.AssetIn()},
-          kinds={"markdown"})
+          pool="aws_api", kinds={"markdown", "s3"})
 @observed
 def job_deep_analysis(context: dg.AssetExecutionContext, aws: AwsPlatforms, config: GlueInventoryConfig,
                       inventory_db: InventoryDatabase, reports: ReportsLocation, job_script: dict[str, dict],
