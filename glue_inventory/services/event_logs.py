@@ -80,6 +80,8 @@ def parse_log(s3, log: EventLogObjects, max_bytes: int) -> dict[str, Any]:
             truncated = str(exc)
     except EventLogError as exc:
         error = str(exc)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:  # an event without the fields Spark writes
+        error = f"a malformed event ({type(exc).__name__}: {exc})"
     summary = summarize(listener)
     summary["read"] = {"bytes_read": read, "size_bytes": log.size, "cut_at_bytes": max_bytes if cut else None,
                        "truncated": truncated, "error": error, "files": len(log.objects), "rolled": log.rolled,

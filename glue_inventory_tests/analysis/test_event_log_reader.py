@@ -85,3 +85,12 @@ def test_data_in_another_framing_is_refused_with_the_reason():
         _read(encode(LINES, "gzip"), "lz4")
     with pytest.raises(EventLogError, match="gzip"):
         _read(encode(LINES, None), "gzip")
+
+
+@pytest.mark.parametrize("codec", ["lz4", "snappy", "zstd", "gzip"])
+def test_a_corrupt_block_is_an_event_log_error(codec):
+    data = bytearray(encode(LONG, codec))
+    middle = len(data) // 2
+    data[middle:middle + 64] = bytes(64)  # zeros over the middle of a compressed block
+    with pytest.raises(EventLogError):
+        _read(bytes(data), codec)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import boto3
 import pytest
 
+from glue_inventory.analysis.spark.eventlog import codec_of
 from glue_inventory.analysis.types import JobSpec
 from glue_inventory.config import Settings
 from glue_inventory.services.event_logs import event_log_recommendations, job_event_logs
@@ -143,3 +144,16 @@ def test_a_log_naming_another_glue_run_is_not_taken_for_this_one(s3, engine, fle
     (finding,) = evidence["findings"]
     assert finding["rule_id"] == "event-log-missing" and f"is run {latest_id}'s" in finding["message"]
     assert evidence["status"] == "unavailable" and evidence["rightsizing"] is None
+
+
+def test_an_event_without_the_fields_spark_writes_is_an_unreadable_log(s3, engine, fleet):
+    job, _, runs = _job(fleet)
+    first = _evidence(s3, engine, fleet)
+    single = next(r for r in first["runs"] if not r["read"]["rolled"])
+    key = single["location"].split("/", 3)[3]
+    plain = key.rsplit(".", 1)[0] if codec_of(key) else key  # the same log, uncompressed
+    s3.delete_object(Bucket=job.bucket, Key=key)
+    s3.put_object(Bucket=job.bucket, Key=plain, Body=b'{"Event":"SparkListenerJobStart","Submission Time":1}\n')
+    evidence = _evidence(s3, engine, fleet)
+    (finding,) = [f for f in evidence["findings"] if f.get("run_id") == single["run_id"]]
+    assert finding["rule_id"] == "event-log-unreadable" and "a malformed event (KeyError" in finding["message"]

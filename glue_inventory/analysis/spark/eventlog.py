@@ -89,7 +89,11 @@ def _lz4(chunks: Iterable[bytes]) -> Iterator[bytes]:
             if method == LZ4_RAW:
                 yield block
             elif method == LZ4_COMPRESSED:
-                yield bytes(cramjam.lz4.decompress_block(block, output_len=size))
+                try:
+                    data = bytes(cramjam.lz4.decompress_block(block, output_len=size))
+                except cramjam.DecompressionError as exc:
+                    raise EventLogError(f"lz4: a broken block ({exc})") from None
+                yield data
             else:
                 raise EventLogError(f"lz4: unknown block method {method:#x}")
     if len(buffer) > pos:
@@ -115,7 +119,11 @@ def _snappy(chunks: Iterable[bytes]) -> Iterator[bytes]:
                 raise EventLogError("snappy: negative block length (not Spark's snappy framing)")
             if pos + 4 + length > len(buffer):
                 break
-            yield bytes(cramjam.snappy.decompress_raw(buffer[pos + 4:pos + 4 + length]))
+            try:
+                data = bytes(cramjam.snappy.decompress_raw(buffer[pos + 4:pos + 4 + length]))
+            except cramjam.DecompressionError as exc:
+                raise EventLogError(f"snappy: a broken block ({exc})") from None
+            yield data
             pos += 4 + length
     if len(buffer) > pos:
         raise TruncatedLog("snappy: the log ends inside a block")
