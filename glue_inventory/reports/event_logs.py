@@ -62,11 +62,11 @@ def _read(run: Mapping[str, Any]) -> str:
              + (" (rolled)" if read.get("rolled") else ""), f"codec {read.get('codec') or 'none'}",
              f"{mib(read.get('bytes_read') or 0)} read"]
     if read.get("cut_at_bytes"):
-        notes.append(f"**cut at {mib(read['cut_at_bytes'])}** (deep_analysis.event_log_max_bytes)")
+        notes.append(f"cut at {mib(read['cut_at_bytes'])} (deep_analysis.event_log_max_bytes)")
     if read.get("truncated"):
-        notes.append(f"**truncated**: {read['truncated']}")
+        notes.append(f"truncated: {read['truncated']}")
     if read.get("error"):
-        notes.append(f"**unreadable**: {read['error']}")
+        notes.append(f"unreadable: {read['error']}")
     if run.get("source") == "cache":
         notes.append("from the cache (same ETag)")
     return ", ".join(notes)
