@@ -16,7 +16,7 @@ import json
 import random
 import struct
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import cramjam
@@ -24,6 +24,7 @@ import zstandard
 
 from glue_inventory.simulate.catalog import WINDOW_DAYS, WORKER_DPU
 from glue_inventory.simulate.fleet import Fleet, SimJob
+from glue_inventory.simulate.runs import SimJobRun
 
 EVENT_LOG_PREFIX = "sparkHistoryLogs/"
 RUNS_WITH_EVENT_LOGS = 3
@@ -259,6 +260,13 @@ def _wall_ms(profile: AppProfile) -> int:
     return end
 
 
+def run_app_profile(job: SimJob, run: SimJobRun) -> AppProfile:
+    """The application one of the job's runs was: the profile its event log is written from."""
+    seed = _stable(run.job_run_id)
+    profile = job_app_profile(job, run.execution_time, seed)
+    return replace(profile, properties=profile.properties | {"spark.glue.JOB_RUN_ID": run.job_run_id})
+
+
 def job_event_logs(job: SimJob, now_s: float) -> dict[str, bytes]:
     """Key in the job's bucket → content: the event logs of its last few finished runs of the window."""
     path = job.default_arguments.get("--spark-event-logs-path")
@@ -273,10 +281,7 @@ def job_event_logs(job: SimJob, now_s: float) -> dict[str, bytes]:
     for number, run in enumerate(recent):
         start_ms = int(run.started * 1000) + 5_000
         app_id = f"spark-application-{start_ms}"
-        seed = _stable(run.job_run_id)
-        profile = job_app_profile(job, run.execution_time, seed)
-        profile = AppProfile(profile.executors, profile.cores, profile.stages, profile.head_ms, profile.gap_ms,
-                             profile.tail_ms, seed, 0, profile.properties | {"spark.glue.JOB_RUN_ID": run.job_run_id})
+        profile = run_app_profile(job, run)
         codec = codecs[(_stable(job.name) + number) % len(codecs)]
         lines = list(event_lines(profile, start_ms, app_id))
         for key, content in log_objects(lines, app_id, codec, rolled=number % 2 == 1).items():

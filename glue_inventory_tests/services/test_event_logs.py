@@ -14,6 +14,7 @@ from glue_inventory.config import Settings
 from glue_inventory.services.event_logs import event_log_recommendations, job_event_logs
 from glue_inventory.simulate import Fault, build_fleet_from, start_simulator
 from glue_inventory.simulate.event_logs import job_event_logs as simulated_logs
+from glue_inventory.simulate.event_logs import run_app_profile
 from glue_inventory.simulate.profiles import Profile
 
 NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)
@@ -66,6 +67,13 @@ def test_the_logs_of_the_recent_runs_are_read_single_and_rolled(s3, engine, flee
     assert len(codecs) == 3  # three runs, three codecs (simulate/event_logs.py rotates them)
     latest = evidence["latest"]
     assert latest["executors"] == 9 and latest["glue_run_id"] == runs[0][0] and latest["complete"]
+    # The figures of the profile the simulator wrote the latest run from.
+    run = next(r for r in job.runs if r.job_run_id == runs[0][0])
+    app = run_app_profile(job, run)
+    assert latest["driver_ms"] == app.head_ms + 2 * app.gap_ms + app.tail_ms
+    assert latest["tasks"] == sum(stage.tasks for stage in app.stages)
+    skew = next(f for f in evidence["findings"] if f["rule_id"] == "skewed-stage")
+    assert skew["stage_id"] == 3 and skew["skew"] == pytest.approx(12.0, rel=0.15)
     rules = {f["rule_id"] for f in evidence["findings"]}
     assert {"skewed-stage", "spill-to-disk", "idle-executors", "small-files-write"} <= rules
     assert not any(rule.startswith("event-log-") for rule in rules)
