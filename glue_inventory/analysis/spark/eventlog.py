@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import cramjam
@@ -129,42 +129,35 @@ def _snappy(chunks: Iterable[bytes]) -> Iterator[bytes]:
         raise TruncatedLog("snappy: the log ends inside a block")
 
 
-def _zstd(chunks: Iterable[bytes]) -> Iterator[bytes]:
-    decompressor, in_frame = zstandard.ZstdDecompressor().decompressobj(), False
+def _concatenated(chunks: Iterable[bytes], new: Callable[[], Any], errors: type[Exception] | tuple,
+                  name: str, unit: str) -> Iterator[bytes]:
+    """Decompressed bytes of a stream of `unit`s one after another (zstd frames, gzip members); `new` makes the
+    decompressor of one."""
+    decompressor, inside = new(), False
     for chunk in chunks:
         while chunk:
             try:
                 data = decompressor.decompress(chunk)
-            except zstandard.ZstdError as exc:
-                raise EventLogError(f"zstd: {exc}") from None
-            in_frame = True
+            except errors as exc:
+                raise EventLogError(f"{name}: {exc}") from None
+            inside = True
             if data:
                 yield data
             chunk = b""
-            if decompressor.eof:  # a further frame may follow
-                chunk, in_frame = decompressor.unused_data, False
-                decompressor = zstandard.ZstdDecompressor().decompressobj()
-    if in_frame:
-        raise TruncatedLog("zstd: the log ends inside a frame")
+            if decompressor.eof:  # a further one may follow
+                chunk, inside = decompressor.unused_data, False
+                decompressor = new()
+    if inside:
+        raise TruncatedLog(f"{name}: the log ends inside a {unit}")
+
+
+def _zstd(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    return _concatenated(chunks, lambda: zstandard.ZstdDecompressor().decompressobj(), zstandard.ZstdError,
+                         "zstd", "frame")
 
 
 def _gzip(chunks: Iterable[bytes]) -> Iterator[bytes]:
-    decompressor, in_member = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16), False
-    for chunk in chunks:
-        while chunk:
-            try:
-                data = decompressor.decompress(chunk)
-            except zlib.error as exc:
-                raise EventLogError(f"gzip: {exc}") from None
-            in_member = True
-            if data:
-                yield data
-            chunk = b""
-            if decompressor.eof:  # a further gzip member may follow
-                chunk, in_member = decompressor.unused_data, False
-                decompressor = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
-    if in_member:
-        raise TruncatedLog("gzip: the log ends inside a member")
+    return _concatenated(chunks, lambda: zlib.decompressobj(wbits=zlib.MAX_WBITS | 16), zlib.error, "gzip", "member")
 
 
 def lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
