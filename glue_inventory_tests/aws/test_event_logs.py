@@ -11,16 +11,18 @@ import pytest
 from glue_inventory.aws.event_logs import list_event_logs, object_chunks, split_path
 from glue_inventory.simulate import build_fleet, start_simulator
 
-BUCKET = "aws-glue-assets-123456789012-us-east-1"
+# An account of its own: the session's simulator (other tests) serves the default one in this process.
+ACCOUNT = "270000000001"
+BUCKET = f"aws-glue-assets-{ACCOUNT}-us-east-1"
 PATH = f"s3://{BUCKET}/sparkHistoryLogs"
 T = 1_700_000_000_000
 
 
 @pytest.fixture(scope="module")
 def s3():
-    with start_simulator(build_fleet(0, 1, datetime(2026, 11, 30, tzinfo=UTC))) as sim:
+    with start_simulator(build_fleet(0, 1, datetime(2026, 11, 30, tzinfo=UTC), account_id=ACCOUNT)) as sim:
         client = boto3.client("s3", endpoint_url=sim.endpoint_url, region_name="us-east-1",
-                              aws_access_key_id="testing", aws_secret_access_key="testing")
+                              aws_access_key_id=sim.access_key_id, aws_secret_access_key=sim.secret_access_key)
         client.create_bucket(Bucket=BUCKET)
         keys = [f"sparkHistoryLogs/spark-application-{T - 3_600_000}.lz4",  # before the window
                 f"sparkHistoryLogs/spark-application-{T}.zstd",

@@ -24,7 +24,8 @@ PROFILE = Profile(schedule="daily", worker_type="G.1X", workers=10, over_provisi
 
 @pytest.fixture(scope="module")
 def fleet():
-    return build_fleet_from([PROFILE], seed=11, now=NOW)
+    # An account of its own: the session's simulator (other tests) serves the default one in this process.
+    return build_fleet_from([PROFILE], seed=11, now=NOW, account_id="270000000002")
 
 
 @pytest.fixture
@@ -35,8 +36,8 @@ def sim(fleet):
 
 @pytest.fixture
 def s3(sim):
-    return boto3.client("s3", endpoint_url=sim.endpoint_url, region_name="us-east-1", aws_access_key_id="testing",
-                        aws_secret_access_key="testing")
+    return boto3.client("s3", endpoint_url=sim.endpoint_url, region_name="us-east-1",
+                        aws_access_key_id=sim.access_key_id, aws_secret_access_key=sim.secret_access_key)
 
 
 def _job(fleet):
