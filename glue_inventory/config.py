@@ -192,6 +192,10 @@ class DeepAnalysisSettings(_Strict):
     script_max_bytes: int = 2 * 1024 * 1024
     tool_timeout_s: float = 60.0
     max_runs: int = 10
+    # Spark event logs (docs/deep-analysis.md): bytes read per run at most, and how much longer a run may be
+    # predicted to take on fewer workers for them to be recommended.
+    event_log_max_bytes: int = Field(default=512 * 1024 * 1024, gt=0)
+    max_slowdown: float = Field(default=0.10, ge=0, le=10)
 
     @model_validator(mode="after")
     def _top_k_alias(self) -> DeepAnalysisSettings:

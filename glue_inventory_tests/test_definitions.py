@@ -40,7 +40,7 @@ def test_contract_assets_partitioning_and_groups():
 
 def test_every_aws_asset_is_in_the_aws_api_pool():
     graph = defs.resolve_asset_graph()
-    for name in ("glue_jobs", "job_preliminary_metrics", "glue_billed_costs"):
+    for name in ("glue_jobs", "job_preliminary_metrics", "glue_billed_costs", "job_deep_analysis"):
         assert graph.get(dg.AssetKey(name)).pools == {"aws_api"}
 
 

@@ -59,6 +59,12 @@ def test_the_demo_prints_its_stages_and_summary_and_leaves_dagsters_lines_to_a_l
     assert " - dagster - INFO - __ASSET_JOB - " in logged
     assert re.search(r" - job_code_analysis - code analysis: 1/1 scripts analysed", logged)
     assert re.search(r" - glue_jobs - \d+ jobs on \d+/\d+ platforms", logged)
+    # Issue "The evidence inside the run": at least three deep analyses read Spark event logs, and their reports
+    # show the utilisation, the critical path and the stage findings.
+    with_logs = [text for report in (home / "reports" / "jobs").rglob("*.md")
+                 if "Executor utilisation" in (text := report.read_text(encoding="utf-8"))]
+    assert len(with_logs) >= 3, len(with_logs)
+    assert all("| Critical path |" in text and "| skewed-stage |" in text for text in with_logs)
 
 
 def test_a_failed_step_prints_its_error_and_the_log_path(tmp_path):

@@ -7,6 +7,7 @@ from typing import Any
 
 from glue_inventory.analysis.cost.reconcile import NOT_CONFIGURED
 from glue_inventory.analysis.cost.savings import BASES
+from glue_inventory.reports.event_logs import event_log_context
 from glue_inventory.reports.formatting import SEVERITY_ORDER, cents, iso, markdown_env, pick, rank
 
 Row = Mapping[str, Any]
@@ -35,6 +36,12 @@ def _evidence_lines(evidence: Row) -> list[str]:
         "peak_heap_usage": "peak JVM heap usage",
         "runs_with_metrics": "runs with metrics",
         "monthly_dpu_hours": "DPU-hours in the last 30 days",
+        "runs_with_event_logs": "runs with event logs",
+        "recommended_executors": "executors the replay recommends",
+        "predicted_s_now": "predicted run time now (s)",
+        "predicted_s_recommended": "predicted run time recommended (s)",
+        "predicted_slowdown": "predicted slowdown",
+        "max_slowdown": "slowdown allowed (deep_analysis.max_slowdown)",
     }
     return [f"{label}: {evidence[key]:g}" for key, label in labels.items()
             if isinstance(evidence.get(key), int | float)]
@@ -58,6 +65,7 @@ def _rightsizing(metrics: Row | None) -> dict[str, Any] | None:
         "increase": cents(metrics.get("estimated_monthly_increase_usd")),
         "evidence": _evidence_lines(metrics.get("evidence") or {}),
         "message": messages,
+        "choice": (metrics.get("choice") or {}).get("why"),
     }
 
 
@@ -126,5 +134,6 @@ def job_report_md(job_row: Row, deep: Row) -> str:
             cost=_scalars(deep.get("cost_analysis")),
             savings_by_reason={r: cents(v) for r, v in (job_row.get("savings_by_reason") or {}).items()},
             billed_unavailable=job_row.get("billed_unavailable_reason") or NOT_CONFIGURED,
+            event_logs=event_log_context(deep.get("event_logs"), job_row.get("worker_type")),
         )
     )

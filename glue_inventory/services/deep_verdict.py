@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from glue_inventory.analysis.actions.wording import MEASURED_BY_DEEP_ANALYSIS, REASON_ACTIONS
@@ -17,6 +18,7 @@ from glue_inventory.config import Settings
 from glue_inventory.reports.job_report import job_report_md
 from glue_inventory.reports.paths import job_report_relpath
 from glue_inventory.reports.rows import job_report_rows, savings_fields
+from glue_inventory.services.event_logs import event_log_recommendations, with_event_log_evidence
 from glue_inventory.storage import repository
 from glue_inventory.storage.analyses import window_runs
 from glue_inventory.storage.candidates import current_lanes
@@ -45,7 +47,7 @@ def recommendations_for(job: Mapping, cloudwatch: Mapping, code: Mapping, ai: Ma
                 else f"MaxCapacity {target.get('max_capacity') or target.get('dpu')} DPU")
         recs.append(_recommendation(
             f"Right-size to {size}", "cost", "high",
-            sizing.get("estimated_monthly_savings_usd", 0.0), "low", "cloudwatch", MEASURED)
+            sizing.get("estimated_monthly_savings_usd", 0.0), "low", sizing.get("source", "cloudwatch"), MEASURED)
             | {"plan_kind": "rightsize"})
     for finding in sizing.get("findings") or []:
         if finding.get("rule_id") in {"metrics-disabled", "enable-auto-scaling"}:
@@ -113,10 +115,12 @@ def chosen_by(jobs: Mapping[str, Mapping], lanes: Mapping[int, tuple[str, int]])
 
 def compile_deep_analysis(jobs: Mapping[str, Mapping], scripts: Mapping, code: Mapping, cloudwatch: Mapping,
                           ai: Mapping, settings: Settings, runs: Mapping[int, list] | None = None,
-                          lanes: Mapping[int, tuple[str, int]] | None = None) -> tuple[dict[str, dict], dict[str, str]]:
+                          lanes: Mapping[int, tuple[str, int]] | None = None,
+                          event_logs: Mapping | None = None) -> tuple[dict[str, dict], dict[str, str]]:
     """analysis_runs rows (deep) per job and the Markdown report files they reference; each row's
     `candidate` holds the job's figures rescored from the evidence (analysis.candidates.rescore). `lanes`:
-    data_job_id → the lane and rank that chose the job (storage.candidates.current_lanes)."""
+    data_job_id → the lane and rank that chose the job (storage.candidates.current_lanes); `event_logs`: key →
+    the job's event-log evidence (services.event_logs), whose right-sizing replaces CloudWatch's."""
     why = chosen_by(jobs, lanes or {})
     now = datetime.now(UTC)
     rows = {row["key"]: row for row in job_report_rows(jobs, [], now)}
@@ -126,6 +130,8 @@ def compile_deep_analysis(jobs: Mapping[str, Mapping], scripts: Mapping, code: M
         reasons = [r for r in job.get("candidate_reasons") or [] if r != CODE_FINDINGS]
         script = scripts.get(key) or {}
         watch, review = cloudwatch.get(key) or {}, ai.get(key) or {}
+        logs = (event_logs or {}).get(key) or {}
+        sized = with_event_log_evidence(watch, logs)  # the right-sizing to use in CloudWatch's place
         findings = with_snippets(code.get(key) or {}, script.get("text"))
         shell_saving, shell_rec = _python_shell(job, findings["findings"], (runs or {}).get(job["data_job_id"], []),
                                                 settings)
@@ -133,7 +139,8 @@ def compile_deep_analysis(jobs: Mapping[str, Mapping], scripts: Mapping, code: M
             findings["findings"] = [f | {"est_monthly_savings_usd": shell_saving}
                                     if f.get("rule_id") == "spark-job-without-spark-work" else f
                                     for f in findings["findings"]]
-        evidence = evidence_of(findings["findings"], watch.get("rightsizing"), shell_saving)
+        evidence = evidence_of(findings["findings"], sized.get("rightsizing"), shell_saving)
+        evidence = replace(evidence, measured_savings=evidence.measured_savings | logs.get("measured_savings", {}))
         candidate = rescore(key, reasons, {r: reason_savings(r, metrics, settings) for r in reasons},
                             projection(metrics), evidence)
         row = rows[key] | {"candidate_reasons": candidate.reasons,
@@ -142,22 +149,24 @@ def compile_deep_analysis(jobs: Mapping[str, Mapping], scripts: Mapping, code: M
                            "estimated_monthly_savings_usd": candidate.estimated_monthly_savings_usd,
                            "savings_basis": candidate.savings_basis, **savings_fields(candidate.savings_by_basis),
                            **why[key]}
-        recs = recommendations_for({**job, "candidate_reasons": reasons}, watch, findings, review, settings)
+        recs = recommendations_for({**job, "candidate_reasons": reasons}, sized, findings, review, settings)
         recs += [shell_rec] if shell_rec else []
+        recs += event_log_recommendations(logs)
         cost = {"monthly_projection_usd": metrics.get("monthly_projection_usd", 0.0),
                 "estimated_monthly_savings_usd": candidate.estimated_monthly_savings_usd,
                 "savings_basis": candidate.savings_basis, **savings_fields(candidate.savings_by_basis),
                 "score": candidate.score,
-                "priority": row["priority"], "rightsizing": watch.get("rightsizing"),
+                "priority": row["priority"], "rightsizing": sized.get("rightsizing"),
                 "evidence": evidence.to_dict(), **why[key]}
-        deep = {"metrics": watch.get("rightsizing"), "code_analysis": findings, "ai_analysis": review,
-                "cost_analysis": cost, "recommendations": recs}
+        deep = {"metrics": sized.get("rightsizing"), "code_analysis": findings, "ai_analysis": review,
+                "cost_analysis": cost, "recommendations": recs, "event_logs": logs}
         path = job_report_relpath(key)
         files[path] = job_report_md(row, deep)
         compiled[key] = {
             "data_job_id": job["data_job_id"], "analysis_type": "deep", "status": "succeeded",
-            "completed_at": now, "metrics": {"cloudwatch": watch, "script": {k: script.get(k) for k in
-                                             ("location", "sha256", "size_bytes", "kind")}},
+            "completed_at": now, "metrics": {"cloudwatch": watch, "event_logs": logs,
+                                             "script": {k: script.get(k) for k in
+                                                        ("location", "sha256", "size_bytes", "kind")}},
             "code_analysis": findings, "ai_analysis": review, "cost_analysis": cost, "recommendations": recs,
             "report_path": path, "candidate": candidate,
         }
@@ -165,15 +174,16 @@ def compile_deep_analysis(jobs: Mapping[str, Mapping], scripts: Mapping, code: M
 
 
 def record_deep_analyses(bind: repository.Bind, jobs: Mapping[str, Mapping], scripts: Mapping, code: Mapping,
-                         cloudwatch: Mapping, ai: Mapping, settings: Settings,
-                         dagster_run_id: str) -> tuple[dict[str, dict], dict[str, str]]:
+                         cloudwatch: Mapping, ai: Mapping, settings: Settings, dagster_run_id: str,
+                         event_logs: Mapping | None = None) -> tuple[dict[str, dict], dict[str, str]]:
     """Compile each job's deep analysis, store it in `analysis_runs` (one transaction: its evidence, which the
-    candidates asset downstream scores) and return (per job: report path, recommendations, priority; the job
-    reports to write)."""
+    candidates asset scores) and return (per job: report path, recommendations, priority; the job reports to
+    write)."""
     now = datetime.now(UTC)
     since = now - timedelta(days=settings.thresholds.window_days)
     runs = window_runs(bind, [job["data_job_id"] for job in jobs.values()], since)
-    compiled, files = compile_deep_analysis(jobs, scripts, code, cloudwatch, ai, settings, runs, current_lanes(bind))
+    compiled, files = compile_deep_analysis(jobs, scripts, code, cloudwatch, ai, settings, runs, current_lanes(bind),
+                                            event_logs)
     repository.insert_analysis_runs(bind, [
         {k: v for k, v in row.items() if k not in ("report_path", "candidate")} | {"dagster_run_id": dagster_run_id}
         for row in compiled.values()])

@@ -221,6 +221,9 @@ def _arguments(p: Profile, rng: random.Random, bucket: str, table: str, secrets:
                 args["--enable-observability-metrics"] = "true"
         if p.auto_scaling:
             args["--enable-auto-scaling"] = "true"
+        if p.spark_ui:
+            args["--enable-spark-ui"] = "true"
+            args["--spark-event-logs-path"] = f"s3://{bucket}/sparkHistoryLogs/"
         if "scala-script" in p.rules:
             args["--class"] = "GlueApp"
     if p.job_type == "pythonshell":

@@ -36,13 +36,14 @@ class Profile:
     running: bool = False  # latest run still RUNNING
     config_change: bool = False  # older runs used a different capacity / execution class
     script_missing: bool = False
+    spark_ui: bool = False  # writes Spark event logs under --spark-event-logs-path (simulate/event_logs.py)
     region: str | None = None
     name: str | None = None
 
 
 _R = frozenset
 ARCHETYPES: tuple[Profile, ...] = (
-    Profile(schedule="hourly", workers=10, name="clickstream_sessionize_hourly"),
+    Profile(schedule="hourly", workers=10, name="clickstream_sessionize_hourly", spark_ui=True),
     Profile(status="idle", schedule="daily", name="daily sales.eu", region=SECOND_REGION),
     Profile(status="stale", schedule="weekly", glue_version="2.0", name="ingest...raw"),
     Profile(status="abandoned", schedule="monthly", glue_version=None, worker_type=None, workers=None,
@@ -52,10 +53,10 @@ ARCHETYPES: tuple[Profile, ...] = (
     Profile(schedule="daily", failing=True, leaky_errors=True, env="dev"),
     # One of the costliest jobs, and over-provisioned: a deep analysis measures what right-sizing saves.
     Profile(schedule="hourly", worker_type="G.2X", workers=20, execution_class="FLEX", env="dev",
-            over_provisioned=True, name="orders.v2.hourly"),
+            over_provisioned=True, name="orders.v2.hourly", spark_ui=True),
     Profile(schedule="daily", secret_args=True, rules=_R({"secret-argument-logged"}), env="staging"),
     Profile(schedule="daily", missing_tags="owner", rules=_R({"collect-on-large-data"}), over_provisioned=True,
-            workers=40, env="staging"),
+            workers=40, env="staging", spark_ui=True),
     Profile(schedule="weekly", missing_tags="cost-center", rules=_R({"single-partition-write"})),
     Profile(schedule="daily", missing_tags="all", rules=_R({"job-init-without-commit", "bare-except"}),
             name="étape finale (copy)"),
@@ -72,7 +73,8 @@ ARCHETYPES: tuple[Profile, ...] = (
             metrics=False, env="dev"),
     Profile(worker_type="G.025X", workers=2, glue_version="3.0", schedule="every4h",
             auto_scaling=True, name="..", env="staging"),
-    Profile(worker_type="G.4X", workers=10, glue_version="5.0", schedule="daily", over_provisioned=True),
+    Profile(worker_type="G.4X", workers=10, glue_version="5.0", schedule="daily", over_provisioned=True,
+            spark_ui=True),
     Profile(worker_type="G.8X", workers=4, glue_version="4.0", schedule="weekly", execution_class="FLEX",
             env="dev", config_change=True),
     Profile(worker_type="Standard", workers=10, max_capacity=10.0, glue_version="1.0", schedule="daily",

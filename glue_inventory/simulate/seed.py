@@ -15,6 +15,7 @@ from moto.glue.utils import Action, Predicate
 from moto.resourcegroupstaggingapi.models import resourcegroupstaggingapi_backends
 from moto.s3.models import FakeKey, s3_backends
 
+from glue_inventory.simulate.event_logs import fleet_event_logs
 from glue_inventory.simulate.fleet import Fleet, SimJob, schedule_expression, script_bucket
 from glue_inventory.simulate.metrics import NAMESPACE, metric_data
 from glue_inventory.simulate.truth import run_cost_usd
@@ -65,6 +66,7 @@ def seed_fleet(fleet: Fleet) -> None:
         add_job_to_backend(job, fleet.runs_newest_first)
     _seed_triggers(fleet)
     _seed_metrics(fleet)
+    _seed_event_logs(fleet)
     _seed_cost_explorer(fleet)
 
 
@@ -132,6 +134,11 @@ def _seed_metrics(fleet: Fleet) -> None:
         # put_metric_data validates per call like the API, which caps a request at 1,000 datums.
         for start in range(0, len(data), 1000):
             backend.put_metric_data(NAMESPACE, data[start:start + 1000])
+
+
+def _seed_event_logs(fleet: Fleet) -> None:
+    for job, key, content in fleet_event_logs(fleet):
+        s3_backends[job.account_id]["aws"].put_object(job.bucket, key, content)
 
 
 def cost_explorer_result(fleet: Fleet, account_id: str | None = None) -> dict[str, Any]:

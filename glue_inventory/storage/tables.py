@@ -216,6 +216,21 @@ def _cache_table(name: str) -> Table:
 code_analysis_cache = _cache_table("code_analysis_cache")
 llm_cache = _cache_table("llm_cache")
 
+# Parsed Spark event logs by S3 ETag (services/event_logs.py): a log is read once, whatever number of deep
+# analyses look at it again. `etag` is the object's ETag, or a rolled log's files' ETags in order.
+event_log_summaries = Table(
+    "event_log_summaries", metadata,
+    _id(),
+    Column("location", Text, nullable=False),
+    Column("etag", Text, nullable=False),
+    Column("summary_version", Integer, nullable=False),
+    Column("max_bytes", BigInteger, nullable=False),
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("summary", JSONVariant, nullable=False),
+    _created_at(),
+    UniqueConstraint("location", "etag", "summary_version", "max_bytes"),
+)
+
 # The latest output of each per-job deep-analysis asset (metrics, script, code analysis, AI review),
 # so downstream assets and reports read the table instead of one pickle per job.
 job_artifacts = Table(

@@ -82,3 +82,11 @@ def test_fleet_figures_add_up_as_printed():
     jobs = [{"measured": 10.004, "exact": 5.004, "rule_of_thumb": 1.0}, {"exact": 0.004}, None]
     fleet = fleet_savings(jobs)
     assert fleet == {"measured": 10.0, "exact": 5.01, "rule_of_thumb": 1.0, "identified": 15.01, "potential": 1.0}
+
+
+def test_a_skewed_stage_fixed_with_right_sizing_is_measured_on_what_right_sizing_leaves():
+    # $1,000 a month; right-sizing saves $500, fixing the skew 20 % of the run ($200): 1000 × (1 − 0.5 × 0.8).
+    split = job_savings(1000.0, {"right_sizing": 500.0, "skewed_stage": 200.0})
+    assert split.total_usd == pytest.approx(600.0)
+    assert split.by_basis["measured"] == pytest.approx(600.0) and split.by_basis["exact"] == 0.0
+    assert set(split.actions) == {"right_sizing", "skewed_stage"}

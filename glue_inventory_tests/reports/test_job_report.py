@@ -7,9 +7,13 @@ import re
 import pytest
 
 from glue_inventory.analysis.cost.rightsizing import HEAP_USAGE, NEEDED_EXECUTORS, recommend_capacity
+from glue_inventory.analysis.spark.eventlog import decompressed, events
+from glue_inventory.analysis.spark.findings import run_findings
+from glue_inventory.analysis.spark.summary import WANTED, RunListener, summarize
 from glue_inventory.analysis.types import JobSpec
 from glue_inventory.config import Pricing
 from glue_inventory.reports.job_report import job_report_md
+from glue_inventory.simulate.event_logs import AppProfile, SimStage, encode, event_lines
 from glue_inventory_tests.reports.fleet import XSS_NAME, deep_result, fleet
 
 
@@ -121,3 +125,35 @@ def test_findings_are_capped_with_a_note(job: dict) -> None:
     part = section(job_report_md(job, deep), "Code findings")
     assert "Showing the 50 most severe of 80 findings." in part
     assert part.count("| low | R1 |") == 50
+
+
+def _event_logs() -> dict:
+    profile = AppProfile(executors=9, cores=4, seed=2, stages=(
+        SimStage(0, 0, 12, 20_000, name="scan"),
+        SimStage(1, 0, 12, 20_000, parents=(0,), skew=10.0, disk_spill_bytes=50 << 20, name="join")))
+    data = encode(list(event_lines(profile, 1_700_000_000_000, "spark-application-1700000000000")), "zstd")
+    latest = summarize(RunListener().feed(events(decompressed([data], "zstd"), WANTED)))
+    read = {"files": 1, "rolled": False, "codec": "zstd", "bytes_read": len(data), "cut_at_bytes": 512 << 20}
+    return {"status": "ok", "path": "s3://logs/sparkHistoryLogs/", "latest": latest, "latest_run_id": "jr_1",
+            "findings": run_findings(latest, 100.0),
+            "runs": [{"run_id": "jr_1", "location": "s3://logs/sparkHistoryLogs/spark-application-1700000000000.zstd",
+                      "source": "cache", "read": read}]}
+
+
+def test_the_event_log_section_shows_utilisation_critical_path_predictions_and_stage_findings(job: dict) -> None:
+    logs = _event_logs()
+    part = section(job_report_md(job, deep_result() | {"event_logs": logs}), "Spark event logs")
+    latest = logs["latest"]
+    assert f"| Executor utilisation | {latest['utilisation']:.0%} |" in part
+    assert "| Executors × cores | 9 × 4 |" in part and "| Critical path |" in part
+    assert "| 9 | 10 | " in part and "| +0% | yes |" in part  # the run's own count, 9 executors on 10 workers
+    assert "| 1 | join | 12 |" in part and "| skewed-stage | stage 1 (join) waits" in part
+    assert "cut at 512 MiB (deep_analysis.event_log_max_bytes)" in part and "from the cache (same ETag)" in part
+
+
+def test_without_event_logs_looked_at_there_is_no_section(job: dict) -> None:
+    assert "## Spark event logs" not in job_report_md(job, deep_result())
+    missing = {"status": "not_enabled", "findings": [
+        {"rule_id": "event-log-missing", "severity": "info", "message": "the job writes no Spark event log"}]}
+    part = section(job_report_md(job, deep_result() | {"event_logs": missing}), "Spark event logs")
+    assert "No event log could be used." in part and "| info | event-log-missing |" in part

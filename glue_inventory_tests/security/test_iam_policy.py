@@ -46,6 +46,7 @@ REPORTS_BUCKET = "glue-inventory-reports"
 PIPELINE_ACTIONS = {
     "sts:AssumeRole", "sts:GetCallerIdentity", "glue:GetJobs", "glue:GetJobRuns", "tag:GetResources",
     "glue:GetTags", "cloudwatch:GetMetricData", "s3:GetObject", "ce:GetCostAndUsage", "s3:ListBucket",
+    "glue:GetJob",  # the --spark-event-logs-path of a job with the Spark UI (services/event_logs.py)
 }
 
 
@@ -89,8 +90,12 @@ def test_the_billing_export_is_listed_and_read_in_its_bucket_only():
     bucket = listing["Resource"].removeprefix("arn:aws:s3:::")
     assert bucket and "*" not in bucket and "/" not in bucket
     assert reading["Resource"] == f"arn:aws:s3:::{bucket}/*"
-    # Nothing else lists a bucket: s3:ListBucket is granted for the export alone.
-    assert [sid for sid, s in statements.items() if "s3:ListBucket" in s["Action"]] == ["BillingExportList"]
+    # Nothing else lists a bucket but the Spark event logs, and those under Glue's event-log prefix only.
+    assert [sid for sid, s in statements.items() if "s3:ListBucket" in s["Action"]] == [
+        "SparkEventLogsList", "BillingExportList"]
+    events = statements["SparkEventLogsList"]
+    assert events["Condition"] == {"StringLike": {"s3:prefix": "sparkHistoryLogs/*"}}
+    assert statements["SparkEventLogsRead"]["Resource"].endswith("/sparkHistoryLogs/*")
     # The tool's principal of an Organization reads the export with the same two statements.
     organization = {s["Sid"]: s for s in load_policy(ORGANIZATION_POLICY_PATH)}
     assert [organization[sid] for sid in ("BillingExportList", "BillingExportRead")] == [listing, reading]
@@ -207,8 +212,12 @@ def test_pipeline_calls_are_in_the_policy_and_read_only(fleet_env, sqlite_url):
     actions = {c.action for c in calls}
     assert actions >= PIPELINE_ACTIONS, PIPELINE_ACTIONS - actions
     listing = [c for c in calls if c.action == "s3:ListBucket" and not c.caller.startswith("glue_inventory/reports/")]
-    # The billing export is listed by its reader, with the assumed role's credentials (billing.platform).
-    assert listing and all(c.caller.startswith("glue_inventory/aws/cur.py") for c in listing)
+    # The billing export is listed by its reader, with the assumed role's credentials (billing.platform), and the
+    # Spark event logs of the deep-analysed job by theirs.
+    assert listing and all(c.caller.startswith(("glue_inventory/aws/cur.py", "glue_inventory/aws/event_logs.py"))
+                           for c in listing)
+    event_logs = {c.action for c in calls if c.caller.startswith("glue_inventory/aws/event_logs.py")}
+    assert event_logs == {"s3:ListBucket", "s3:GetObject"}
     put = [c for c in calls if c.action == "s3:PutObject"]
     # The only writes are report files in the tool's own bucket, made by the reports code.
     assert put and all(any(f.startswith("glue_inventory/reports/") for f in c.frames) for c in put)

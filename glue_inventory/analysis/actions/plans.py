@@ -139,6 +139,11 @@ def _rightsize_plan(job: Row, sizing: Row) -> dict | None:
     notes = [f"measured peak of {evidence.get('peak_needed_executors')} executors needed of "
              f"{evidence.get('available_executors')} available over {evidence.get('runs_with_metrics')} runs; "
              f"{before_dpu:g} → {target.get('dpu'):g} DPU"] if evidence.get("peak_needed_executors") else []
+    if evidence.get("recommended_executors") is not None:  # from the Spark event logs' replay
+        notes = [f"the tasks of {evidence.get('runs_with_event_logs')} runs' Spark event logs replayed on "
+                 f"{evidence['recommended_executors']} executors instead of {evidence.get('executors_in_log')}: "
+                 f"{evidence.get('predicted_s_now'):g} s → {evidence.get('predicted_s_recommended'):g} s predicted; "
+                 f"{before_dpu:g} → {target.get('dpu'):g} DPU"]
     return _update_plan(job, "rightsize", "high_cost", f"Right-size to {size}", after,
                         sizing.get("estimated_monthly_savings_usd") or 0.0, notes)
 

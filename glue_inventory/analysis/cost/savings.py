@@ -24,6 +24,8 @@ MEASURED = "measured"
 EXACT = "exact"
 RULE_OF_THUMB = "rule_of_thumb"
 BASES = (MEASURED, EXACT, RULE_OF_THUMB)
+# The saving of fixing a skewed stage, measured from the job's Spark event log (analysis/spark/findings.py).
+SKEWED_STAGE = "skewed_stage"
 IDENTIFIED_BASES = (MEASURED, EXACT)
 
 # Action (a candidate reason, or a saving a deep analysis measured) → its basis. An action not listed is taken
@@ -31,6 +33,7 @@ IDENTIFIED_BASES = (MEASURED, EXACT)
 ACTION_BASIS = {
     "right_sizing": MEASURED,
     "python_shell": MEASURED,
+    "skewed_stage": MEASURED,
     "inactive": EXACT,
     "flex_eligible": EXACT,
     "failing": EXACT,
@@ -40,7 +43,7 @@ ACTION_BASIS = {
 COMPATIBLE_ACTIONS = (
     ("inactive",),
     ("python_shell", "failing"),
-    ("right_sizing", "flex_eligible", "failing"),
+    ("right_sizing", "flex_eligible", "failing", "skewed_stage"),
     ("high_cost", "flex_eligible", "failing"),
 )
 

@@ -12,6 +12,7 @@ from glue_inventory.orchestration.resources import AwsPlatforms, GlueInventoryCo
 from glue_inventory.services.code.review import ai_reviews, code_analyses
 from glue_inventory.services.deep_inputs import cloudwatch_results, script_results
 from glue_inventory.services.deep_verdict import record_deep_analyses
+from glue_inventory.services.event_logs import event_log_results
 from glue_inventory.services.preliminary import job_record, load_job_records
 from glue_inventory.storage.jobs import read_jobs
 
@@ -85,23 +86,28 @@ def job_ai_review(context: dg.AssetExecutionContext, config: GlueInventoryConfig
 
 @dg.asset(**DEEP, ins={"job_script": dg.AssetIn(), "job_code_analysis": dg.AssetIn(),
                        "job_cloudwatch_metrics": dg.AssetIn(), "job_ai_review": dg.AssetIn()},
-          kinds={"markdown"})
+          pool="aws_api", kinds={"markdown", "s3"})
 @observed
-def job_deep_analysis(context: dg.AssetExecutionContext, config: GlueInventoryConfig,
+def job_deep_analysis(context: dg.AssetExecutionContext, aws: AwsPlatforms, config: GlueInventoryConfig,
                       inventory_db: InventoryDatabase, reports: ReportsLocation, job_script: dict[str, dict],
                       job_code_analysis: dict[str, dict], job_cloudwatch_metrics: dict[str, dict],
                       job_ai_review: dict[str, dict]) -> dict[str, dict]:
-    """Everything known about each job compiled into recommendations with savings, and its Markdown report."""
+    """Everything known about each job (its Spark event logs read here) compiled into recommendations with
+    savings, and its Markdown report."""
     engine = inventory_db.engine()
-    verdicts, files = record_deep_analyses(engine, read_jobs(engine, context.partition_keys), job_script,
-                                           job_code_analysis, job_cloudwatch_metrics, job_ai_review,
-                                           config.settings, context.run_id)
+    jobs = read_jobs(engine, context.partition_keys)
+    event_logs = event_log_results(aws.session_map(), engine, jobs, {k: job_record(j).spec for k, j in jobs.items()},
+                                   config.settings, datetime.now(UTC))
+    verdicts, files = record_deep_analyses(engine, jobs, job_script, job_code_analysis, job_cloudwatch_metrics,
+                                           job_ai_review, config.settings, context.run_id, event_logs)
     written = reports.write(files)
     for key, verdict in verdicts.items():
         path = verdict["report"]
         metadata = partition_metadata(verdict, files[path], job_code_analysis.get(key) or {}, reports.link(path))
         context.add_asset_metadata(metadata, partition_key=key)
-    context.add_output_metadata({"jobs": len(verdicts), "reports": len(written)})
+    context.add_output_metadata({"jobs": len(verdicts), "reports": len(written),
+                                 "event_logs": sum(1 for e in event_logs.values() if e["status"] == "ok"),
+                                 "event_log_cache_hits": sum(e["cache_hits"] for e in event_logs.values())})
     return verdicts
 
 

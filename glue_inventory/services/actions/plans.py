@@ -49,7 +49,8 @@ def build_plans(bind: Bind, sessions: SessionMap, now: datetime) -> RemediationP
     calls for), with its commands; stored as the current plans, rendered as files."""
     jobs = read_jobs(bind)
     candidates = {c["key"]: c for c in current_candidates(bind)}
-    sizing = {job_id: ((row["metrics"] or {}).get("cloudwatch") or {}).get("rightsizing")
+    # The right-sizing the deep analysis used: from the Spark event log when there was one, else CloudWatch.
+    sizing = {job_id: (row["cost_analysis"] or {}).get("rightsizing")
               for job_id, row in latest_deep(bind).items()}
     keys = sorted(set(candidates) | {key for key, job in jobs.items() if sizing.get(job["data_job_id"])})
     live = [key for key in keys if key in jobs and jobs[key]["status"] != "deleted"]
