@@ -17,13 +17,15 @@ def _fail(command: str, problem: object, code: int = EXIT_USAGE) -> int:
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
+    from glue_inventory.config import ConfigError, read_environment
     from glue_inventory.storage.db import DatabaseError, mask_url, upgrade
 
     try:
         upgrade(args.url)
-    except DatabaseError as exc:
+        url = args.url or read_environment().database_url or "default"
+    except (ConfigError, DatabaseError) as exc:
         return _fail("db upgrade", exc)
-    print(f"database at {mask_url(args.url or os.environ.get('GLUE_INVENTORY_DATABASE_URL', 'default'))} is up to date")
+    print(f"database at {mask_url(url)} is up to date")
     return 0
 
 
@@ -55,6 +57,7 @@ def _simulate(args: argparse.Namespace) -> int:
 def _refresh(args: argparse.Namespace) -> int:
     import dagster as dg
 
+    from glue_inventory.config import ConfigError
     from glue_inventory.pipeline import PipelineError, run_pipeline
 
     if args.deep < 0:
@@ -62,6 +65,8 @@ def _refresh(args: argparse.Namespace) -> int:
     try:
         with dg.DagsterInstance.get() as instance:
             run_pipeline(instance, deep_jobs=args.deep)
+    except ConfigError as exc:
+        return _fail("refresh", exc)
     except PipelineError as exc:
         return _fail("refresh", exc, code=1)
     return 0
