@@ -61,13 +61,14 @@ def with_automation(assets: Sequence[dg.AssetsDefinition]) -> list[dg.AssetsDefi
 
 
 # Declarative automation is used where it reads the state right: glue_jobs is unpartitioned, so
-# missing() and in_progress() see it exactly. It is not used for the partitioned steps:
-# - the preliminary refresh: Dagster 1.13's automation sensor either emits a backfill, sized by the
+# missing() and in_progress() see it exactly. The other steps are sensors because a condition cannot:
+# - size the preliminary refresh's runs: Dagster 1.13's automation sensor either emits a backfill, sized by the
 #   asset's backfill policy (single-run: one run for the whole fleet), or one run per partition;
-# - candidates and the report: with DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS=true (set in
-#   glue_inventory/__init__.py) a range run's planned partitions are one event without partition keys,
-#   so in_progress() cannot see a refresh batch still running and "after upstream" would fire after
-#   the first of many batches. The sensors below read run records instead.
+# - add or delete partitions (the sync sensor);
+# - wait for the batches before a follow-up cheaply: with DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS=true a
+#   range run's planned partitions are one event without partition keys, so in_progress() misses a queued batch
+#   and the condition fires after the first of many; without it, queuing a 1,000-job run took 165x as long and
+#   running it 22x (bench/automation.py, docs/automation.md). The follow-up sensor reads run records instead.
 def automation_sensor(settings: Settings) -> dg.AutomationConditionSensorDefinition:
     return dg.AutomationConditionSensorDefinition(
         "inventory_automation_sensor", target=dg.AssetSelection.keys(*CONDITIONS),
