@@ -30,12 +30,13 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from glue_inventory.config import ConfigError
     from glue_inventory.demo import DemoError, run_demo
     from glue_inventory.pipeline import PipelineError
 
     try:
         return run_demo(jobs=args.jobs, seed=args.seed, home=args.home)
-    except DemoError as exc:
+    except (ConfigError, DemoError) as exc:
         return _fail("demo", exc)
     except PipelineError as exc:
         return _fail("demo", exc, code=1)
@@ -57,12 +58,13 @@ def _simulate(args: argparse.Namespace) -> int:
 def _refresh(args: argparse.Namespace) -> int:
     import dagster as dg
 
-    from glue_inventory.config import ConfigError
+    from glue_inventory.config import ConfigError, load_settings
     from glue_inventory.pipeline import PipelineError, run_pipeline
 
     if args.deep < 0:
         return _fail("refresh", f"--deep must be 0 or more, got {args.deep}")
     try:
+        load_settings()  # a bad setting is reported before anything starts
         with dg.DagsterInstance.get() as instance:
             run_pipeline(instance, deep_jobs=args.deep)
     except ConfigError as exc:

@@ -113,3 +113,13 @@ def test_importing_the_package_reads_and_changes_nothing():
     env |= {"GLUE_INVENTORY_AUTOMATION": "maybe", "GLUE_INVENTORY_SYNC_INTERVAL_S": "soon"}
     done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120)
     assert (done.returncode, done.stdout.strip()) == (0, "[]"), done.stderr[-2000:]
+
+
+def test_a_command_reports_a_bad_value_in_one_line(tmp_path):
+    env = {name: value for name, value in os.environ.items() if not name.startswith("GLUE_INVENTORY_")}
+    env |= {"DAGSTER_HOME": str(tmp_path), "GLUE_INVENTORY_SYNC_INTERVAL_S": "soon"}
+    done = subprocess.run([str(Path(sys.executable).parent / "glue-inventory"), "refresh"], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stderr.strip()) == (2, "glue-inventory refresh: GLUE_INVENTORY_SYNC_INTERVAL_S="
+                                                         "'soon': expected a whole number of seconds, at least 1 — "
+                                                         "fix or unset the variable")
