@@ -67,8 +67,8 @@ def with_automation(assets: Sequence[dg.AssetsDefinition]) -> list[dg.AssetsDefi
 # - add or delete partitions (the sync sensor);
 # - wait for the batches before a follow-up cheaply: with DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS=true a
 #   range run's planned partitions are one event without partition keys, so in_progress() misses a queued batch
-#   and the condition fires after the first of many; without it, queuing a 1,000-job run took 165x as long and
-#   running it 22x (bench/automation.py, docs/automation.md). The follow-up sensor reads run records instead.
+#   and the condition fires after the first of many; without it, queuing a 1,000-job run took 118x as long and
+#   running it 20x (bench/automation.py, docs/automation.md). The follow-up sensor reads run records instead.
 def automation_sensor(settings: Settings) -> dg.AutomationConditionSensorDefinition:
     return dg.AutomationConditionSensorDefinition(
         "inventory_automation_sensor", target=dg.AssetSelection.keys(*CONDITIONS),
