@@ -17,23 +17,26 @@ def _fail(command: str, problem: object, code: int = EXIT_USAGE) -> int:
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
+    from glue_inventory.config import ConfigError, read_environment
     from glue_inventory.storage.db import DatabaseError, mask_url, upgrade
 
     try:
         upgrade(args.url)
-    except DatabaseError as exc:
+        url = args.url or read_environment().database_url or "default"
+    except (ConfigError, DatabaseError) as exc:
         return _fail("db upgrade", exc)
-    print(f"database at {mask_url(args.url or os.environ.get('GLUE_INVENTORY_DATABASE_URL', 'default'))} is up to date")
+    print(f"database at {mask_url(url)} is up to date")
     return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from glue_inventory.config import ConfigError
     from glue_inventory.demo import DemoError, run_demo
     from glue_inventory.pipeline import PipelineError
 
     try:
         return run_demo(jobs=args.jobs, seed=args.seed, home=args.home)
-    except DemoError as exc:
+    except (ConfigError, DemoError) as exc:
         return _fail("demo", exc)
     except PipelineError as exc:
         return _fail("demo", exc, code=1)
@@ -55,13 +58,17 @@ def _simulate(args: argparse.Namespace) -> int:
 def _refresh(args: argparse.Namespace) -> int:
     import dagster as dg
 
+    from glue_inventory.config import ConfigError, load_settings
     from glue_inventory.pipeline import PipelineError, run_pipeline
 
     if args.deep < 0:
         return _fail("refresh", f"--deep must be 0 or more, got {args.deep}")
     try:
+        load_settings()  # a bad setting is reported before anything starts
         with dg.DagsterInstance.get() as instance:
             run_pipeline(instance, deep_jobs=args.deep)
+    except ConfigError as exc:
+        return _fail("refresh", exc)
     except PipelineError as exc:
         return _fail("refresh", exc, code=1)
     return 0

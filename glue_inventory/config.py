@@ -1,10 +1,18 @@
-"""Settings from `GLUE_INVENTORY_CONFIG` (YAML) and the environment, validated by pydantic."""
+"""Settings from `GLUE_INVENTORY_CONFIG` (YAML) and the environment, validated by pydantic.
+
+Every `GLUE_INVENTORY_*` variable the package reads is a field of `EnvironmentSettings`, read by
+`read_environment` and nowhere else (a test greps the package for any other read); `load_settings` attaches it to
+the `Settings` as `environment`. Nothing is read at import time: a bad value is reported when the definitions load
+or a command runs. Variables of other libraries (`AWS_*`, `OTEL_*`, `OPENAI_*`, `DAGSTER_*`) are read where they
+are used (docs/configuration.md).
+"""
 
 from __future__ import annotations
 
 import os
 import re
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -311,6 +319,59 @@ class RetentionSettings(_Strict):
     analyses_per_job: int = Field(default=30, ge=1)
 
 
+class EnvironmentSettings(_Strict):
+    """The `GLUE_INVENTORY_*` variables (ENVIRONMENT_VARIABLES names each field's variable); unset is None where
+    the reader has its own default (the database URL of `serve` is Postgres, of everything else SQLite)."""
+
+    config: str | None = None
+    database_url: str | None = None
+    reports_dir: str | None = None
+    # Sensors and schedules start running with the code location, unless off (e.g. a webserver browsing the
+    # demo's data, which must not refresh it); the UI can still start them.
+    automation: Literal["on", "off"] = "on"
+    automation_interval_s: int = Field(default=30, ge=1)
+    sync_interval_s: int = Field(default=300, ge=1)
+    webhook_url: str | None = None
+    llm_model: str | None = None
+    otel_aws_call_ratio: float | None = Field(default=None, ge=0.0, le=1.0, allow_inf_nan=False)
+    ui_port: int = Field(default=3000, gt=0, lt=65536)
+    code_server_port: int = Field(default=4000, gt=0, lt=65536)
+
+    @property
+    def automation_on(self) -> bool:
+        return self.automation == "on"
+
+
+ENVIRONMENT_VARIABLES = {name: f"GLUE_INVENTORY_{name.upper()}" for name in EnvironmentSettings.model_fields}
+# What each variable expects, for the error a bad value gets.
+_EXPECTED = {
+    "automation": "on or off",
+    "automation_interval_s": "a whole number of seconds, at least 1",
+    "sync_interval_s": "a whole number of seconds, at least 1",
+    "otel_aws_call_ratio": "a number from 0 to 1 (the share of AWS calls that get a span)",
+    "ui_port": "a TCP port number (1-65535)",
+    "code_server_port": "a TCP port number (1-65535)",
+}
+
+
+def read_environment(environ: Mapping[str, str] | None = None) -> EnvironmentSettings:
+    """The `GLUE_INVENTORY_*` variables of `environ` (default: the process environment), validated; blank is unset.
+
+    Raises ConfigError naming the variable, its value and what it expects."""
+    environ = os.environ if environ is None else environ
+    raw: dict[str, str] = {}
+    for field, variable in ENVIRONMENT_VARIABLES.items():
+        value = (environ.get(variable) or "").strip()
+        if value:
+            raw[field] = value.lower() if field == "automation" else value
+    try:
+        return EnvironmentSettings.model_validate(raw)
+    except ValidationError as exc:
+        field = str(exc.errors()[0]["loc"][0])
+        raise ConfigError(f"{ENVIRONMENT_VARIABLES[field]}={raw[field]!r}: expected {_EXPECTED.get(field, 'text')} "
+                          "— fix or unset the variable") from None
+
+
 class Settings(_Strict):
     platforms: list[PlatformConfig] = Field(default_factory=list)
     thresholds: Thresholds = Field(default_factory=Thresholds)
@@ -329,6 +390,8 @@ class Settings(_Strict):
     freshness: FreshnessSettings = Field(default_factory=FreshnessSettings)
     max_workers: int = Field(default=16, ge=1)
     billing: BillingSettings | None = None
+    # From the environment, never the file (load_settings refuses the key there).
+    environment: EnvironmentSettings = Field(default_factory=EnvironmentSettings)
 
     def effective_platforms(self) -> list[PlatformConfig]:
         """Configured platforms; none beside an `organization:` (its accounts are discovered); else one for
@@ -358,9 +421,25 @@ def _error_location(error: dict) -> str:
     return ".".join(str(part) for part in error["loc"]) or "(top level)"
 
 
-def load_settings(path: str | os.PathLike | None = None) -> Settings:
-    """Read `path` (default `GLUE_INVENTORY_CONFIG`); built-in defaults when neither is set."""
-    path = path or os.environ.get("GLUE_INVENTORY_CONFIG")
+def with_environment(settings: Settings, environment: EnvironmentSettings) -> Settings:
+    """`settings` with `environment` attached and what it overrides in the file applied: `GLUE_INVENTORY_LLM_MODEL`
+    over `llm.model`, `GLUE_INVENTORY_WEBHOOK_URL` over `notifications.webhook_url`."""
+    llm, notifications = settings.llm, settings.notifications
+    if environment.llm_model:
+        llm = llm.model_copy(update={"model": environment.llm_model})
+    if environment.webhook_url:
+        notifications = notifications.model_copy(update={"webhook_url": environment.webhook_url})
+    return settings.model_copy(update={"environment": environment, "llm": llm, "notifications": notifications})
+
+
+def load_settings(path: str | os.PathLike | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read `path` (default `GLUE_INVENTORY_CONFIG`; built-in defaults when neither is set) and the
+    `GLUE_INVENTORY_*` variables of `environ` (default: the process environment)."""
+    environment = read_environment(environ)
+    return with_environment(_read_file(path or environment.config), environment)
+
+
+def _read_file(path: str | os.PathLike | None) -> Settings:
     if not path:
         return Settings()
     file = Path(path)
@@ -382,6 +461,9 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
         return Settings()
     if not isinstance(raw, dict):
         raise ConfigError(f"{file}: expected a mapping of settings at the top level, got {type(raw).__name__}")
+    if "environment" in raw:
+        raise ConfigError(f"{file}: environment: set by the GLUE_INVENTORY_* variables, not the file — remove the "
+                          "key (docs/configuration.md lists the variables)")
     platforms = raw.get("platforms")
     for index, platform in enumerate(platforms if isinstance(platforms, list) else []):
         refused = secret_credential_keys(platform if isinstance(platform, dict) else ())

@@ -13,6 +13,7 @@ from types import ModuleType
 import dagster as dg
 
 from glue_inventory import DAGSTER_SPEED_ENV
+from glue_inventory.config import DEFAULT_REPORTS_DIR, read_environment
 from glue_inventory.pipeline import environment, run_pipeline
 from glue_inventory.storage.candidates import current_totals
 from glue_inventory.storage.db import engine_for
@@ -117,14 +118,15 @@ def print_accounts(engine) -> None:
 
 
 def print_summary(env: dict[str, str]) -> None:
-    engine = engine_for(env["GLUE_INVENTORY_DATABASE_URL"])
+    settings = read_environment(env)
+    engine = engine_for(settings.database_url)
     statuses = status_counts(engine)
     candidates, identified, potential = current_totals(engine)
     print("jobs by status: " + ", ".join(f"{k}={v}" for k, v in sorted(statuses.items(), key=str)))
     print(f"deep-analysis candidates: {candidates}, savings identified ${identified:,.2f}/month "
           f"(measured + exact), potential ${potential:,.2f}/month (rule of thumb, not yet measured)")
     print_accounts(engine)
-    reports = Path(env["GLUE_INVENTORY_REPORTS_DIR"])
+    reports = Path(settings.reports_dir or DEFAULT_REPORTS_DIR)
     for name in REPORT_FILES:
         if (reports / name).exists():
             print(f"report: {reports / name}")

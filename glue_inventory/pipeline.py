@@ -1,6 +1,5 @@
 """In-process orchestration of the whole pipeline, for `glue-inventory refresh`, the demo and the benchmarks:
-glue_jobs → preliminary metrics of every job (batched) → the bill (when `billing:` is set) → candidates →
-deep analysis → executive report."""
+the stages of the asset graph in their order (orchestration/automation/stages.py), the same the sensors run."""
 
 from __future__ import annotations
 
@@ -19,6 +18,7 @@ from glue_inventory import telemetry
 from glue_inventory.config import load_settings, split_lanes
 from glue_inventory.orchestration import assets
 from glue_inventory.orchestration.automation.runs import RANGE_END, RANGE_START, partition_ranges
+from glue_inventory.orchestration.automation.stages import stages
 from glue_inventory.orchestration.observability import TRACEPARENT_TAG
 from glue_inventory.orchestration.partitions import glue_jobs_partitions
 from glue_inventory.services.deep_selection import load_chosen
@@ -112,50 +112,63 @@ def materialize(instance: dg.DagsterInstance, keys: list[dg.AssetKey | str], tag
 
 def run_pipeline(instance: dg.DagsterInstance, log: Callable[[str], object] = print, deep_jobs: int = 0,
                  log_file: Path | None = None) -> None:
-    """glue_jobs → preliminary metrics over every partition (batched) → the bill (with `billing:`) →
-    candidates → deep analysis of `deep_jobs` jobs, split between the savings and the risk lane (savings first on
-    an odd count), and the opted-in jobs → remediation plans and executive report. `log` gets one progress line
-    per stage; Dagster's own lines go to `log_file` when given, else the console."""
+    """Every stage of the asset graph in its order (orchestration/automation/stages.py), as the sensors run it:
+    glue_jobs → preliminary metrics over every partition (batched) → the bill (with `billing:`) → candidates →
+    deep analysis of `deep_jobs` jobs, split between the savings and the risk lane (savings first on an odd
+    count), and the opted-in jobs → remediation plans and executive report. `log` gets one progress line per
+    stage; Dagster's own lines go to `log_file` when given, else the console."""
     telemetry.configure()
     with telemetry.span("glue_inventory.pipeline", {"glue_inventory.deep_jobs": deep_jobs}):
         _run_pipeline(instance, log, deep_jobs, log_file)
     telemetry.flush()
 
 
-def _deep_analyse(run: Callable, deep_jobs: int) -> list:
-    """The deep analysis of every job the lanes chose, then the candidate list downstream of it, which scores
-    their evidence and keeps the lanes that chose them. The jobs analysed."""
-    chosen = load_chosen(engine_for()) if deep_jobs else []
-    for job in chosen:
-        run(assets.DEEP_ASSET_KEYS, partition_key=job.key)
-    if chosen:
-        run([assets.CANDIDATES], ops={assets.CANDIDATES.to_python_identifier(): {"config": {"keep_lanes": True}}})
-    return chosen
-
-
 def _run_pipeline(instance: dg.DagsterInstance, log: Callable[[str], object], deep_jobs: int,
                   log_file: Path | None) -> None:
     run = partial(materialize, instance, log_file=log_file)
+    settings = load_settings()
     started = time.monotonic()
-    run([assets.GLUE_JOBS])
-    keys = instance.get_dynamic_partitions(glue_jobs_partitions.name)
-    log(f"glue_jobs: {len(keys)} jobs ({time.monotonic() - started:.1f}s)")
-    for start, end in partition_ranges(keys, set(keys)):
-        run([assets.PRELIMINARY], {RANGE_START: start, RANGE_END: end})
-    log(f"job_preliminary_metrics: {len(keys)} partitions ({time.monotonic() - started:.1f}s)")
-    if load_settings().billing:
-        try:
-            run([assets.BILLED])
-            log(f"glue_billed_costs ({time.monotonic() - started:.1f}s)")
-        except PipelineError as exc:  # the bill is an addition: the estimate carries on without it
-            log(f"glue_billed_costs failed, continuing with the estimate: {exc}")
+
+    def done(what: str) -> None:
+        log(f"{what} ({time.monotonic() - started:.1f}s)")
+
+    for stage in stages():
+        keys = list(stage.keys)
+        if stage.chosen_jobs_only:
+            chosen = load_chosen(engine_for()) if deep_jobs else []
+            for job in chosen:
+                run(keys, partition_key=job.key)
+            if chosen:  # the list scores the evidence just recorded, keeping the lanes that chose these jobs
+                run([assets.CANDIDATES], ops=RESCORE)
+            counts = Counter(job.lane for job in chosen)
+            done(f"deep analysis of {len(chosen)} jobs: " + ", ".join(f"{n} {lane}" for lane, n in counts.items()))
+        elif stage.partitioned:
+            partitions = instance.get_dynamic_partitions(glue_jobs_partitions.name)
+            for start, end in partition_ranges(partitions, set(partitions)):
+                run(keys, {RANGE_START: start, RANGE_END: end})
+            done(f"{stage.names()}: {len(partitions)} partitions")
+        elif keys == [assets.BILLED]:
+            if settings.billing:
+                try:
+                    run(keys)
+                    done(stage.names())
+                except PipelineError as exc:  # the bill is an addition: the estimate carries on without it
+                    log(f"glue_billed_costs failed, continuing with the estimate: {exc}")
+        else:
+            run(keys, ops=_run_config(keys, deep_jobs))
+            jobs = (f": {len(instance.get_dynamic_partitions(glue_jobs_partitions.name))} jobs"
+                    if assets.GLUE_JOBS in keys else "")
+            done(stage.names() + jobs)
+
+
+# The candidate list's run after a deep analysis (orchestration.automation.stages.EVIDENCE_INPUTS).
+RESCORE = {assets.CANDIDATES.to_python_identifier(): {"config": {"keep_lanes": True}}}
+
+
+def _run_config(keys: list[dg.AssetKey], deep_jobs: int) -> dict | None:
+    """The candidate list's lanes: `deep_jobs` split between savings and risk (the settings' when 0)."""
+    if assets.CANDIDATES not in keys or not deep_jobs:
+        return None
     top_k_savings, top_k_risk = split_lanes(deep_jobs)
-    lanes = {"top_k_savings": top_k_savings, "top_k_risk": top_k_risk} if deep_jobs else {}
-    run([assets.CANDIDATES], ops={assets.CANDIDATES.to_python_identifier(): {"config": lanes}})
-    log(f"deep_analysis_candidates ({time.monotonic() - started:.1f}s)")
-    analysed = _deep_analyse(run, deep_jobs)
-    counts = Counter(job.lane for job in analysed)
-    log(f"deep analysis of {len(analysed)} jobs: " + ", ".join(f"{n} {lane}" for lane, n in counts.items())
-        + f" ({time.monotonic() - started:.1f}s)")
-    run([assets.REMEDIATION, assets.REPORT])
-    log(f"remediation_plans, executive_report ({time.monotonic() - started:.1f}s)")
+    return {assets.CANDIDATES.to_python_identifier(): {"config": {"top_k_savings": top_k_savings,
+                                                                   "top_k_risk": top_k_risk}}}

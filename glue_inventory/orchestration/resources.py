@@ -1,6 +1,5 @@
 """Dagster resources: AWS platforms from the config, the inventory database, the reports location."""
 
-import os
 from functools import cached_property
 
 import dagster as dg
@@ -8,7 +7,7 @@ from pydantic import PrivateAttr
 
 from glue_inventory.aws.clients import AssumedRoles, CallCounter, PlatformSession, platform_sessions
 from glue_inventory.aws.sessions import SessionMap
-from glue_inventory.config import DEFAULT_REPORTS_DIR, Settings, home_region, load_settings
+from glue_inventory.config import DEFAULT_REPORTS_DIR, Settings, home_region, load_settings, read_environment
 from glue_inventory.reports.store import read_report_json, report_location, write_reports
 from glue_inventory.services.actions.apply import remediation_organization, remediation_platforms
 from glue_inventory.services.organization import Discovery, discover, member_sessions, organization_session
@@ -22,7 +21,7 @@ class GlueInventoryConfig(dg.ConfigurableResource):
 
     @cached_property
     def settings(self) -> Settings:
-        return load_settings(self.config_path or os.environ.get("GLUE_INVENTORY_CONFIG"))
+        return load_settings(self.config_path)
 
 
 class AwsPlatforms(dg.ConfigurableResource):
@@ -92,7 +91,7 @@ class ReportsLocation(dg.ConfigurableResource):
 
     @property
     def root(self) -> str:
-        return self.base or os.environ.get("GLUE_INVENTORY_REPORTS_DIR") or DEFAULT_REPORTS_DIR
+        return self.base or read_environment().reports_dir or DEFAULT_REPORTS_DIR
 
     def read_json(self, relpath: str):
         """A JSON file written earlier (e.g. the inventory history), or None when there is none yet."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,17 +12,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from glue_inventory import DAGSTER_SPEED_ENV
+from glue_inventory.config import ENVIRONMENT_VARIABLES, ConfigError, read_environment
 
 # The repository's dagster.yaml links here: the template users copy is the one serve runs on.
 TEMPLATE = Path(__file__).with_name("dagster.yaml")
 LOCATION = "glue_inventory"
 DEFAULT_SERVER = "postgres@127.0.0.1:5432"
-DEFAULTS = {
-    "DAGSTER_PG_URL": f"postgresql+psycopg2://{DEFAULT_SERVER}/glue_inventory_dagster",
-    "GLUE_INVENTORY_DATABASE_URL": f"postgresql+psycopg://{DEFAULT_SERVER}/glue_inventory",
-    "GLUE_INVENTORY_UI_PORT": "3000",
-    "GLUE_INVENTORY_CODE_SERVER_PORT": "4000",
-}
+DEFAULT_DAGSTER_PG_URL = f"postgresql+psycopg2://{DEFAULT_SERVER}/glue_inventory_dagster"
+# serve's default inventory database: Postgres, where everything else defaults to SQLite.
+DEFAULT_INVENTORY_URL = f"postgresql+psycopg://{DEFAULT_SERVER}/glue_inventory"
 # How often the daemon checks that a started run's worker is alive (Dagster's default: 120 s).
 MONITORING_POLL_S = 10
 
@@ -52,22 +51,19 @@ def _postgres(variable: str, value: str, driver: str) -> str:
     return url.set(drivername=driver).render_as_string(hide_password=False)
 
 
-def _port(variable: str, value: str) -> int:
-    if not value.isdigit() or not 0 < int(value) < 65536:
-        raise ServeError(f"{variable}={value!r}: expected a TCP port number (1-65535)")
-    return int(value)
-
-
-def serve_settings(environ: dict[str, str]) -> ServeSettings:
-    """The settings from the environment, each defaulting to DEFAULTS."""
-    value = {name: environ.get(name) or default for name, default in DEFAULTS.items()}
+def serve_settings(environ: Mapping[str, str]) -> ServeSettings:
+    """The settings from the environment (the GLUE_INVENTORY_* variables through config.read_environment)."""
+    try:
+        env = read_environment(environ)
+    except ConfigError as exc:
+        raise ServeError(str(exc)) from None
     return ServeSettings(
         # dagster-postgres breaks on psycopg 3: Dagster's storage is reached through psycopg2.
-        dagster_pg_url=_postgres("DAGSTER_PG_URL", value["DAGSTER_PG_URL"], "postgresql+psycopg2"),
-        inventory_url=_postgres("GLUE_INVENTORY_DATABASE_URL", value["GLUE_INVENTORY_DATABASE_URL"],
+        dagster_pg_url=_postgres("DAGSTER_PG_URL", environ.get("DAGSTER_PG_URL") or DEFAULT_DAGSTER_PG_URL,
+                                 "postgresql+psycopg2"),
+        inventory_url=_postgres(ENVIRONMENT_VARIABLES["database_url"], env.database_url or DEFAULT_INVENTORY_URL,
                                 "postgresql+psycopg"),
-        ui_port=_port("GLUE_INVENTORY_UI_PORT", value["GLUE_INVENTORY_UI_PORT"]),
-        code_server_port=_port("GLUE_INVENTORY_CODE_SERVER_PORT", value["GLUE_INVENTORY_CODE_SERVER_PORT"]))
+        ui_port=env.ui_port, code_server_port=env.code_server_port)
 
 
 def instance_config() -> dict:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from dataclasses import dataclass
 
 import urllib3
@@ -22,7 +21,6 @@ from glue_inventory.services.fleet import current_fleet_numbers
 from glue_inventory.storage.candidates import list_of_run
 from glue_inventory.storage.repository import Bind
 
-WEBHOOK_ENV = "GLUE_INVENTORY_WEBHOOK_URL"
 ATTEMPTS = sns.ATTEMPTS
 TIMEOUT_S = sns.TIMEOUT_S
 # SNS: "Subject" is at most 100 characters (SNS Publish API reference).
@@ -40,8 +38,9 @@ class Delivery:
 
 
 def webhook_url(settings: Settings) -> str | None:
-    """`GLUE_INVENTORY_WEBHOOK_URL`, else `notifications.webhook_url` from the config file."""
-    return os.environ.get(WEBHOOK_ENV) or settings.notifications.webhook_url
+    """`GLUE_INVENTORY_WEBHOOK_URL`, else `notifications.webhook_url` from the config file (load_settings applies
+    the variable over the file)."""
+    return settings.notifications.webhook_url
 
 
 def configured(settings: Settings) -> bool:

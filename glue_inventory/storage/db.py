@@ -18,7 +18,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-from glue_inventory.config import DEFAULT_DATABASE_URL
+from glue_inventory.config import DEFAULT_DATABASE_URL, read_environment
 
 ENV_VAR = "GLUE_INVENTORY_DATABASE_URL"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -82,7 +82,7 @@ def _ensure_sqlite_dir(parsed: URL) -> None:
 
 def database_url(url: str | None = None) -> str:
     """`url`, else `GLUE_INVENTORY_DATABASE_URL`, else the SQLite default; creates a SQLite file's directory."""
-    url = normalise_url(url or os.environ.get(ENV_VAR) or DEFAULT_DATABASE_URL)
+    url = normalise_url(url or read_environment().database_url or DEFAULT_DATABASE_URL)
     _ensure_sqlite_dir(_parse(url))
     return url
 

@@ -19,11 +19,11 @@ from opentelemetry import context, trace
 from opentelemetry.trace import NonRecordingSpan, Span, SpanContext, TraceFlags
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from glue_inventory.config import ConfigError
+from glue_inventory.config import ENVIRONMENT_VARIABLES, ConfigError
 
 TRACER_NAME = "glue_inventory"
 TRACING_HINT = "pip install 'glue-inventory[tracing]'"
-AWS_CALL_RATIO_VARIABLE = "GLUE_INVENTORY_OTEL_AWS_CALL_RATIO"
+AWS_CALL_RATIO_VARIABLE = ENVIRONMENT_VARIABLES["otel_aws_call_ratio"]
 _lock = threading.Lock()
 _installed: bool | None = None
 

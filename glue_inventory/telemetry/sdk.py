@@ -22,8 +22,7 @@ from opentelemetry.sdk.trace.sampling import ALWAYS_ON, Decision, ParentBased, S
 from opentelemetry.trace import Link, SpanKind
 from opentelemetry.util.types import Attributes
 
-from glue_inventory.config import ConfigError
-from glue_inventory.telemetry import AWS_CALL_RATIO_VARIABLE
+from glue_inventory.config import ConfigError, read_environment
 
 # One GetJobRuns call per job and a few more per platform: at 0.2, a 10,000-job refresh keeps about 2,000 to
 # 4,000 AWS call spans beside its few hundred run, step and batch spans (bench/tracing.py counts them).
@@ -53,17 +52,9 @@ class AwsCallSampler(Sampler):
 
 
 def aws_call_ratio(env: Mapping[str, str]) -> float:
-    raw = env.get(AWS_CALL_RATIO_VARIABLE, "").strip()
-    if not raw:
-        return DEFAULT_AWS_CALL_RATIO
-    try:
-        ratio = float(raw)
-    except ValueError:
-        ratio = -1.0
-    if not 0.0 <= ratio <= 1.0:
-        raise ConfigError(f"{AWS_CALL_RATIO_VARIABLE}={raw!r}: expected a number from 0 to 1 "
-                          "(the share of AWS calls that get a span)")
-    return ratio
+    """`GLUE_INVENTORY_OTEL_AWS_CALL_RATIO` in `env`, else DEFAULT_AWS_CALL_RATIO."""
+    ratio = read_environment(env).otel_aws_call_ratio
+    return DEFAULT_AWS_CALL_RATIO if ratio is None else ratio
 
 
 def _exporter(env: Mapping[str, str]) -> SpanExporter:

@@ -8,7 +8,6 @@ import dagster as dg
 import pytest
 
 from glue_inventory.definitions import defs
-from glue_inventory.orchestration.automation.health import health_schedule
 from glue_inventory.orchestration.checks import STAGES
 from glue_inventory.pipeline import run_pipeline
 from glue_inventory.simulate import build_fleet, start_simulator
@@ -19,7 +18,8 @@ ACCOUNT = "540987654321"
 
 
 def _check(instance: dg.DagsterInstance) -> dict[str, bool]:
-    result = defs.resolve_job_def(health_schedule.job_name).execute_in_process(instance=instance)
+    job = defs.resolve_job_def(defs.resolve_schedule_def("stage_freshness_schedule").job_name)
+    result = job.execute_in_process(instance=instance)
     return {evaluation.asset_key.to_user_string(): evaluation.passed
             for evaluation in result.get_asset_check_evaluations()}
 

@@ -20,11 +20,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from glue_inventory.analysis.code.secrets import redact_text, secret_argument_names
 from glue_inventory.analysis.types import JobSpec
-from glue_inventory.config import LLMSettings
+from glue_inventory.config import LLMSettings, read_environment
 
 # Bump whenever the system prompt, the prompt layout or the answer schema changes: it is part of the cache key.
 PROMPT_VERSION = "1"
-MODEL_ENV = "GLUE_INVENTORY_LLM_MODEL"
 # The openai client's own default; passed explicitly so `env` alone decides where requests go.
 OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
 SKIP_REASON = "OPENAI_API_KEY not set — AI review skipped"
@@ -94,8 +93,8 @@ def make_client(env: Mapping[str, str]) -> openai.OpenAI | None:
 
 
 def model_name(settings: LLMSettings, env: Mapping[str, str]) -> str:
-    """`GLUE_INVENTORY_LLM_MODEL` when set, else the configured model."""
-    return (env.get(MODEL_ENV) or "").strip() or settings.model
+    """`GLUE_INVENTORY_LLM_MODEL` in `env` when set, else the configured model."""
+    return read_environment(env).llm_model or settings.model
 
 
 def metrics_digest(metrics: Mapping[str, Any]) -> str:

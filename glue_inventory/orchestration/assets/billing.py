@@ -11,7 +11,8 @@ from glue_inventory.orchestration.resources import AwsPlatforms, GlueInventoryCo
 from glue_inventory.services.cost.bill import load_billed_costs
 
 
-@dg.asset(group_name="inventory", pool="aws_api", kinds={"aws", "s3", "parquet"})
+# After the job list: the bill is matched to its jobs (deps state the order; nothing is loaded from it).
+@dg.asset(group_name="inventory", deps=["glue_jobs"], pool="aws_api", kinds={"aws", "s3", "parquet"})
 @observed
 def glue_billed_costs(context: dg.AssetExecutionContext, aws: AwsPlatforms, config: GlueInventoryConfig,
                       inventory_db: InventoryDatabase) -> dg.MaterializeResult:

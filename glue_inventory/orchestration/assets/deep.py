@@ -28,7 +28,8 @@ def _unreachable(results: dict[str, dict]) -> int:
     return sum(1 for result in results.values() if result.get("error"))
 
 
-@dg.asset(**DEEP, pool="aws_api", kinds={"aws", "cloudwatch"})
+# After the candidate list: it chooses the jobs (deps state the order; nothing is loaded from it).
+@dg.asset(**DEEP, deps=["deep_analysis_candidates"], pool="aws_api", kinds={"aws", "cloudwatch"})
 @observed
 def job_cloudwatch_metrics(context: dg.AssetExecutionContext, aws: AwsPlatforms, config: GlueInventoryConfig,
                            inventory_db: InventoryDatabase) -> dict[str, dict]:
@@ -42,7 +43,7 @@ def job_cloudwatch_metrics(context: dg.AssetExecutionContext, aws: AwsPlatforms,
     return results
 
 
-@dg.asset(**DEEP, pool="aws_api", kinds={"aws", "s3"})
+@dg.asset(**DEEP, deps=["deep_analysis_candidates"], pool="aws_api", kinds={"aws", "s3"})
 @observed
 def job_script(context: dg.AssetExecutionContext, aws: AwsPlatforms, config: GlueInventoryConfig,
                inventory_db: InventoryDatabase) -> dict[str, dict]:

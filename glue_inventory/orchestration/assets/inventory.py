@@ -118,9 +118,10 @@ class DeepLanes(dg.Config):
 
 # The resources are reached through the context: Dagster reserves the parameter name `config` for the run
 # config (DeepLanes here), the settings resource's key is `config`, and a function cannot mix both ways.
-# Downstream of the deep analysis: its evidence (in `analysis_runs`) rescores the jobs it analysed, here and
-# only here. Which jobs get a deep analysis is read from this asset's table by the deep-analysis sensor.
-@dg.asset(group_name="inventory", io_manager_key="inventory_tables", deps=["glue_billed_costs", "job_deep_analysis"],
+# The list chooses the jobs the deep analysis analyses (the graph's edge to it), and is the only writer of
+# priorities: the run after a deep analysis (keep_lanes; orchestration.automation.stages.EVIDENCE_INPUTS)
+# scores the evidence the analysis recorded in `analysis_runs`.
+@dg.asset(group_name="inventory", io_manager_key="inventory_tables", deps=["glue_billed_costs"],
           ins={"job_preliminary_metrics": dg.AssetIn(input_manager_key="inventory_tables")},
           required_resource_keys={"config", "reports", "inventory_db"})
 @observed

@@ -1,10 +1,11 @@
 """Every sensor and schedule: the inventory refresh chain, the deep analysis, notifications, the hourly health
-checks."""
+checks. All are built from the settings when the definitions load (never at import), so each starts RUNNING, or
+STOPPED with `GLUE_INVENTORY_AUTOMATION=off`."""
 
 import dagster as dg
 
 from glue_inventory.config import ConfigError, Settings, load_settings
-from glue_inventory.orchestration.automation.deep import deep_analysis_candidate_sensor, weekly_schedule
+from glue_inventory.orchestration.automation.deep import candidate_sensor, weekly_schedule
 from glue_inventory.orchestration.automation.health import health_schedule
 from glue_inventory.orchestration.automation.inventory import (
     billing_schedule,
@@ -13,25 +14,29 @@ from glue_inventory.orchestration.automation.inventory import (
     with_automation,
 )
 from glue_inventory.orchestration.automation.notifications import notification_sensors
-from glue_inventory.orchestration.automation.runs import SCHEDULE_STATUS
+from glue_inventory.orchestration.automation.runs import schedule_status
 from glue_inventory.orchestration.retention import retention_job
 
 
 def retention_schedule(settings: Settings) -> dg.ScheduleDefinition:
     crons = settings.schedules
     return dg.ScheduleDefinition(name="retention_schedule", cron_schedule=crons.retention_cron,
-                                 execution_timezone=crons.timezone, job=retention_job, default_status=SCHEDULE_STATUS,
+                                 execution_timezone=crons.timezone, job=retention_job,
+                                 default_status=schedule_status(settings),
                                  description="Prunes Dagster runs and analyses beyond the retention settings.")
 
 
-SENSORS = [*inventory_sensors, deep_analysis_candidate_sensor, *notification_sensors]
+def build_sensors(settings: Settings | None = None) -> list[dg.SensorDefinition]:
+    """Every sensor, on the intervals and with the status the environment sets."""
+    settings = settings or load_settings()
+    return [*inventory_sensors(settings), candidate_sensor(settings), *notification_sensors(settings)]
 
 
 def build_schedules(settings: Settings | None = None) -> list[dg.ScheduleDefinition]:
     """The refresh, weekly deep-analysis and retention schedules, on the cron strings of the settings, and the
     hourly freshness checks."""
     settings = settings or load_settings()
-    schedules = [health_schedule]
+    schedules = [health_schedule(settings)]
     builds = [(refresh_schedule, "refresh_cron"), (weekly_schedule, "deep_analysis_cron"),
               (retention_schedule, "retention_cron")]
     if settings.billing:
@@ -45,4 +50,4 @@ def build_schedules(settings: Settings | None = None) -> list[dg.ScheduleDefinit
     return schedules
 
 
-__all__ = ["SENSORS", "build_schedules", "with_automation"]
+__all__ = ["build_schedules", "build_sensors", "with_automation"]

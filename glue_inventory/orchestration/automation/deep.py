@@ -11,16 +11,15 @@ import dagster as dg
 from glue_inventory.config import Settings
 from glue_inventory.orchestration.assets import CANDIDATES, DEEP_ASSET_KEYS
 from glue_inventory.orchestration.automation.runs import (
-    AUTOMATION_INTERVAL_S,
     DEEP_BATCH,
-    SCHEDULE_STATUS,
-    SENSOR_STATUS,
     STAGE_TAG,
     TRIGGER_TAG,
     latest_materialization,
     partition_ranges,
     partitions_in_progress,
     range_run,
+    schedule_status,
+    sensor_status,
 )
 from glue_inventory.orchestration.partitions import glue_jobs_partitions
 from glue_inventory.orchestration.resources import InventoryDatabase
@@ -51,8 +50,6 @@ def read_cursor(raw: str | None) -> tuple[int, dict[str, str] | None]:
     return state["seen"], state["configs"]
 
 
-@dg.sensor(minimum_interval_seconds=AUTOMATION_INTERVAL_S, default_status=SENSOR_STATUS,
-           asset_selection=DEEP_ASSET_KEYS)
 def deep_analysis_candidate_sensor(context: dg.SensorEvaluationContext, inventory_db: InventoryDatabase):
     """After each new candidate list, requests deep analysis of the chosen jobs that are new or changed.
 
@@ -73,12 +70,18 @@ def deep_analysis_candidate_sensor(context: dg.SensorEvaluationContext, inventor
                            cursor=json.dumps({"seen": latest.storage_id, "configs": configs}))
 
 
+def candidate_sensor(settings: Settings) -> dg.SensorDefinition:
+    return dg.sensor(minimum_interval_seconds=settings.environment.automation_interval_s,
+                     default_status=sensor_status(settings),
+                     asset_selection=DEEP_ASSET_KEYS)(deep_analysis_candidate_sensor)
+
+
 def weekly_schedule(settings: Settings) -> dg.ScheduleDefinition:
     crons = settings.schedules
 
     @dg.schedule(name="deep_analysis_weekly_schedule", cron_schedule=crons.deep_analysis_cron,
                  execution_timezone=crons.timezone, target=dg.AssetSelection.keys(*DEEP_ASSET_KEYS),
-                 default_status=SCHEDULE_STATUS)
+                 default_status=schedule_status(settings))
     def deep_analysis_weekly_schedule(context: dg.ScheduleEvaluationContext, inventory_db: InventoryDatabase):
         """Deep analysis of the jobs the lanes of the current candidate list chose and the opted-in jobs,
         changed or not: CloudWatch metrics and the LLM's view move even when the job does not."""

@@ -1,12 +1,14 @@
 """The inventory's automation: the daily refresh chain and the partitions kept in step with the inventory.
 
-The refresh is a chain, because new job partitions exist only once `glue_jobs` has run:
+The order is the asset graph's (stages.py); the refresh is a chain, because new job partitions exist only once
+`glue_jobs` has run:
 1. `inventory_refresh_schedule` (cron `schedules.refresh_cron`) materializes `glue_jobs`; on a fresh
    deployment declarative automation does it at once;
 2. `inventory_refresh_sensor` sees that materialization and refreshes every live job's
    `job_preliminary_metrics` in runs of at most 5,000 partitions (runs.BATCH);
-3. `inventory_follow_up_sensor` then materializes `deep_analysis_candidates`, and `remediation_plans` with
-   `executive_report`, each once none of its inputs is still being computed;
+3. `inventory_follow_up_sensor` then materializes each unpartitioned stage that reads partitioned assets
+   (`deep_analysis_candidates`; `remediation_plans` with `executive_report`) once none of its inputs is still
+   being computed;
 4. `deep_analysis_candidate_sensor` (deep.py) requests the deep analyses the new list calls for,
    after which step 3 refreshes the report again.
 `glue_job_sync_sensor` keeps the partitions in step with the inventory between refreshes.
@@ -17,28 +19,19 @@ from collections.abc import Sequence
 import dagster as dg
 
 from glue_inventory.config import Settings
-from glue_inventory.orchestration.assets import (
-    BILLED,
-    CANDIDATES,
-    DEEP_ASSET_KEYS,
-    GLUE_JOBS,
-    PRELIMINARY,
-    REMEDIATION,
-    REPORT,
-)
+from glue_inventory.orchestration.assets import BILLED, GLUE_JOBS, PRELIMINARY
 from glue_inventory.orchestration.automation.runs import (
-    AUTOMATION_INTERVAL_S,
-    SCHEDULE_STATUS,
-    SENSOR_STATUS,
     STAGE_TAG,
-    SYNC_INTERVAL_S,
     TRIGGER_TAG,
     assets_in_progress,
     latest_materialization,
     partition_ranges,
     partitions_in_progress,
     range_run,
+    schedule_status,
+    sensor_status,
 )
+from glue_inventory.orchestration.automation.stages import Stage, stages
 from glue_inventory.orchestration.partitions import glue_jobs_partitions
 from glue_inventory.orchestration.resources import InventoryDatabase
 from glue_inventory.storage.jobs import live_partition_keys, partition_statuses
@@ -50,11 +43,12 @@ INVENTORY_TAGS = {STAGE_TAG: "inventory"}
 FIRST_INVENTORY = (dg.AutomationCondition.missing() & ~dg.AutomationCondition.in_progress()
                    & ~dg.AutomationCondition.execution_failed()).with_label("never listed")
 CONDITIONS = {GLUE_JOBS: FIRST_INVENTORY}
-# What each follow-up step waits for: it runs after any of these updated, once none of them is running.
-# The candidates score the deep analyses' evidence (they are downstream of it); the report follows them.
-FOLLOW_UPS = {CANDIDATES: (PRELIMINARY, BILLED, DEEP_ASSET_KEYS[-1]), REPORT: (CANDIDATES,)}
-# The assets each follow-up run materializes: the report is made with the remediation plans it names.
-FOLLOW_UP_RUNS = {REPORT: [REMEDIATION, REPORT]}
+
+
+def follow_ups() -> list[Stage]:
+    """The unpartitioned stages that read partitioned assets: each runs after any of its inputs updated, once
+    none of them is running (the report with the remediation plans it names, in one run)."""
+    return [stage for stage in stages() if stage.follows_partitions]
 
 
 def with_automation(assets: Sequence[dg.AssetsDefinition]) -> list[dg.AssetsDefinition]:
@@ -67,21 +61,21 @@ def with_automation(assets: Sequence[dg.AssetsDefinition]) -> list[dg.AssetsDefi
 
 
 # Declarative automation is used where it reads the state right: glue_jobs is unpartitioned, so
-# missing() and in_progress() see it exactly. It is not used for the partitioned steps:
-# - the preliminary refresh: Dagster 1.13's automation sensor either emits a backfill, sized by the
+# missing() and in_progress() see it exactly. The other steps are sensors because a condition cannot:
+# - size the preliminary refresh's runs: Dagster 1.13's automation sensor either emits a backfill, sized by the
 #   asset's backfill policy (single-run: one run for the whole fleet), or one run per partition;
-# - candidates and the report: with DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS=true (set in
-#   glue_inventory/__init__.py) a range run's planned partitions are one event without partition keys,
-#   so in_progress() cannot see a refresh batch still running and "after upstream" would fire after
-#   the first of many batches. The sensors below read run records instead.
-inventory_automation_sensor = dg.AutomationConditionSensorDefinition(
-    "inventory_automation_sensor", target=dg.AssetSelection.keys(*CONDITIONS),
-    default_status=SENSOR_STATUS, minimum_interval_seconds=AUTOMATION_INTERVAL_S,
-    run_tags={TRIGGER_TAG: "automation"})
+# - add or delete partitions (the sync sensor);
+# - wait for the batches before a follow-up cheaply: with DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS=true a
+#   range run's planned partitions are one event without partition keys, so in_progress() misses a queued batch
+#   and the condition fires after the first of many; without it, queuing a 1,000-job run took 118x as long and
+#   running it 20x (bench/automation.py, docs/automation.md). The follow-up sensor reads run records instead.
+def automation_sensor(settings: Settings) -> dg.AutomationConditionSensorDefinition:
+    return dg.AutomationConditionSensorDefinition(
+        "inventory_automation_sensor", target=dg.AssetSelection.keys(*CONDITIONS),
+        default_status=sensor_status(settings), minimum_interval_seconds=settings.environment.automation_interval_s,
+        run_tags={TRIGGER_TAG: "automation"})
 
 
-@dg.sensor(minimum_interval_seconds=SYNC_INTERVAL_S, default_status=dg.DefaultSensorStatus.RUNNING,
-           asset_selection=[PRELIMINARY])
 def glue_job_sync_sensor(context: dg.SensorEvaluationContext, inventory_db: InventoryDatabase):
     """Adds partitions for jobs the inventory found, deletes those of vanished jobs, and requests
     preliminary metrics for jobs that have none yet, in a few batched runs."""
@@ -108,8 +102,6 @@ def glue_job_sync_sensor(context: dg.SensorEvaluationContext, inventory_db: Inve
     return dg.SensorResult(run_requests=requests, dynamic_partitions_requests=partition_requests)
 
 
-@dg.sensor(minimum_interval_seconds=AUTOMATION_INTERVAL_S, default_status=SENSOR_STATUS,
-           asset_selection=[PRELIMINARY])
 def inventory_refresh_sensor(context: dg.SensorEvaluationContext, inventory_db: InventoryDatabase):
     """After each materialization of glue_jobs, refreshes every live job's preliminary metrics in runs
     of at most 5,000 partitions (jobs already in a running refresh are left to it)."""
@@ -128,41 +120,46 @@ def inventory_refresh_sensor(context: dg.SensorEvaluationContext, inventory_db: 
     return dg.SensorResult(run_requests=requests, cursor=str(latest.storage_id))
 
 
-@dg.sensor(minimum_interval_seconds=AUTOMATION_INTERVAL_S, default_status=SENSOR_STATUS,
-           asset_selection=[*FOLLOW_UPS, REMEDIATION])
 def inventory_follow_up_sensor(context: dg.SensorEvaluationContext):
-    """Materializes deep_analysis_candidates after preliminary metrics, the bill or a deep analysis changed,
-    and executive_report after the candidate list changed, each once none of its inputs is being computed."""
+    """Materializes deep_analysis_candidates after preliminary metrics or the bill changed, and again after a
+    deep analysis (to score its evidence, keeping the lanes), then remediation_plans with executive_report after
+    the candidate list changed, each once none of its inputs is being computed or about to be."""
     busy = assets_in_progress(context.instance)
-    requests, waiting = [], []
-    for target, inputs in FOLLOW_UPS.items():
-        latest = [record.storage_id for key in inputs if (record := latest_materialization(context.instance, key))]
+    requests: list[dg.RunRequest] = []
+    waiting: list[str] = []
+    due: set[dg.AssetKey] = set()
+    for stage in follow_ups():
+        target = stage.keys[-1]
+        triggers = {*stage.inputs, *([stage.rescores_after] if stage.rescores_after else [])}
+        latest = [record.storage_id for key in triggers
+                  if (record := latest_materialization(context.instance, key))]
         own = latest_materialization(context.instance, target)
         if not latest or (own is not None and own.storage_id > max(latest)):
             continue
-        if busy & {target, *inputs, *FOLLOW_UP_RUNS.get(target, [])}:
+        if busy & {*stage.keys, *triggers} or due & stage.inputs:  # an input is running or requested now
             waiting.append(target.to_user_string())
             continue
+        due.update(stage.keys)
         # One request per upstream state: the run key stops a failed step from being retried every tick.
         requests.append(dg.RunRequest(run_key=f"{target.to_user_string()}-after-{max(latest)}",
-                                      asset_selection=FOLLOW_UP_RUNS.get(target, [target]),
-                                      run_config=_follow_up_config(context.instance, target, own),
+                                      asset_selection=list(stage.keys),
+                                      run_config=_follow_up_config(context.instance, stage, own),
                                       tags={TRIGGER_TAG: "follow-up"}))
     if not requests:
         return dg.SkipReason(f"waiting for running inputs of {', '.join(waiting)}" if waiting else "up to date")
     return requests
 
 
-def _follow_up_config(instance: dg.DagsterInstance, target: dg.AssetKey, own) -> dict:
+def _follow_up_config(instance: dg.DagsterInstance, stage: Stage, own) -> dict:
     """The candidates' run after deep analyses alone (no new inventory or bill since the list) scores their
     evidence and keeps the lanes that chose them (`keep_lanes`)."""
-    if target != CANDIDATES or own is None:
+    if stage.rescores_after is None or own is None:
         return {}
-    newer = [key for key in FOLLOW_UPS[CANDIDATES]
+    newer = [key for key in (*stage.inputs, stage.rescores_after)
              if (record := latest_materialization(instance, key)) and record.storage_id > own.storage_id]
-    if newer != [DEEP_ASSET_KEYS[-1]]:
+    if newer != [stage.rescores_after]:
         return {}
-    return {"ops": {CANDIDATES.to_python_identifier(): {"config": {"keep_lanes": True}}}}
+    return {"ops": {key.to_python_identifier(): {"config": {"keep_lanes": True}} for key in stage.keys}}
 
 
 def _on_refresh_cron(settings: Settings, name: str, key: dg.AssetKey, description: str) -> dg.ScheduleDefinition:
@@ -170,7 +167,7 @@ def _on_refresh_cron(settings: Settings, name: str, key: dg.AssetKey, descriptio
     return dg.ScheduleDefinition(
         name=name, cron_schedule=crons.refresh_cron, execution_timezone=crons.timezone,
         target=dg.AssetSelection.keys(key), tags=INVENTORY_TAGS | {TRIGGER_TAG: "schedule"},
-        default_status=SCHEDULE_STATUS, description=description)
+        default_status=schedule_status(settings), description=description)
 
 
 def refresh_schedule(settings: Settings) -> dg.ScheduleDefinition:
@@ -183,5 +180,17 @@ def billing_schedule(settings: Settings) -> dg.ScheduleDefinition:
                             "Reads the Cost and Usage Report (the export is restated daily); the candidates follow.")
 
 
-inventory_sensors = [glue_job_sync_sensor, inventory_refresh_sensor, inventory_automation_sensor,
-                     inventory_follow_up_sensor]
+def inventory_sensors(settings: Settings) -> list[dg.SensorDefinition]:
+    """The sensors of the refresh chain, started or stopped by `GLUE_INVENTORY_AUTOMATION`, on the intervals of
+    `GLUE_INVENTORY_AUTOMATION_INTERVAL_S` (`GLUE_INVENTORY_SYNC_INTERVAL_S` for the partition sync)."""
+    status, interval = sensor_status(settings), settings.environment.automation_interval_s
+    follow_up_keys = [key for stage in follow_ups() for key in stage.keys]
+    return [
+        dg.sensor(minimum_interval_seconds=settings.environment.sync_interval_s, default_status=status,
+                  asset_selection=[PRELIMINARY])(glue_job_sync_sensor),
+        dg.sensor(minimum_interval_seconds=interval, default_status=status,
+                  asset_selection=[PRELIMINARY])(inventory_refresh_sensor),
+        automation_sensor(settings),
+        dg.sensor(minimum_interval_seconds=interval, default_status=status,
+                  asset_selection=follow_up_keys)(inventory_follow_up_sensor),
+    ]

@@ -6,8 +6,9 @@ What is sent and how: services/notifications.py.
 import dagster as dg
 from dagster_shared.error import SerializableErrorInfo
 
+from glue_inventory.config import Settings
 from glue_inventory.orchestration.assets import CANDIDATES
-from glue_inventory.orchestration.automation.runs import AUTOMATION_INTERVAL_S, RANGE_END, RANGE_START, SENSOR_STATUS
+from glue_inventory.orchestration.automation.runs import RANGE_END, RANGE_START, sensor_status
 from glue_inventory.orchestration.resources import GlueInventoryConfig, InventoryDatabase
 from glue_inventory.services.notifications import configured, notify, refresh_summary
 
@@ -41,8 +42,6 @@ def failure_summary(context: dg.RunFailureSensorContext) -> tuple[str, str]:
     return f"glue_inventory: run failed ({failed})", "\n".join(lines)
 
 
-@dg.run_status_sensor(run_status=dg.DagsterRunStatus.SUCCESS, name="inventory_refresh_notification_sensor",
-                      minimum_interval_seconds=AUTOMATION_INTERVAL_S, default_status=SENSOR_STATUS)
 def inventory_refresh_notification_sensor(context: dg.RunStatusSensorContext, config: GlueInventoryConfig,
                                           inventory_db: InventoryDatabase):
     """Sends the refresh summary when a run that wrote the candidate list succeeds."""
@@ -57,8 +56,6 @@ def inventory_refresh_notification_sensor(context: dg.RunStatusSensorContext, co
     return None
 
 
-@dg.run_failure_sensor(name="run_failure_notification_sensor", minimum_interval_seconds=AUTOMATION_INTERVAL_S,
-                       default_status=SENSOR_STATUS)
 def run_failure_notification_sensor(context: dg.RunFailureSensorContext, config: GlueInventoryConfig):
     """Sends the failed step and its error (secrets redacted) when any run of this code location fails."""
     settings = config.settings
@@ -69,4 +66,12 @@ def run_failure_notification_sensor(context: dg.RunFailureSensorContext, config:
     return None
 
 
-notification_sensors = [inventory_refresh_notification_sensor, run_failure_notification_sensor]
+def notification_sensors(settings: Settings) -> list[dg.SensorDefinition]:
+    status, interval = sensor_status(settings), settings.environment.automation_interval_s
+    return [
+        dg.run_status_sensor(run_status=dg.DagsterRunStatus.SUCCESS, name="inventory_refresh_notification_sensor",
+                             minimum_interval_seconds=interval,
+                             default_status=status)(inventory_refresh_notification_sensor),
+        dg.run_failure_sensor(name="run_failure_notification_sensor", minimum_interval_seconds=interval,
+                              default_status=status)(run_failure_notification_sensor),
+    ]

@@ -2,21 +2,23 @@
 run-request builder, and what is running now."""
 
 import hashlib
-import os
 
 import dagster as dg
 
-from glue_inventory.config import ConfigError
+from glue_inventory.config import Settings
 
-AUTOMATION_INTERVAL_S = int(os.environ.get("GLUE_INVENTORY_AUTOMATION_INTERVAL_S", "30"))
-SYNC_INTERVAL_S = int(os.environ.get("GLUE_INVENTORY_SYNC_INTERVAL_S", "300"))
-_SWITCH = os.environ.get("GLUE_INVENTORY_AUTOMATION", "on").strip().lower()
-if _SWITCH not in {"on", "off"}:
-    raise ConfigError(f"GLUE_INVENTORY_AUTOMATION={_SWITCH!r}: expected on or off")
-# Sensors and schedules start running with the code location, unless GLUE_INVENTORY_AUTOMATION=off
-# (e.g. a webserver browsing the demo's data, which must not refresh it); the UI can still start them.
-SENSOR_STATUS = dg.DefaultSensorStatus.RUNNING if _SWITCH == "on" else dg.DefaultSensorStatus.STOPPED
-SCHEDULE_STATUS = dg.DefaultScheduleStatus.RUNNING if _SWITCH == "on" else dg.DefaultScheduleStatus.STOPPED
+
+def sensor_status(settings: Settings) -> dg.DefaultSensorStatus:
+    """RUNNING unless `GLUE_INVENTORY_AUTOMATION=off`: every sensor of the code location starts with this."""
+    return dg.DefaultSensorStatus.RUNNING if settings.environment.automation_on else dg.DefaultSensorStatus.STOPPED
+
+
+def schedule_status(settings: Settings) -> dg.DefaultScheduleStatus:
+    """RUNNING unless `GLUE_INVENTORY_AUTOMATION=off`: every schedule of the code location starts with this."""
+    return (dg.DefaultScheduleStatus.RUNNING if settings.environment.automation_on
+            else dg.DefaultScheduleStatus.STOPPED)
+
+
 # dagster.yaml caps concurrent runs by this tag (deep_analysis: 2 at a time).
 STAGE_TAG = "glue-inventory/stage"
 TRIGGER_TAG = "glue-inventory/trigger"

@@ -29,7 +29,7 @@ from glue_inventory.analysis.cost.reconcile import (
 )
 from glue_inventory.aws.clients import PlatformSession
 from glue_inventory.aws.cur import CurExportError, ScanStats, export_filesystem, line_item_batches, list_export
-from glue_inventory.config import PROGRESS_EVERY_S, ConfigError, PlatformConfig, Settings
+from glue_inventory.config import PROGRESS_EVERY_S, ConfigError, PlatformConfig, Settings, home_region
 from glue_inventory.keys import encode_partition_key
 from glue_inventory.storage.cost import bill as store
 from glue_inventory.storage.jobs import read_jobs
@@ -60,7 +60,7 @@ def billing_session(settings: Settings, sessions: Sequence[PlatformSession]) -> 
         raise ConfigError(f"billing.platform {name!r}: no configured platform has that name — use one of "
                           f"{sorted({s.platform.name for s in sessions})} or leave it out for the tool's own "
                           "credentials")
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    region = home_region()
     return PlatformSession(PlatformConfig(name="billing", regions=[region],
                                           endpoint_url=os.environ.get("AWS_ENDPOINT_URL")), region)
 

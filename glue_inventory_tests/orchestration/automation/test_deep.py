@@ -18,9 +18,11 @@ from glue_inventory.analysis.deep_selection import (
     lanes,
     opt_in,
 )
+from glue_inventory.config import Settings
 from glue_inventory.keys import decode_partition_key
 from glue_inventory.orchestration.assets import DEEP_ASSET_KEYS
-from glue_inventory.orchestration.automation.deep import deep_analysis_candidate_sensor, read_cursor
+from glue_inventory.orchestration.automation import build_sensors
+from glue_inventory.orchestration.automation.deep import read_cursor
 from glue_inventory.orchestration.automation.runs import RANGE_END, RANGE_START, STAGE_TAG, partition_ranges
 from glue_inventory.orchestration.resources import GlueInventoryConfig, InventoryDatabase
 from glue_inventory.pipeline import materialize, run_pipeline
@@ -32,6 +34,7 @@ from glue_inventory.storage.tables import data_jobs, deep_analysis_candidates
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 TOP_K = 4  # two by saving, two by risk
 DEEP = [key.to_user_string() for key in DEEP_ASSET_KEYS]
+deep_analysis_candidate_sensor = {s.name: s for s in build_sensors(Settings())}["deep_analysis_candidate_sensor"]
 
 
 def job(key: str, lane: str | None = None, rank: int | None = None, tag: bool | None = None, **fields) -> DeepInputs:

@@ -9,11 +9,10 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from glue_inventory.config import ConfigError, load_settings
+from glue_inventory.config import ConfigError, Settings, load_settings
 from glue_inventory.definitions import defs
 from glue_inventory.orchestration.assets import DEEP_ASSET_KEYS
-from glue_inventory.orchestration.automation import build_schedules
-from glue_inventory.orchestration.automation.inventory import inventory_follow_up_sensor
+from glue_inventory.orchestration.automation import build_schedules, build_sensors
 from glue_inventory.orchestration.automation.runs import RANGE_END, RANGE_START, STAGE_TAG
 from glue_inventory.orchestration.resources import GlueInventoryConfig, InventoryDatabase
 from glue_inventory.pipeline import materialize, run_pipeline
@@ -21,6 +20,7 @@ from glue_inventory.storage.db import engine_for
 from glue_inventory.storage.tables import data_jobs, deep_analysis_candidates
 
 DEEP = [key.to_user_string() for key in DEEP_ASSET_KEYS]
+inventory_follow_up_sensor = {s.name: s for s in build_sensors(Settings())}["inventory_follow_up_sensor"]
 MONDAY = datetime(2026, 3, 2, 7, tzinfo=UTC)
 
 

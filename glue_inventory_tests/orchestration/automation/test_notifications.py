@@ -12,16 +12,16 @@ import boto3
 import dagster as dg
 import pytest
 
-from glue_inventory.config import load_settings
-from glue_inventory.orchestration.automation.notifications import (
-    inventory_refresh_notification_sensor,
-    run_failure_notification_sensor,
-)
+from glue_inventory.config import Settings, load_settings
+from glue_inventory.orchestration.automation import build_sensors
 from glue_inventory.orchestration.resources import GlueInventoryConfig, InventoryDatabase
 from glue_inventory.pipeline import run_pipeline
 from glue_inventory.services.notifications import ATTEMPTS, post_webhook, publish_sns
 from glue_inventory.simulate import Simulator, build_fleet, start_simulator
 
+SENSORS = {sensor.name: sensor for sensor in build_sensors(Settings())}
+inventory_refresh_notification_sensor = SENSORS["inventory_refresh_notification_sensor"]
+run_failure_notification_sensor = SENSORS["run_failure_notification_sensor"]
 # The path of a Slack webhook URL is its credential.
 HOOK_PATH = "/services/T0000/B0000/hunter2hunter2hunter2"
 DB_PASSWORD = "S3cretPassw0rd"

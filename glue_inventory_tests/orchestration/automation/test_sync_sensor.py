@@ -8,8 +8,9 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
+from glue_inventory.config import Settings
 from glue_inventory.keys import encode_partition_key
-from glue_inventory.orchestration.automation.inventory import glue_job_sync_sensor, inventory_refresh_sensor
+from glue_inventory.orchestration.automation import build_sensors
 from glue_inventory.orchestration.automation.runs import BATCH, RANGE_END, RANGE_START, partition_ranges
 from glue_inventory.orchestration.resources import InventoryDatabase
 from glue_inventory.pipeline import materialize
@@ -18,6 +19,8 @@ from glue_inventory.storage.db import engine_for
 from glue_inventory.storage.tables import data_jobs
 
 PRELIMINARY = dg.AssetKey("job_preliminary_metrics")
+SENSORS = {sensor.name: sensor for sensor in build_sensors(Settings())}
+glue_job_sync_sensor, inventory_refresh_sensor = SENSORS["glue_job_sync_sensor"], SENSORS["inventory_refresh_sensor"]
 
 
 @pytest.mark.parametrize(("ordered", "wanted", "batch", "expected"), [
