@@ -113,6 +113,7 @@ class DeepAnalysis:
     candidate list rescored from its evidence (lanes kept)."""
 
     planned: dict[str, str]
+    configs: dict[str, str]
     jobs: dict[str, dict]
     scripts: dict[str, dict]
     code: dict[str, dict]
@@ -126,7 +127,7 @@ class DeepAnalysis:
 @pytest.fixture(scope="module")
 def deep(inventory: Inventory) -> DeepAnalysis:
     engine, settings = inventory.engine, inventory.settings
-    planned, _ = deep_analysis_plan(engine, None)
+    planned, configs = deep_analysis_plan(engine, None)
     jobs = read_jobs(engine, sorted(planned))
     specs = {key: job_record(job).spec for key, job in jobs.items()}
     sessions = inventory.session_map()
@@ -138,4 +139,4 @@ def deep(inventory: Inventory) -> DeepAnalysis:
     rescored = candidate_list(read_jobs(engine), settings, datetime.now(UTC), stored_evidence(engine),
                               kept_lanes=current_lanes_by_key(engine))
     write_candidates(engine, rescored.rows, RESCORE_RUN)
-    return DeepAnalysis(planned, jobs, scripts, code, cloudwatch, ai, verdicts, files, rescored)
+    return DeepAnalysis(planned, configs, jobs, scripts, code, cloudwatch, ai, verdicts, files, rescored)
