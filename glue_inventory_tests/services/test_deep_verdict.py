@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from glue_inventory.analysis.cost.savings import MEASURED
+from glue_inventory.analysis.cost.savings import MEASURED, RULE_OF_THUMB
 from glue_inventory.analysis.findings import is_security_finding
 from glue_inventory.reports.paths import job_report_relpath
 from glue_inventory.services.deep_selection import deep_analysis_plan, load_chosen
+from glue_inventory.services.deep_verdict import compile_deep_analysis
 from glue_inventory.storage.tables import analysis_runs, data_jobs
 from glue_inventory_tests.services.conftest import DEEP_RUN
 
@@ -73,6 +74,18 @@ def test_priorities_follow_the_evidence_secrets_critical_eol_and_failing_at_leas
             assert verdict["priority"] == "critical", key
         elif reasons & {"eol_version", "failing"}:
             assert verdict["priority"] in ("critical", "high"), key
+
+
+def test_the_models_recommendations_are_kept_as_rules_of_thumb(inventory, deep):
+    key = sorted(deep.verdicts)[0]
+    advice = {"title": "Use fewer workers", "category": "cost", "severity": "medium",
+              "est_monthly_savings_usd": 12.5, "effort": "low"}
+    compiled, _ = compile_deep_analysis({key: deep.jobs[key]}, deep.scripts, deep.code, deep.cloudwatch,
+                                        {key: {"status": "ok", "recommendations": [advice]}}, inventory.settings)
+    from_model = [rec for rec in compiled[key]["recommendations"] if rec["source"] == "ai"]
+    assert from_model == [advice | {"source": "ai", "savings_basis": RULE_OF_THUMB}]
+    assert [rec for rec in compiled[key]["recommendations"] if rec["source"] != "ai"] == \
+        deep.verdicts[key]["recommendations"]
 
 
 def test_the_rescored_list_carries_each_verdict_and_leaves_the_other_jobs_as_they_were(inventory, deep):

@@ -79,6 +79,17 @@ def test_the_refresh_answers_for_a_key_not_in_the_inventory_and_refuses_a_malfor
         _runner(inventory).run(["not-a-partition-key"])
 
 
+def test_a_platform_that_cannot_be_reached_fails_its_jobs_which_keep_their_stored_metrics(inventory):
+    keys = sorted(inventory.truth)[:4]
+    runner = PreliminaryRunner(sessions=SessionMap([]), counter=CallCounter(), settings=inventory.settings,
+                               engine=inventory.engine, log=logging.getLogger(__name__))
+    results = runner.run(keys)
+    assert runner.stats.jobs_failed == len(keys) and runner.stats.runs_changed == 0
+    for key in keys:
+        assert results[key]["last_error"].startswith("no configured platform reaches account"), key
+        assert results[key]["status"] == inventory.truth[key].status, key
+
+
 def test_a_vanished_job_is_deleted_and_a_second_platform_on_the_same_account_is_not_listed_twice(
         postgres_url, monkeypatch):
     fleet = build_fleet(6, 3, datetime.now(UTC), account_id="723000000031")
