@@ -92,7 +92,8 @@ def refresh(engine: sa.Engine, settings: Settings, sessions: list[PlatformSessio
 
 @pytest.fixture(scope="module")
 def inventory(service_database: str) -> Iterator[Inventory]:
-    """A 30-job fleet listed, refreshed and scored into this module's database; tests must not change it."""
+    """A 30-job fleet listed, refreshed and scored into this module's database (one per test module); tests
+    must not change it, only a module's own fixtures add to it (`deep`, a bill)."""
     fleet = build_fleet(JOBS, SEED, datetime.now(UTC), account_id=ACCOUNT)
     with start_simulator(fleet) as sim, pytest.MonkeyPatch.context() as monkeypatch:
         for name, value in sim.env().items():

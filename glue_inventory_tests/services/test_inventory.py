@@ -39,6 +39,8 @@ def test_every_job_is_stored_with_the_simulators_status_cost_failure_rate_and_ru
     want = {key: (t.status, round(t.cost_30d_usd, 6), round(t.failure_rate_30d, 6), t.run_count)
             for key, t in inventory.truth.items()}
     assert got == want
+    assert inventory.stats.runs_changed == sum(t.run_count for t in inventory.truth.values())
+    assert inventory.stats.jobs_failed == 0
     assert {status for status, *_ in want.values()} >= {"active", "idle", "stale", "abandoned", "never_run", "new"}
 
 
