@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -57,16 +58,25 @@ def postgres_server() -> Iterator[sa.Engine]:
     server.dispose()
 
 
+@contextmanager
+def fresh_postgres_database(postgres_server: sa.Engine, prefix: str = "gi_test") -> Iterator[str]:
+    """The URL of a fresh, empty Postgres database, dropped on leaving."""
+    name = f"{prefix}_{secrets.token_hex(6)}"
+    with postgres_server.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name} TEMPLATE template0")
+    try:
+        yield postgres_server.url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        dispose_engines()
+        with postgres_server.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
 @pytest.fixture
 def postgres_url(postgres_server: sa.Engine) -> Iterator[str]:
     """A fresh, empty Postgres database, dropped afterwards."""
-    name = f"gi_test_{secrets.token_hex(6)}"
-    with postgres_server.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE {name} TEMPLATE template0")
-    yield postgres_server.url.set(database=name).render_as_string(hide_password=False)
-    dispose_engines()
-    with postgres_server.connect() as conn:
-        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    with fresh_postgres_database(postgres_server) as url:
+        yield url
 
 
 @pytest.fixture

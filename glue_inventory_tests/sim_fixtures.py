@@ -62,3 +62,17 @@ def platform_config(path: Path, account_id: str, regions: list[str], extra: str 
     path.write_text(f"platforms:\n  - name: sim\n    account_id: '{account_id}'\n    regions: [{', '.join(regions)}]\n"
                     + extra, encoding="utf-8")
     return path
+
+
+def billed_estate(sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str) -> Path:
+    """`sim`'s fleet with its Cost and Usage Report, and the pipeline pointed at it: one platform reaching every
+    Region of the fleet, `billing.cur_uri` the export, the reports in `tmp_path / "reports"`."""
+    import s3fs  # the billing extra; only the tests that read a bill need it
+
+    export = sim.write_cur_export()
+    config = tmp_path / "config.yaml"
+    config.write_text(f"platforms:\n  - name: sim\n    regions: [{', '.join(sim.fleet.regions)}]\n"
+                      f"billing:\n  cur_uri: {export.uri}\n")
+    point_pipeline_at(monkeypatch, sim, database_url, tmp_path / "reports", config)
+    s3fs.S3FileSystem.clear_instance_cache()
+    return tmp_path / "reports"

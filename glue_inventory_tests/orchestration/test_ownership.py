@@ -17,7 +17,6 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-import s3fs
 import sqlalchemy as sa
 
 from glue_inventory.orchestration.assets import (
@@ -35,7 +34,8 @@ from glue_inventory.simulate import build_fleet, start_simulator
 from glue_inventory.storage.candidates import current_candidates
 from glue_inventory.storage.db import engine_for
 from glue_inventory.storage.tables import analysis_runs, data_jobs, metadata
-from glue_inventory_tests.sim_fixtures import point_pipeline_at
+from glue_inventory_tests.db_fixtures import fresh_postgres_database
+from glue_inventory_tests.sim_fixtures import billed_estate
 
 # Columns every write stamps; they say nothing about who owns the data.
 STAMPS = {"updated_at", "created_at", "last_seen_at"}
@@ -90,20 +90,10 @@ def writers(tmp_path_factory, postgres_server) -> dict[str, set[str]]:
     """Each table, column and file → the stages that wrote it in one whole inventory (with the bill and two
     deep analyses), each stage run alone."""
     tmp_path = tmp_path_factory.mktemp("ownership")
-    name = f"gi_owner_{datetime.now(UTC):%H%M%S%f}"
-    with postgres_server.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE {name} TEMPLATE template0")
-    url = postgres_server.url.set(database=name).render_as_string(hide_password=False)
-    reports = tmp_path / "reports"
     found: dict[str, set[str]] = defaultdict(set)
     with start_simulator(build_fleet(30, 21, datetime.now(UTC), account_id="623456789012")) as sim, \
-            pytest.MonkeyPatch.context() as monkeypatch:
-        export = sim.write_cur_export()
-        config = tmp_path / "config.yaml"
-        config.write_text(f"platforms:\n  - name: sim\n    regions: [{', '.join(sim.fleet.regions)}]\n"
-                          f"billing:\n  cur_uri: {export.uri}\n")
-        point_pipeline_at(monkeypatch, sim, url, reports, config)
-        s3fs.S3FileSystem.clear_instance_cache()
+            pytest.MonkeyPatch.context() as monkeypatch, fresh_postgres_database(postgres_server) as url:
+        reports = billed_estate(sim, tmp_path, monkeypatch, url)
         with dg.DagsterInstance.ephemeral() as instance:
             def stage(name: str, keys: list, **options) -> None:
                 before = _snapshot(url, reports)

@@ -4,7 +4,6 @@ Dagster), on a Postgres database of its own and a simulated fleet, and the deep 
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,8 +25,9 @@ from glue_inventory.services.preliminary import PreliminaryRunner, RefreshStats,
 from glue_inventory.simulate import Simulator, build_fleet, start_simulator
 from glue_inventory.simulate.truth import JobTruth, compute_truth
 from glue_inventory.storage.candidates import current_lanes_by_key, write_candidates
-from glue_inventory.storage.db import dispose_engines, engine_for
+from glue_inventory.storage.db import engine_for
 from glue_inventory.storage.jobs import read_jobs, write_preliminary
+from glue_inventory_tests.db_fixtures import fresh_postgres_database
 
 # 30 jobs: the simulator's first 30 archetypes, which plant every status, candidate reason and most code rules.
 JOBS = 30
@@ -61,13 +61,8 @@ class Inventory:
 @pytest.fixture(scope="module")
 def service_database(postgres_server: sa.Engine) -> Iterator[str]:
     """A Postgres database of this module's own (migrated on first use), dropped afterwards."""
-    name = f"gi_test_services_{secrets.token_hex(6)}"
-    with postgres_server.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE {name} TEMPLATE template0")
-    yield postgres_server.url.set(database=name).render_as_string(hide_password=False)
-    dispose_engines()
-    with postgres_server.connect() as conn:
-        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    with fresh_postgres_database(postgres_server, "gi_test_services") as url:
+        yield url
 
 
 def settings_for(sim: Simulator) -> Settings:

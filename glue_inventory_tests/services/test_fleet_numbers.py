@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 
 import dagster as dg
 import pytest
-import s3fs
 
 from glue_inventory.orchestration.assets import CANDIDATES
 from glue_inventory.pipeline import run_pipeline
@@ -19,7 +18,7 @@ from glue_inventory.services.kpis import current_kpis
 from glue_inventory.services.notifications import refresh_summary
 from glue_inventory.simulate import build_fleet, start_simulator
 from glue_inventory.storage.db import engine_for
-from glue_inventory_tests.sim_fixtures import point_pipeline_at
+from glue_inventory_tests.sim_fixtures import billed_estate
 
 
 @pytest.fixture(scope="module")
@@ -28,12 +27,7 @@ def inventory(tmp_path_factory):
     url = f"sqlite:///{tmp_path / 'inventory.db'}"
     with start_simulator(build_fleet(30, 23, datetime.now(UTC), account_id="634567890123")) as sim, \
             pytest.MonkeyPatch.context() as monkeypatch:
-        export = sim.write_cur_export()
-        config = tmp_path / "config.yaml"
-        config.write_text(f"platforms:\n  - name: sim\n    regions: [{', '.join(sim.fleet.regions)}]\n"
-                          f"billing:\n  cur_uri: {export.uri}\n")
-        point_pipeline_at(monkeypatch, sim, url, tmp_path / "reports", config)
-        s3fs.S3FileSystem.clear_instance_cache()
+        billed_estate(sim, tmp_path, monkeypatch, url)
         with dg.DagsterInstance.ephemeral() as instance:
             run_pipeline(instance, log=lambda _: None, deep_jobs=4)
             run_id = instance.get_latest_materialization_event(CANDIDATES).run_id
