@@ -75,7 +75,11 @@ def test_a_plan_carried_out_outside_the_tool_is_one_realized_saving(postgres_url
         flex = next(plan for plan in built.plans if plan["kind"] == "switch_flex")
         job = fleet.job("flex_me")
         assert flex["key"] == partition_key(job.key)
-        glue = boto3.client("glue", endpoint_url=sim.endpoint_url)
+        # A session of the simulator's own credentials: boto3's default session may hold an earlier test's.
+        env = sim.env()
+        glue = boto3.session.Session(aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+                                     aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+                                     region_name=job.region).client("glue", endpoint_url=sim.endpoint_url)
         definition = glue.get_job(JobName="flex_me")["Job"]
         update = {name: definition[name] for name in ("Role", "Command", "WorkerType", "NumberOfWorkers",
                                                       "GlueVersion", "DefaultArguments") if name in definition}
