@@ -307,6 +307,14 @@ class RetentionSettings(_Strict):
     analyses_per_job: int = Field(default=30, ge=1)
 
 
+class PacingSettings(_Strict):
+    """How requests to AWS are paced per account, Region and API family (aws/pacing.py): the rate is learned
+    (AIMD) and stored; `max_requests_per_second` of a platform or the organization stays a ceiling."""
+
+    adaptive: bool = True  # false: unpaced, or evenly spaced at max_requests_per_second where one is set
+    initial_requests_per_second: float = Field(default=10.0, gt=0)  # where no rate was learned yet
+
+
 class Settings(_Strict):
     platforms: list[PlatformConfig] = Field(default_factory=list)
     thresholds: Thresholds = Field(default_factory=Thresholds)
@@ -325,6 +333,7 @@ class Settings(_Strict):
     freshness: FreshnessSettings = Field(default_factory=FreshnessSettings)
     max_workers: int = Field(default=16, ge=1)
     billing: BillingSettings | None = None
+    pacing: PacingSettings = Field(default_factory=PacingSettings)
 
     def effective_platforms(self) -> list[PlatformConfig]:
         """Configured platforms; none beside an `organization:` (its accounts are discovered); else one for
