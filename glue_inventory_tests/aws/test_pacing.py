@@ -135,8 +135,9 @@ def test_learned_rates_are_stored_per_account_region_and_family(database_url):
         {"family": "glue", "requests_per_second": 44.0, "limit_found": True, "calls": 5100, "throttled": 3}]
 
 
-LIMIT = 20.0
-CALLS = 160
+LIMIT = 10.0
+CALLS = 120
+TOO_FAST = 1.5
 
 
 def _paced_load(monkeypatch, account: str, burst: float | None) -> tuple[int, AdaptiveLimiter]:
@@ -149,7 +150,7 @@ def _paced_load(monkeypatch, account: str, burst: float | None) -> tuple[int, Ad
                                   endpoint_url=sim.endpoint_url)
         session = PlatformSession(platform, "us-east-1", counter=CallCounter())
         limiter = process_pacing().limiter(account, "us-east-1", "glue", None)
-        limiter.rate, limiter.limit_found = LIMIT * 1.3, True  # learned on a day AWS allowed more
+        limiter.rate, limiter.limit_found = LIMIT * TOO_FAST, True  # learned on a day AWS allowed more
         with ThreadPoolExecutor(max_workers=8) as pool:
             list(pool.map(lambda _: session.glue.get_jobs(), range(CALLS)))
     return limiter.throttles, limiter
@@ -159,11 +160,11 @@ def _paced_load(monkeypatch, account: str, burst: float | None) -> tuple[int, Ad
                                                 ("640987654320", None)])
 def test_the_limit_is_found_whatever_the_bucket_holds(monkeypatch, account, burst):
     throttled, limiter = _paced_load(monkeypatch, account, burst)
-    # 30 % too fast at first: a few throttles (not one per request sent too fast) cut the rate back to the limit,
-    # as soon as the bucket is empty (at once with a bucket of 1, after a few seconds with a second's worth).
+    # 50 % too fast at first: a few throttles (not one per request sent too fast) cut the rate back below the
+    # limit as soon as the bucket is empty (at once with a bucket of 1, after two seconds with a second's worth).
     assert limiter.calls >= CALLS
-    assert 1 <= throttled <= 12
-    assert limiter.rate <= LIMIT * 1.3 * pacing.CUT and limiter.rate < LIMIT * 1.15
+    assert 1 <= throttled <= 15
+    assert limiter.rate < LIMIT * 1.1
 
 
 def test_without_pacing_the_same_load_is_throttled(monkeypatch):
