@@ -10,7 +10,6 @@ its largest process (the kernel's high-water mark, exact).
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
 import sys
 import threading
@@ -54,32 +53,36 @@ def _children() -> dict[int, list[int]]:
     return tree
 
 
-def _rss_kb(pid: int) -> int:
+def _rss_kb(pid: int) -> tuple[int, int]:
+    """(VmRSS, VmHWM) of a process in KiB: its resident memory now and its high-water mark."""
+    found = {}
     try:
         with open(f"/proc/{pid}/status", encoding="utf-8") as status:
             for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
+                if line.startswith(("VmRSS:", "VmHWM:")):
+                    found[line[:5]] = int(line.split()[1])
     except OSError:
         pass
-    return 0
+    return found.get("VmRSS", 0), found.get("VmHWM", 0)
 
 
-def tree_rss_mb(root: int) -> float:
-    """Resident memory of `root` and every process under it now."""
-    tree, pending, total = _children(), [root], 0
+def tree_rss_mb(root: int) -> tuple[float, float]:
+    """Resident memory of `root` and every process under it now, and the largest high-water mark among them."""
+    tree, pending, total, largest = _children(), [root], 0, 0
     while pending:
         pid = pending.pop()
-        total += _rss_kb(pid)
+        rss, hwm = _rss_kb(pid)
+        total, largest = total + rss, max(largest, hwm)
         pending += tree.get(pid, [])
-    return total / 1024
+    return total / 1024, largest / 1024
 
 
 class TreeMemory:
-    """The peak of a process tree's summed RSS, sampled by a thread while the command runs."""
+    """The peak of a process tree's summed RSS, and of its largest process, sampled while the command runs."""
 
     def __init__(self, root: int) -> None:
         self.peak_mb = 0.0
+        self.largest_mb = 0.0
         self._root = root
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
@@ -87,7 +90,8 @@ class TreeMemory:
 
     def _sample(self) -> None:
         while not self._done.wait(SAMPLE_EVERY_S):
-            self.peak_mb = max(self.peak_mb, tree_rss_mb(self._root))
+            total, largest = tree_rss_mb(self._root)
+            self.peak_mb, self.largest_mb = max(self.peak_mb, total), max(self.largest_mb, largest)
 
     def stop(self) -> float:
         self._done.set()
@@ -106,6 +110,7 @@ class Command:
     platform_calls: Counter[str] = field(default_factory=Counter)
     throttled: int = 0
     tree_peak_rss_mb: float = 0.0
+    largest_process_rss_mb: float = 0.0
     metadata: dict = field(default_factory=dict)
 
     @property
@@ -122,6 +127,7 @@ def run_command(name: str, argv: list[str], env: dict[str, str], sim: AnySimulat
         memory = TreeMemory(process.pid)
         code = process.wait()
         command.tree_peak_rss_mb = round(memory.stop(), 1)
+        command.largest_process_rss_mb = round(memory.largest_mb, 1)
     ended_mono = time.monotonic()
     command.seconds = time.perf_counter() - started
     if code:
@@ -139,11 +145,6 @@ def run_command(name: str, argv: list[str], env: dict[str, str], sim: AnySimulat
     else:
         command.to_first_call_s = command.seconds
     return command
-
-
-def largest_process_mb() -> float:
-    """The largest peak RSS of any finished child or grandchild of this process (ru_maxrss of the children)."""
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 def latest_metadata(home: Path, asset: str) -> dict:
@@ -205,7 +206,8 @@ def pass_figures(commands: list[Command], rate_limit: float | None) -> dict:
                               "to_first_call_s": round(c.to_first_call_s, 2),
                               "after_last_call_s": round(c.after_last_call_s, 2),
                               "outside_api_s": round(c.outside_api_s, 2), "calls": sum(c.calls.values()),
-                              "throttled": c.throttled, "tree_peak_rss_mb": c.tree_peak_rss_mb}
+                              "throttled": c.throttled, "tree_peak_rss_mb": c.tree_peak_rss_mb,
+                              "largest_process_rss_mb": c.largest_process_rss_mb}
                      for c in commands},
         "calls": total,
         "calls_by_operation": dict(calls),
@@ -215,5 +217,6 @@ def pass_figures(commands: list[Command], rate_limit: float | None) -> dict:
         "jobs": preliminary.get("jobs"),
         "calls_per_job": round(total / preliminary["jobs"], 4) if preliminary.get("jobs") else None,
         "tree_peak_rss_mb": max(c.tree_peak_rss_mb for c in commands),
+        "largest_process_rss_mb": max(c.largest_process_rss_mb for c in commands),
         "preliminary_metadata": {k: v for k, v in preliminary.items() if isinstance(v, int | float | str | bool)},
     }
