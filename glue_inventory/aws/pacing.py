@@ -6,12 +6,15 @@ the bucket's size; both differ by account, Region and API. An `AdaptiveLimiter` 
 - requests leave **evenly spaced**, one interval after the previous one actually left, never in a bunch,
   so a limit is met whatever the bucket holds (even a single request);
 - it starts at the rate learned by an earlier run (stored in the inventory database per account, Region
-  and API family) or, with none, at a conservative initial rate, and raises it while nothing is throttled:
-  doubling every `SLOW_START_DOUBLING_S` until the first throttle ever seen for that family, then by
-  `INCREASE_PER_CALL` of the rate with each request (per request, not per second: a slow API is probed as
-  rarely, in calls, as a fast one, so the share of throttled calls does not grow as the limit falls);
-- it cuts the rate by `CUT` at the first throttled answer, before botocore's retries pile up. Answers to
-  requests that left before the last cut were sent at the old rate and do not cut again;
+  and API family) or, with none, at a conservative initial rate, and raises it while nothing is throttled
+  and only while it holds requests back (a rate the callers do not use is not a rate AWS allowed): by one
+  request per second with each request until the first throttle ever seen for that family (doubling every
+  second), then back quickly towards the rate last throttled (`RECOVERY_PER_CALL` of the gap per request)
+  and slowly above it (`INCREASE_PER_CALL` per request: a slow API is probed as rarely, in calls, as a fast
+  one, so the share of throttled calls does not grow as the limit falls);
+- it cuts the rate by `CUT` at the first throttled answer, before botocore's retries pile up, from the rate
+  requests actually left at (when the callers sent slower than the rate allowed). Answers to requests that
+  left before the last cut were sent at the old rate and do not cut again;
 - `max_requests_per_second` from the config stays a ceiling.
 
 The family is the AWS service (botocore's service name: "glue", "resourcegroupstaggingapi", "cloudwatch",
@@ -35,10 +38,13 @@ INITIAL_RATE = 10.0
 MIN_RATE = 0.5
 # Without a ceiling: no faster than this (the tool's threads could not use more on one machine).
 MAX_RATE = 1000.0
-# Slow start: the rate doubles every this many seconds until the family's first throttle.
-SLOW_START_DOUBLING_S = 1.0
-# After it: the rate rises by this share of itself with each request (0.1 / 0.00025: after a cut, about 420
-# requests climb back to the rate that was throttled)...
+# Slow start: each request held back raises the rate by this many requests per second (a rate that holds
+# every request back doubles every second) until the family's first throttle.
+SLOW_START_PER_CALL = 1.0
+# After it: below the rate last throttled, each request held back closes this share of the gap (a cut is
+# made up in about 100 requests: a throttle caused by a late packet costs little)...
+RECOVERY_PER_CALL = 0.02
+# ...and at or above it, raises the rate by this share of itself (about one throttle per 400 requests)...
 INCREASE_PER_CALL = 0.00025
 # ...and is multiplied by this at a throttled answer (a request that left after the last cut).
 CUT = 0.9
@@ -83,9 +89,10 @@ class AdaptiveLimiter:
         self.rate = self._bounded(rate)
         self.calls = 0
         self.throttles = 0
+        self.peak: float | None = None  # the rate last throttled
         self._last_left: float | None = None
+        self._gap: float | None = None  # moving average of the time between requests leaving
         self._last_cut = float("-inf")
-        self._grown_at: float | None = None
 
     def _bounded(self, rate: float) -> float:
         return max(MIN_RATE, min(rate, self.ceiling or MAX_RATE))
@@ -102,18 +109,28 @@ class AdaptiveLimiter:
         with self._lock:
             return float("-inf") if self._last_left is None else self._last_left + 1.0 / self.rate
 
-    def left(self, at: float) -> None:
-        """A request left at `at`: the rate grows (nothing was throttled since it last grew)."""
+    def left(self, at: float, held: bool = True) -> None:
+        """A request left at `at`, `held` back by the rate (else the callers were slower than the rate): a rate
+        that holds requests back grows (nothing was throttled since it last grew)."""
         with self._lock:
+            if self._last_left is not None:
+                gap = max(at - self._last_left, 0.0)
+                self._gap = gap if self._gap is None else self._gap + 0.1 * (gap - self._gap)
             self._last_left = at
             self.calls += 1
-            if self.fixed:
+            if self.fixed or not held:
                 return
-            if self.limit_found:
-                self.rate = self._bounded(self.rate * (1 + INCREASE_PER_CALL))
-            elif self._grown_at is not None and at > self._grown_at:
-                self.rate = self._bounded(self.rate * 2 ** ((at - self._grown_at) / SLOW_START_DOUBLING_S))
-            self._grown_at = at
+            if not self.limit_found:
+                grown = self.rate + SLOW_START_PER_CALL
+            else:
+                below_peak = max(0.0, (self.peak or 0.0) - self.rate)
+                grown = self.rate * (1 + INCREASE_PER_CALL) + below_peak * RECOVERY_PER_CALL
+            self.rate = self._bounded(grown)
+
+    def sent_rate(self) -> float:
+        """The rate requests actually left at lately (a moving average of the gaps between them)."""
+        with self._lock:
+            return 1.0 / self._gap if self._gap else self.rate
 
     def answered(self, sent_at: float, throttled: bool, now: float | None = None) -> None:
         """The answer to a request that left at `sent_at`. A throttle cuts the rate, unless the request left
@@ -127,8 +144,9 @@ class AdaptiveLimiter:
             now = self._clock() if now is None else now
             self._last_cut = now
             self.limit_found = True
-            self.rate = self._bounded(self.rate * CUT)
-            self._grown_at = now
+            sent = 1.0 / self._gap if self._gap else self.rate
+            self.peak = min(self.rate, sent)
+            self.rate = self._bounded(self.peak * CUT)
 
     # The threads.
 
@@ -136,10 +154,11 @@ class AdaptiveLimiter:
         with self._gate:
             now = self._clock()
             due = self.slot()
-            if due > now:
+            held = due > now
+            if held:
                 self._sleep(due - now)
                 now = self._clock()
-            self.left(now)
+            self.left(now, held)
         self._local.sent_at = now
 
     def on_answer(self, throttled: bool) -> None:

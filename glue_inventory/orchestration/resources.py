@@ -11,7 +11,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from glue_inventory.aws.clients import AssumedRoles, CallCounter, PlatformSession, platform_sessions
 from glue_inventory.aws.pacing import THROTTLED_SHARE_WARNING, LearnedRate, process_pacing
 from glue_inventory.aws.sessions import SessionMap
-from glue_inventory.config import DEFAULT_REPORTS_DIR, Settings, home_region, load_settings
+from glue_inventory.config import (
+    DEFAULT_REPORTS_DIR,
+    ConfigError,
+    PacingSettings,
+    Settings,
+    home_region,
+    load_settings,
+)
 from glue_inventory.reports.store import read_report_json, report_location, write_reports
 from glue_inventory.services.organization import Discovery, discover, member_sessions, organization_session
 from glue_inventory.services.remediation_apply import remediation_organization, remediation_platforms
@@ -41,7 +48,10 @@ class AwsPlatforms(dg.ConfigurableResource):
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         """The process's pacing starts each (account, Region, API family) from the rate stored by earlier runs."""
-        pacing = self.config.settings.pacing
+        try:
+            pacing = self.config.settings.pacing
+        except ConfigError:  # the asset fails with the config's one-line error; the pacing takes its defaults
+            pacing = PacingSettings()
         process_pacing().configure(pacing.initial_requests_per_second, pacing.adaptive, _stored_rates)
         self._pacing_mark = process_pacing().mark()
 

@@ -65,28 +65,31 @@ def test_threads_that_wake_late_never_leave_together():
 
 def test_slow_start_doubles_until_the_first_throttle_then_cuts_once_per_rate():
     limiter = AdaptiveLimiter(10.0, clock=lambda: 0.0)
-    limiter.left(0.0)
-    limiter.left(1.0)  # a second without a throttle: twice the rate
+    for index in range(10):  # a second of requests, each held back by the rate: it doubles
+        limiter.left(index / 10)
     assert limiter.rate == pytest.approx(20.0)
-    limiter.answered(sent_at=1.0, throttled=True, now=1.02)
-    assert limiter.limit_found and limiter.rate == pytest.approx(20.0 * pacing.CUT)
+    limiter.left(5.0, held=False)  # the callers were slower than the rate: nothing tells it AWS allows more
+    assert limiter.rate == pytest.approx(20.0)
+    limiter.answered(sent_at=5.0, throttled=True, now=5.02)
+    # Cut from the rate requests actually left at (about 10/s here, below the 20/s allowed), not from 20/s.
+    assert limiter.limit_found and limiter.peak < 20.0 and limiter.rate == pytest.approx(limiter.peak * pacing.CUT)
+    cut = limiter.rate
     # Answers to requests that left before the cut were sent at the old rate: they do not cut again.
-    limiter.answered(sent_at=1.01, throttled=True, now=1.03)
-    assert limiter.rate == pytest.approx(20.0 * pacing.CUT) and limiter.throttles == 2
-    # A request that left after the cut and was throttled: the new rate is still too fast.
-    limiter.left(1.05)
-    limiter.answered(sent_at=1.05, throttled=True, now=1.07)
-    assert limiter.rate == pytest.approx(20.0 * pacing.CUT ** 2, rel=1e-3)
-    # Once the limit is known, the rate climbs by a small share per request, not by doubling.
-    before = limiter.rate
-    limiter.left(3.0)
-    assert limiter.rate == pytest.approx(before * (1 + pacing.INCREASE_PER_CALL))
+    limiter.answered(sent_at=5.01, throttled=True, now=5.03)
+    assert limiter.rate == cut and limiter.throttles == 2
+    # Once the limit is known, the rate climbs back quickly towards the rate throttled, then slowly above it.
+    for index in range(300):
+        limiter.left(5.1 + index / 20)
+    assert cut < limiter.rate < limiter.peak * 1.1
+    limiter.left(30.0)
+    limiter.answered(sent_at=30.0, throttled=True, now=30.02)
+    assert limiter.rate < cut * 1.1
 
 
 def test_the_ceiling_and_the_floor_hold():
     limiter = AdaptiveLimiter(10.0, ceiling=12.0, clock=lambda: 0.0)
-    limiter.left(0.0)
-    limiter.left(5.0)
+    for index in range(10):
+        limiter.left(index / 10)
     assert limiter.rate == 12.0  # max_requests_per_second stays a ceiling
     for sent_at in range(6, 100):
         limiter.left(float(sent_at))
@@ -105,10 +108,10 @@ def test_a_process_starts_each_family_from_the_learned_rate_and_reports_what_it_
     assert (tagging.rate, tagging.limit_found) == (5.0, False)
     assert process.limiter("111122223333", "us-east-1", "glue", 30.0) is glue and glue.rate == 30.0
     mark = process.mark()
-    for sent_at in range(200):
-        glue.left(float(sent_at))
-    glue.answered(199.0, throttled=True, now=199.5)
-    glue.answered(150.0, throttled=True, now=199.6)
+    for index in range(200):
+        glue.left(index / 30)
+    glue.answered(199 / 30, throttled=True, now=7.0)
+    glue.answered(150 / 30, throttled=True, now=7.1)
     summary = process.summary(mark)
     assert summary["paced_calls"] == 200 and summary["throttled_answers"] == 2
     assert summary["throttled_share"] == 0.01 and not summary["throttled_over_1pct"]
