@@ -150,7 +150,8 @@ class AdaptiveLimiter:
 
     # The threads.
 
-    def wait(self) -> None:
+    def wait(self) -> float:
+        """Sleep until the next slot; returns when the request left (the clock's time, taken at the gate)."""
         with self._gate:
             now = self._clock()
             due = self.slot()
@@ -160,6 +161,7 @@ class AdaptiveLimiter:
                 now = self._clock()
             self.left(now, held)
         self._local.sent_at = now
+        return now
 
     def on_answer(self, throttled: bool) -> None:
         """The calling thread's last request was answered (botocore calls from the thread that sent it)."""

@@ -22,14 +22,15 @@ from glue_inventory_tests.sim_fixtures import point_at
 
 
 def _stamps(limiter: AdaptiveLimiter, calls: int, meanwhile: Callable[[], None] = lambda: None) -> list[float]:
-    """When each of `calls` callers on 8 threads left the limiter; `meanwhile` runs while they wait."""
+    """When each of `calls` callers on 8 threads left the limiter (its clock, read at the gate: a thread can be
+    descheduled after it left); `meanwhile` runs while they wait."""
     stamps: list[float] = []
     lock = threading.Lock()
 
     def call() -> None:
-        limiter.wait()
+        left = limiter.wait()
         with lock:
-            stamps.append(time.monotonic())
+            stamps.append(left)
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         for _ in range(calls):
