@@ -286,5 +286,8 @@ def pace(client, limiter: AdaptiveLimiter) -> None:
         if throttled is not None:
             limiter.on_answer(throttled)
 
-    client.meta.events.register("before-send", lambda **_: limiter.wait())
+    def before_send(**_kwargs) -> None:  # a value returned here would be taken as the HTTP answer
+        limiter.wait()
+
+    client.meta.events.register("before-send", before_send)
     client.meta.events.register("needs-retry", on_answer)
