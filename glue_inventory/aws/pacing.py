@@ -12,9 +12,8 @@ the bucket's size; both differ by account, Region and API. An `AdaptiveLimiter` 
   second), then back quickly towards the rate last throttled (`RECOVERY_PER_CALL` of the gap per request)
   and slowly above it (`INCREASE_PER_CALL` per request: a slow API is probed as rarely, in calls, as a fast
   one, so the share of throttled calls does not grow as the limit falls);
-- it cuts the rate by `CUT` at the first throttled answer, before botocore's retries pile up, from the rate
-  requests actually left at (when the callers sent slower than the rate allowed). Answers to requests that
-  left before the last cut were sent at the old rate and do not cut again;
+- it cuts the rate by `CUT` at the first throttled answer, before botocore's retries pile up. Answers to
+  requests that left before the last cut were sent at the old rate and do not cut again;
 - `max_requests_per_second` from the config stays a ceiling.
 
 The family is the AWS service (botocore's service name: "glue", "resourcegroupstaggingapi", "cloudwatch",
@@ -144,8 +143,10 @@ class AdaptiveLimiter:
             now = self._clock() if now is None else now
             self._last_cut = now
             self.limit_found = True
-            sent = 1.0 / self._gap if self._gap else self.rate
-            self.peak = min(self.rate, sent)
+            # From the rate, not from the rate requests left at: a caller that sends a request now and then (the
+            # listing's few pages) would otherwise cut it to almost nothing, and the next run would crawl up from
+            # there. The rate only grew while it held requests back, so it is never far above what was sent.
+            self.peak = self.rate
             self.rate = self._bounded(self.peak * CUT)
 
     # The threads.

@@ -72,8 +72,8 @@ def test_slow_start_doubles_until_the_first_throttle_then_cuts_once_per_rate():
     limiter.left(5.0, held=False)  # the callers were slower than the rate: nothing tells it AWS allows more
     assert limiter.rate == pytest.approx(20.0)
     limiter.answered(sent_at=5.0, throttled=True, now=5.02)
-    # Cut from the rate requests actually left at (about 10/s here, below the 20/s allowed), not from 20/s.
-    assert limiter.limit_found and limiter.peak < 20.0 and limiter.rate == pytest.approx(limiter.peak * pacing.CUT)
+    assert limiter.limit_found and limiter.peak == pytest.approx(20.0)
+    assert limiter.rate == pytest.approx(20.0 * pacing.CUT)
     cut = limiter.rate
     # Answers to requests that left before the cut were sent at the old rate: they do not cut again.
     limiter.answered(sent_at=5.01, throttled=True, now=5.03)
