@@ -143,10 +143,11 @@ class AdaptiveLimiter:
             now = self._clock() if now is None else now
             self._last_cut = now
             self.limit_found = True
-            # From the rate, not from the rate requests left at: a caller that sends a request now and then (the
-            # listing's few pages) would otherwise cut it to almost nothing, and the next run would crawl up from
-            # there. The rate only grew while it held requests back, so it is never far above what was sent.
-            self.peak = self.rate
+            # From the rate requests left at (threads that wake late send below the rate), but never more than
+            # one cut below the rate: a caller that sends a request now and then (the listing's few pages) would
+            # otherwise cut it to almost nothing, and the next run would crawl up from there.
+            sent = 1.0 / self._gap if self._gap else self.rate
+            self.peak = max(min(self.rate, sent), self.rate * CUT)
             self.rate = self._bounded(self.peak * CUT)
 
     # The threads.
