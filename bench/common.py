@@ -75,12 +75,14 @@ class SimulatorOptions:
     rate_limit: float | None
     in_process: bool = False
     accounts: int = 0  # 0: one account; N: an AWS Organization of N member accounts
+    burst: float | None = None  # the rate limit's bucket: None is one second's worth of requests
 
     def label(self) -> str:
         where = "in this process" if self.in_process else "in a child process"
         estate = f", an Organization of {self.accounts} accounts" if self.accounts else ""
-        return (f"{self.latency_ms} ms per call, rate limit {self.rate_limit or 'none'}/s per account and Region, "
-                f"simulator {where}{estate}")
+        bucket = f" (burst {self.burst:g})" if self.burst else " (burst: one second's worth)" if self.rate_limit else ""
+        return (f"{self.latency_ms} ms per call, rate limit {self.rate_limit or 'none'}/s per account and Region"
+                f"{bucket}, simulator {where}{estate}")
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,9 @@ class BenchSimulator:
                                     regions=self.fleet.regions,
                                     organization_yaml=org.config_yaml(self.fleet.regions, include="Workloads")
                                     if org else None)
-        self._sim = start_simulator(self.fleet, latency_ms=options.latency_ms, rate_limit_per_s=options.rate_limit)
+        bucket = {"burst": options.burst} if options.burst else {}
+        self._sim = start_simulator(self.fleet, latency_ms=options.latency_ms, rate_limit_per_s=options.rate_limit,
+                                    **bucket)
         self._answered = 0
         self._lock = threading.Lock()
         self._count_answers()
@@ -243,6 +247,8 @@ def add_simulator_arguments(parser: argparse.ArgumentParser, latency_ms: int, ra
     parser.add_argument("--rate-limit", type=float, default=rate_limit,
                         help="requests per second before the simulator answers ThrottlingException; 0: none "
                              f"(default {rate_limit or 'none'})")
+    parser.add_argument("--burst", type=float, default=None,
+                        help="requests the simulator's rate-limit bucket holds (default: one second's worth)")
     parser.add_argument("--seed", type=int, default=7, help="fleet seed (default 7)")
     parser.add_argument("--simulator-in-process", action="store_true",
                         help="run the simulator in this process (default: a child process, as AWS's servers "
@@ -251,7 +257,7 @@ def add_simulator_arguments(parser: argparse.ArgumentParser, latency_ms: int, ra
 
 def simulator_options(args: argparse.Namespace, jobs: int, accounts: int = 0) -> SimulatorOptions:
     return SimulatorOptions(jobs=jobs, seed=args.seed, latency_ms=args.latency_ms, rate_limit=args.rate_limit or None,
-                            in_process=args.simulator_in_process, accounts=accounts)
+                            in_process=args.simulator_in_process, accounts=accounts, burst=args.burst)
 
 
 def add_storage_arguments(parser: argparse.ArgumentParser, several: bool = False) -> None:

@@ -1,6 +1,17 @@
-"""How the inventory scales: fleets of 1k/5k/10k jobs behind an API rate limit (issue 7).
+"""How the inventory scales: fleets of 1k/5k/10k jobs behind an API rate limit (issues 7 and 27).
 
-Per fleet size and database, in a process of its own (so peak RSS is that size's):
+By default, as a user runs it: three `dagster asset materialize` commands (`glue_jobs`, every partition of
+`job_preliminary_metrics` in one run, `deep_analysis_candidates`), each a process of its own, with Dagster's
+storage and the inventory on Postgres and no rate in the config; twice (the first inventory, then a refresh
+that starts from the learned rates). Printed: wall time and API phases against the rate bound, throttled
+answers, the fixed costs (time outside the API phases, per command: start-up to the first call, last call
+to exit; the import time of `glue_inventory.definitions`) and the peak RSS of each command's process tree.
+
+    .venv/bin/python bench/scale.py --jobs 5000 --database postgresql://postgres@127.0.0.1:5432/postgres
+    .venv/bin/python bench/scale.py --jobs 5000 --burst 1 --database postgresql://…   # AWS's bucket size is unknown
+
+`--in-process` measures the earlier way instead. Per fleet size and database, in a process of its own (so
+peak RSS is that size's):
   1. full inventory and a refresh with no new runs through the real Dagster assets, against a simulator
      answering after `--latency-ms` (20) and throttling above `--rate-limit` (50 requests/s): wall time
      against the rate-limit bound (calls ÷ rate), calls by operation, throttled answers and client retries;
@@ -17,6 +28,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -24,6 +36,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
+from cli_pass import cli_inventory, dagster_home, import_seconds
+from cli_pass import pass_figures as cli_pass_figures
 from common import (
     InventoryRun,
     add_simulator_arguments,
@@ -46,6 +60,7 @@ from common import (
     simulator_options,
     stored_runs,
     throwaway_database,
+    throwaway_postgres,
     write_results,
 )
 
@@ -64,6 +79,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "instead of leaning on throttling and botocore's adaptive retries")
     parser.add_argument("--skip-naive", action="store_true",
                         help="skip the naive sequential loop (about 25 minutes for 10,000 jobs at 50 requests/s)")
+    parser.add_argument("--in-process", action="store_true",
+                        help="the earlier measurement: the assets materialized in this process, the refresh in "
+                             "range runs, the orchestration overhead and the naive loop (default: the three CLI "
+                             "commands, with Postgres for both stores)")
     parser.add_argument("--json-out", type=Path, help=argparse.SUPPRESS)  # one size, run by a parent scale.py
     return parser.parse_args(argv)
 
@@ -136,6 +155,40 @@ def measure_one(args: argparse.Namespace, jobs: int, database: str) -> dict:
     return results
 
 
+def measure_cli(args: argparse.Namespace, jobs: int, database: str) -> dict:
+    """The three commands twice (first inventory, refresh), as a user types them, Postgres for both stores."""
+    if database == "sqlite":
+        raise SystemExit("the CLI measurement keeps both stores on Postgres: give --database postgresql://…")
+    options = simulator_options(args, jobs)
+    results: dict = {"jobs": jobs, "database": database.split("@")[-1], "dagster_storage": "postgres (CLI)",
+                     "simulator": options.label(), "paced": args.pace, "machine": machine(), "mode": "cli"}
+    log_path = results_path(f"scale-cli-{jobs}").with_suffix(".dagster.log")
+    now = datetime.now(UTC)
+    with (tempfile.TemporaryDirectory(prefix="glue-inventory-scale-") as tmp,
+          throwaway_database(database, Path(tmp)) as url, throwaway_postgres(database) as dagster_url):
+        workdir = Path(tmp)
+        home = dagster_home(workdir, dagster_url.set(drivername="postgresql+psycopg2")
+                            .render_as_string(hide_password=False))
+        pace = options.rate_limit if args.pace else None
+        with simulated_fleet(options, now) as sim:
+            env = {key: value for key, value in os.environ.items()
+                   if not key.startswith(("AWS_", "GLUE_INVENTORY_", "DAGSTER_"))}
+            env |= {k: v for k, v in pipeline_environment(sim, url, workdir, pace=pace).items() if v is not None}
+            env["DAGSTER_HOME"] = str(home)
+            results["runs_in_fleet"] = fleet_runs(sim)
+            results["import_definitions_s"] = round(import_seconds(env), 2)
+            log(f"import glue_inventory.definitions: {results['import_definitions_s']:.2f}s")
+            for name in ("full", "refresh"):
+                log(f"{jobs} jobs: {name} inventory (three dagster commands)")
+                results[name] = cli_pass_figures(cli_inventory(env, home, sim, log_path, log), options.rate_limit)
+                log(f"  {results[name]['seconds']:.1f}s = {results[name]['seconds_over_bound']}x the bound, API "
+                    f"phases {results[name]['api_phases_over_bound']}x, {results[name]['throttled_answers']} "
+                    f"throttled of {results[name]['calls']} calls")
+            results["runs_stored"] = stored_runs(url)
+    results["dagster_log"] = str(log_path)
+    return results
+
+
 def overhead(instance: dg.DagsterInstance, sim) -> dict:
     log("orchestration overhead: refresh with Dagster, then the same work without it (no latency, no limit)")
     with_dagster = run_inventory(instance, sim).seconds["job_preliminary_metrics"]
@@ -151,10 +204,12 @@ def child_argv(args: argparse.Namespace, jobs: int, database: str, out: str) -> 
     argv = ["--jobs", str(jobs), "--database", database, "--json-out", out, "--latency-ms", str(args.latency_ms),
             "--rate-limit", str(args.rate_limit or 0), "--seed", str(args.seed),
             "--dagster-postgres", args.dagster_postgres]
+    if args.burst:
+        argv += ["--burst", str(args.burst)]
     if args.dagster_storage:
         argv += ["--dagster-storage", args.dagster_storage]
     flags = {"--simulator-in-process": args.simulator_in_process, "--skip-overhead": args.skip_overhead,
-             "--skip-naive": args.skip_naive, "--pace": args.pace}
+             "--skip-naive": args.skip_naive, "--pace": args.pace, "--in-process": args.in_process}
     return argv + [flag for flag, on in flags.items() if on]
 
 
@@ -167,6 +222,44 @@ def run_children(args: argparse.Namespace) -> list[dict]:
                 subprocess.run([sys.executable, __file__, *child_argv(args, jobs, database, out.name)], check=True)
                 results.append(json.loads(Path(out.name).read_text(encoding="utf-8")))
     return results
+
+
+def report_cli(results: list[dict]) -> None:
+    headers = ["", *(f"{r['jobs']:,} jobs" for r in results)]
+    rows: list[list[object]] = [["runs in the fleet", *(r["runs_in_fleet"] for r in results)],
+                                ["import glue_inventory.definitions (s)",
+                                 *(r["import_definitions_s"] for r in results)]]
+    for name, title in (("full", "first inventory"), ("refresh", "refresh (second inventory, learned rates)")):
+        passes = [r[name] for r in results]
+        rows.append([f"{title}: wall time (s)", *(p["seconds"] for p in passes)])
+        rows.append(["  rate bound: busiest account and Region's calls ÷ rate (s)",
+                     *(p["rate_limit_bound_s"] for p in passes)])
+        rows.append(["  wall time ÷ bound", *(p["seconds_over_bound"] for p in passes)])
+        rows.append(["  API phases (first call to last, per command) (s)", *(p["api_phases_s"] for p in passes)])
+        rows.append(["  API phases ÷ bound", *(p["api_phases_over_bound"] for p in passes)])
+        rows.append(["  outside the API phases (s)", *(p["outside_api_s"] for p in passes)])
+        for command in ("glue_jobs", "job_preliminary_metrics", "deep_analysis_candidates"):
+            figures = [p["commands"][command] for p in passes]
+            rows.append([f"    {command}: wall (s)", *(f["seconds"] for f in figures)])
+            rows.append(["      start to first call (s)", *(f["to_first_call_s"] for f in figures)])
+            rows.append(["      API phase (s)", *(f["api_phase_s"] for f in figures)])
+            rows.append(["      last call to exit (s)", *(f["after_last_call_s"] for f in figures)])
+            rows.append(["      calls / throttled", *(f"{f['calls']} / {f['throttled']}" for f in figures)])
+            rows.append(["      peak RSS of the process tree (MB)", *(f["tree_peak_rss_mb"] for f in figures)])
+            rows.append(["      largest process of the tree, peak RSS (MB)",
+                         *(f.get("largest_process_rss_mb") for f in figures)])
+        rows.append(["  API calls", *(p["calls"] for p in passes)])
+        rows.append(["  API calls per job", *(p["calls_per_job"] for p in passes)])
+        rows.append(["  throttled answers (simulator)", *(p["throttled_answers"] for p in passes)])
+        rows.append(["  throttled share of calls", *(p["throttled_share"] for p in passes)])
+        rows.append(["  peak RSS of a command's process tree (MB)", *(p["tree_peak_rss_mb"] for p in passes)])
+        metadata = [p["preliminary_metadata"] for p in passes]
+        for key in sorted({k for m in metadata for k in m if "rate" in k or "throttl" in k}):
+            rows.append([f"  job_preliminary_metrics metadata: {key}", *(m.get(key) for m in metadata)])
+    rows.append(["runs stored in job_runs", *(r["runs_stored"] for r in results)])
+    paced = "max_requests_per_second at the rate limit" if results[0]["paced"] else "no rate in the config"
+    print_table(f"Scale benchmark, three dagster commands; simulator: {results[0]['simulator']}; {paced}",
+                headers, rows)
 
 
 def report(results: list[dict]) -> None:
@@ -219,10 +312,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.json_out:
         args.database = args.database[0]
         resolve_storage_arguments(args)
-        write_results(args.json_out, measure_one(args, args.jobs[0], args.database))
+        measure = measure_one if args.in_process else measure_cli
+        write_results(args.json_out, measure(args, args.jobs[0], args.database))
         return 0
     results = run_children(args)
-    report(results)
+    (report if args.in_process else report_cli)(results)
     path = results_path("scale")
     write_results(path, {"args": vars(args), "results": results})
     print(f"results: {path}")

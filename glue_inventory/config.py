@@ -372,6 +372,14 @@ def read_environment(environ: Mapping[str, str] | None = None) -> EnvironmentSet
                           "— fix or unset the variable") from None
 
 
+class PacingSettings(_Strict):
+    """How requests to AWS are paced per account, Region and API family (aws/pacing.py): the rate is learned
+    (AIMD) and stored; `max_requests_per_second` of a platform or the organization stays a ceiling."""
+
+    adaptive: bool = True  # false: unpaced, or evenly spaced at max_requests_per_second where one is set
+    initial_requests_per_second: float = Field(default=10.0, gt=0)  # where no rate was learned yet
+
+
 class Settings(_Strict):
     platforms: list[PlatformConfig] = Field(default_factory=list)
     thresholds: Thresholds = Field(default_factory=Thresholds)
@@ -392,6 +400,7 @@ class Settings(_Strict):
     billing: BillingSettings | None = None
     # From the environment, never the file (load_settings refuses the key there).
     environment: EnvironmentSettings = Field(default_factory=EnvironmentSettings)
+    pacing: PacingSettings = Field(default_factory=PacingSettings)
 
     def effective_platforms(self) -> list[PlatformConfig]:
         """Configured platforms; none beside an `organization:` (its accounts are discovered); else one for

@@ -17,14 +17,16 @@ from botocore.utils import parse_timestamp
 
 from glue_inventory.aws import sts
 from glue_inventory.aws.credentials import credential_resolver, role_credentials
-from glue_inventory.aws.pacing import limiter_for, pace
+from glue_inventory.aws.errors import AWS_ERRORS
+from glue_inventory.aws.pacing import pace, process_pacing
 from glue_inventory.aws.responses import PlannedParserFactory
 from glue_inventory.config import PlatformConfig
 from glue_inventory.telemetry import active as tracing_active
 from glue_inventory.telemetry import annotate
 
-# botocore's adaptive mode rate-limits the client itself after ThrottlingException;
-# 10 attempts ride out a throttling storm without failing the run.
+# 10 attempts ride out a throttling storm without failing the run. A paced client (aws/pacing.py: the rate is
+# learned per account, Region and service) retries in botocore's standard mode: its adaptive mode would learn
+# the rate again in every client, after a burst of throttles. The unpaced ones keep it.
 RETRY_ATTEMPTS = 10
 # Services whose limits are not the account's and Region's: STS and Organizations are called from the
 # tool's own account.
@@ -198,30 +200,37 @@ class PlatformSession:
             self._session = self.roles.session(self.platform, self.region, self._config())
         return self._session
 
-    def _config(self) -> Config:
+    def _config(self, paced: bool = False) -> Config:
         return Config(
-            retries={"mode": "adaptive", "max_attempts": RETRY_ATTEMPTS},
+            retries={"mode": "standard" if paced else "adaptive", "max_attempts": RETRY_ATTEMPTS},
             max_pool_connections=self.max_pool,
             connect_timeout=10,
             read_timeout=60,
         )
 
     def client(self, service: str):
-        rate = self.platform.max_requests_per_second if service not in UNPACED else None
-        traced = tracing_active() and service not in UNPACED
+        if service in UNPACED:
+            return self._client(service, None, None)
         # Resolved outside the lock: without an account or role configured it is an STS call of this session.
-        account_id = self.resolve_account_id() if rate or traced else None
+        try:
+            account_id = self.resolve_account_id()
+        except AWS_ERRORS:  # the service's own calls will say why; pace them by the platform meanwhile
+            account_id = f"platform {self.platform.name}"
+        limiter = process_pacing().limiter(account_id, self.region, service, self.platform.max_requests_per_second)
+        return self._client(service, account_id if tracing_active() else None, limiter)
+
+    def _client(self, service: str, traced_account: str | None, limiter):
         with self._lock:
             if service not in self._clients:
-                kwargs = {"region_name": self.region, "config": self._config()}
+                kwargs = {"region_name": self.region, "config": self._config(paced=limiter is not None)}
                 if self.platform.endpoint_url:
                     kwargs["endpoint_url"] = self.platform.endpoint_url
                 client = self.session().client(service, **kwargs)
                 self.counter.attach(client)
-                if traced:
-                    _trace_account(client, account_id)
-                if rate and account_id:
-                    pace(client, limiter_for(account_id, self.region, rate))
+                if traced_account:
+                    _trace_account(client, traced_account)
+                if limiter is not None:
+                    pace(client, limiter)
                 self._clients[service] = client
             return self._clients[service]
 

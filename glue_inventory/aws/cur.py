@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-
-import pyarrow as pa
-import pyarrow.parquet as pq
-import s3fs
+from typing import TYPE_CHECKING
 
 from glue_inventory.analysis.cost.cur_lines import ExportFile, resolve_columns, row_group_may_hold
 from glue_inventory.aws.clients import RETRY_ATTEMPTS, PlatformSession
+
+if TYPE_CHECKING:  # pyarrow and s3fs are imported where the bill is read: a second of every process's start
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import s3fs
 
 # Rows decoded at a time: a few MB of the needed columns. Measured on 2,000,000 line items (bench/billing.py):
 # 16,384 rows decoded on one thread, with the memory pool released after each file, kept the peak RSS about
@@ -29,6 +31,8 @@ class CurExportError(Exception):
 
 def export_filesystem(session: PlatformSession) -> s3fs.S3FileSystem:
     """s3fs over the session's credentials (an assumed role's included), Region and endpoint."""
+    import s3fs
+
     frozen = session.session().get_credentials()
     frozen = frozen.get_frozen_credentials() if frozen is not None else None
     return s3fs.S3FileSystem(
@@ -73,6 +77,9 @@ def line_item_batches(fs: s3fs.S3FileSystem, file: ExportFile,
                       stats: ScanStats) -> Iterator[tuple[dict[str, str], pa.RecordBatch]]:
     """(the file's columns by canonical name, a batch) for the row groups whose product code statistics
     allow Glue; raises CurSchemaError for a file that is not a CUR, CurExportError for one that cannot be read."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     try:
         with fs.open(file.path, "rb", block_size=BLOCK_BYTES, cache_type="readahead") as handle:
             parquet = pq.ParquetFile(handle, buffer_size=BUFFER_BYTES)

@@ -71,7 +71,7 @@ def _health(platforms: Sequence[Row]) -> dict[str, Any]:
         "platforms": [{"account_id": p["account_id"], "account_name": p.get("account_name"),
                        "ou_path": p.get("ou_path"), "region": None if p["region"] == ALL_REGIONS else p["region"],
                        "status": p["status"], "reason": p.get("last_error"), "source": p.get("source"),
-                       "checked_at": iso(p.get("last_synced_at"))}
+                       "checked_at": iso(p.get("last_synced_at")), "learned_rates": p.get("learned_rates") or []}
                       for p in sorted(platforms, key=lambda p: (p["status"] == "ok", p["account_id"], p["region"]))],
         "failed": len(failed),
         "skipped": len(skipped),

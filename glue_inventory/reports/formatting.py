@@ -6,12 +6,13 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
-from typing import Any
-
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from typing import TYPE_CHECKING, Any
 
 from glue_inventory.analysis.candidates import REASONS
 from glue_inventory.reports.paths import report_href
+
+if TYPE_CHECKING:  # imported where a report is rendered, not by every process that imports the definitions
+    from jinja2 import Environment
 
 STATUS_ORDER = ("active", "idle", "stale", "abandoned", "never_run", "new", "deleted")
 PRIORITY_ORDER = ("critical", "high", "medium", "low")
@@ -158,6 +159,8 @@ def _common_filters(env: Environment) -> Environment:
 
 
 def markdown_env() -> Environment:
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+
     env = Environment(
         loader=PackageLoader("glue_inventory.reports", "templates"),
         # HTML escaping is wrong for Markdown; _md_finalize escapes every value for Markdown instead.
@@ -173,6 +176,8 @@ def markdown_env() -> Environment:
 
 
 def html_env() -> Environment:
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
     env = Environment(
         loader=PackageLoader("glue_inventory.reports", "templates"),
         autoescape=select_autoescape(["html", "j2"], default=True),

@@ -23,14 +23,15 @@ ARRIVED_KEY = "glue_inventory.arrived"
 
 
 class TokenBucket:
-    """`rate` requests per second on average, bursts up to one second's worth.
+    """`rate` requests per second on average, bursts up to `burst` requests (default: one second's worth).
+    AWS publishes neither the rate nor the bucket's size; a client must meet the limit whatever the size.
 
     A request is charged at the time it arrived (`take(at)`), not when its handler thread gets to run: on
     a busy machine handler threads run late and together, and AWS counts arrivals."""
 
-    def __init__(self, rate: float) -> None:
+    def __init__(self, rate: float, burst: float | None = None) -> None:
         self.rate = rate
-        self.capacity = max(1.0, rate)
+        self.capacity = max(1.0, rate if burst is None else burst)
         self.tokens = self.capacity
         self.updated = time.monotonic()
         self.lock = threading.Lock()
@@ -175,15 +176,17 @@ class CallGate:
     """The WSGI app the simulator serves: counts, delays and rate-limits calls before moto sees them.
 
     AWS throttles API requests per service, account and Region: each (account, Region, service) gets a
-    bucket of `rate` requests per second (an AssumeRole never waits for Glue's bucket). `account_of` names
-    a request's account (moto's, by access key; it is put in the environ under ACCOUNT_KEY for the app)
-    and `expired` says its credentials expired.
+    bucket of `rate` requests per second holding `burst` (an AssumeRole never waits for Glue's bucket).
+    `account_of` names a request's account (moto's, by access key; it is put in the environ under ACCOUNT_KEY
+    for the app) and `expired` says its credentials expired.
     """
 
-    def __init__(self, app: Callable[..., Iterable[bytes]], latency_s: float, rate: float | None) -> None:
+    def __init__(self, app: Callable[..., Iterable[bytes]], latency_s: float, rate: float | None,
+                 burst: float | None = None) -> None:
         self.app = app
         self.latency_s = latency_s
         self.rate = rate
+        self.burst = burst
         self.buckets: dict[str, TokenBucket] = {}
         self.counts: Counter[str] = Counter()
         self.region_counts: Counter[str] = Counter()
@@ -236,7 +239,7 @@ class CallGate:
             self.platform_counts[platform] += 1
             first, last = self.platform_spans.get(platform, (arrived, arrived))
             self.platform_spans[platform] = (min(first, arrived), max(last, arrived))
-            bucket = self.buckets.setdefault(bucket_key, TokenBucket(self.rate)) if self.rate else None
+            bucket = self.buckets.setdefault(bucket_key, TokenBucket(self.rate, self.burst)) if self.rate else None
         if self.latency_s:
             time.sleep(self.latency_s)
         if self.expired(environ):

@@ -206,12 +206,16 @@ class Simulator:
 
 
 def start_simulator(fleet: Fleet, port: int = 0, latency_ms: int = 0,
-                    rate_limit_per_s: float | None = None) -> Simulator:
-    """Seed moto with `fleet` and serve it on 127.0.0.1:`port` (0 picks a free port)."""
+                    rate_limit_per_s: float | None = None, burst: float | None = None) -> Simulator:
+    """Seed moto with `fleet` and serve it on 127.0.0.1:`port` (0 picks a free port). Above
+    `rate_limit_per_s` per (account, Region, service) it throttles; its bucket holds `burst` requests
+    (default: one second's worth)."""
     if latency_ms < 0:
         raise SimulatorError(f"latency_ms must be 0 or more, got {latency_ms}")
     if rate_limit_per_s is not None and rate_limit_per_s <= 0:
         raise SimulatorError(f"rate_limit_per_s must be positive or None, got {rate_limit_per_s}")
+    if burst is not None and burst < 1:
+        raise SimulatorError(f"burst must be 1 request or more (or None: one second's worth), got {burst}")
     # Bind first (a busy port is the error a user can act on); werkzeug's make_server would answer a
     # busy port with print() and SystemExit.
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -230,7 +234,7 @@ def start_simulator(fleet: Fleet, port: int = 0, latency_ms: int = 0,
                 f"a simulator for account {taken[0]} is already running in this process — stop it "
                 "first, or build this fleet with another account_id")
         _live_accounts.update(fleet.accounts)
-    gate = CallGate(SimulatorApp(fleet.account_id), latency_ms / 1000, rate_limit_per_s)
+    gate = CallGate(SimulatorApp(fleet.account_id), latency_ms / 1000, rate_limit_per_s, burst)
     with listener:
         bound_port = listener.getsockname()[1]
         server = make_server("127.0.0.1", bound_port, gate, threaded=True, request_handler=_QuietHandler,

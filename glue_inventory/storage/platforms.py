@@ -9,6 +9,7 @@ from typing import NamedTuple
 import sqlalchemy as sa
 
 from glue_inventory.keys import ALL_REGIONS
+from glue_inventory.storage.learned_rates import rates_by_platform
 from glue_inventory.storage.repository import Bind, mark_deleted, transaction
 from glue_inventory.storage.tables import data_jobs, platforms
 
@@ -54,10 +55,15 @@ def delete_placeholder(bind: Bind, platform_id: int) -> None:
 
 
 def platform_rows(bind: Bind) -> list[dict]:
-    """Every platform as the reports show it: account, name, OU path, Region, status and its reason."""
+    """Every platform as the reports show it: account, name, OU path, Region, status and its reason, and the
+    request rates the pacing learned there (per API family, with the last run's throttled answers)."""
     columns = (platforms.c.name, platforms.c.account_id, platforms.c.account_name, platforms.c.ou_path,
                platforms.c.region, platforms.c.source, platforms.c.status, platforms.c.last_error,
                platforms.c.last_synced_at)
     with transaction(bind) as conn:
-        return [dict(row) for row in conn.execute(
+        rows = [dict(row) for row in conn.execute(
             sa.select(*columns).order_by(platforms.c.account_id, platforms.c.region)).mappings()]
+        rates = rates_by_platform(conn)
+    for row in rows:
+        row["learned_rates"] = rates.get((row["account_id"], row["region"]), [])
+    return rows

@@ -339,3 +339,17 @@ remediation_applications = Table(
     Index(None, "data_job_id"),
     Index(None, "plan_id"),
 )
+
+# The request rate the adaptive pacing learned per (account, Region, API family), and the last run's calls and
+# throttled answers there: the next run starts from it (aws/pacing.py), the platform health table shows it.
+learned_rates = Table(
+    "learned_rates", metadata,
+    Column("account_id", Text, primary_key=True),
+    Column("region", Text, primary_key=True),
+    Column("api_family", Text, primary_key=True),  # the AWS service: glue, resourcegroupstaggingapi, ...
+    Column("requests_per_second", Float, nullable=False),
+    Column("limit_found", Boolean, nullable=False),  # a throttle was seen: the rate is near AWS's limit
+    Column("calls", Integer, nullable=False),
+    Column("throttled", Integer, nullable=False),
+    _updated_at(),
+)

@@ -1,4 +1,5 @@
-"""Requests paced per account and Region at the configured rate never meet AWS's throttling."""
+"""Adaptive pacing: requests leave evenly spaced at a rate learned per account, Region and API family (AIMD), so
+a limit is met whatever AWS's bucket holds; the learned rate is stored and the next run starts from it."""
 
 from __future__ import annotations
 
@@ -10,25 +11,26 @@ from datetime import UTC, datetime
 
 import pytest
 
+from glue_inventory.aws import pacing
 from glue_inventory.aws.clients import CallCounter, PlatformSession
-from glue_inventory.aws.pacing import RateLimiter, limiter_for
+from glue_inventory.aws.pacing import AdaptiveLimiter, LearnedRate, Pacing, process_pacing
 from glue_inventory.config import PlatformConfig
 from glue_inventory.simulate import build_fleet, start_simulator
+from glue_inventory.storage.db import engine_for
+from glue_inventory.storage.learned_rates import load_learned_rates, rates_by_platform, save_learned_rates
 from glue_inventory_tests.sim_fixtures import point_at
 
-ACCOUNT = "640987654321"
-RATE = 5.0
 
-
-def _stamps(limiter: RateLimiter, calls: int, meanwhile: Callable[[], None] = lambda: None) -> list[float]:
-    """When each of `calls` callers on 8 threads left the limiter; `meanwhile` runs while they wait."""
+def _stamps(limiter: AdaptiveLimiter, calls: int, meanwhile: Callable[[], None] = lambda: None) -> list[float]:
+    """When each of `calls` callers on 8 threads left the limiter (its clock, read at the gate: a thread can be
+    descheduled after it left); `meanwhile` runs while they wait."""
     stamps: list[float] = []
     lock = threading.Lock()
 
     def call() -> None:
-        limiter.wait()
+        left = limiter.wait()
         with lock:
-            stamps.append(time.monotonic())
+            stamps.append(left)
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         for _ in range(calls):
@@ -37,25 +39,17 @@ def _stamps(limiter: RateLimiter, calls: int, meanwhile: Callable[[], None] = la
     return sorted(stamps)
 
 
-def test_rate_limiter_spaces_every_caller():
-    stamps = _stamps(RateLimiter(50.0, burst=1), 40)
-    # Slots are 20 ms apart; a sleeping thread can wake late (a gap shrinks after a longer one), never early.
-    assert len(stamps) == 40 and stamps[-1] - stamps[0] >= 39 * 0.02 * 0.99
-
-
-def test_rate_limiter_bursts_less_than_a_second():
-    limiter = RateLimiter(50.0)
-    started = time.monotonic()
-    stamps = _stamps(limiter, 100)
-    # 44 slots are free at once (a second's worth less one, less a tenth of a second), 56 come at the rate.
-    assert stamps[-1] - started >= 56 * 0.02 * 0.99
-    assert stamps[43] - started < 0.5
+def test_requests_leave_evenly_spaced_never_in_a_bunch():
+    stamps = _stamps(AdaptiveLimiter(50.0, 50.0, fixed=True), 40)
+    gaps = [later - earlier for earlier, later in zip(stamps, stamps[1:], strict=False)]
+    # Each request leaves one interval after the previous one actually left: no gap is short, whatever the bucket.
+    assert len(stamps) == 40 and min(gaps) >= 0.02 * 0.95
 
 
 def test_threads_that_wake_late_never_leave_together():
     release = threading.Event()
 
-    def stalled(seconds: float) -> None:  # a busy CPU: the sleeping threads wake late, all at once
+    def stalled(seconds: float) -> None:  # a busy CPU: the sleeping thread wakes late
         if release.is_set():
             time.sleep(seconds)
         else:
@@ -65,33 +59,133 @@ def test_threads_that_wake_late_never_leave_together():
         time.sleep(0.5)  # every slot has passed
         release.set()
 
-    stamps = _stamps(RateLimiter(20.0, burst=2, sleep=stalled), 6, release_late)
-    # A bucket of 2 at 20/s: any n + 1 consecutive requests span at least (n - 1) / 20 s.
-    assert len(stamps) == 6
-    for first in range(6):
-        for last in range(first + 1, 6):
-            assert stamps[last] - stamps[first] >= (last - first - 1) * 0.05 * 0.99
+    stamps = _stamps(AdaptiveLimiter(20.0, 20.0, sleep=stalled, fixed=True), 6, release_late)
+    gaps = [later - earlier for earlier, later in zip(stamps, stamps[1:], strict=False)]
+    assert len(stamps) == 6 and min(gaps) >= 0.05 * 0.95
 
 
-def test_limiters_are_per_account_and_region_and_follow_the_configured_rate():
-    first = limiter_for("650987654321", "us-east-1", 10.0)
-    assert limiter_for("650987654321", "us-east-1", 20.0) is first and first.interval == pytest.approx(0.05)
-    assert limiter_for("650987654321", "eu-west-1", 10.0) is not first
+def test_slow_start_doubles_until_the_first_throttle_then_cuts_once_per_rate():
+    limiter = AdaptiveLimiter(10.0, clock=lambda: 0.0)
+    for index in range(10):  # a second of requests, each held back by the rate: it doubles
+        limiter.left(index / 10)
+    assert limiter.rate == pytest.approx(20.0)
+    limiter.left(5.0, held=False)  # the callers were slower than the rate: nothing tells it AWS allows more
+    assert limiter.rate == pytest.approx(20.0)
+    limiter.answered(sent_at=5.0, throttled=True, now=5.02)
+    # Cut from the rate requests left at (about 10/s here), but never more than one cut below the rate: a caller
+    # that sends now and then does not sink it.
+    assert limiter.limit_found and limiter.peak == pytest.approx(20.0 * pacing.CUT)
+    assert limiter.rate == pytest.approx(20.0 * pacing.CUT ** 2)
+    cut = limiter.rate
+    # Answers to requests that left before the cut were sent at the old rate: they do not cut again.
+    limiter.answered(sent_at=5.01, throttled=True, now=5.03)
+    assert limiter.rate == cut and limiter.throttles == 2
+    # Once the limit is known, the rate climbs back quickly towards the rate throttled, then slowly above it.
+    for index in range(300):
+        limiter.left(5.1 + index / 20)
+    assert cut < limiter.rate < limiter.peak * 1.1
+    limiter.left(30.0)
+    limiter.answered(sent_at=30.0, throttled=True, now=30.02)
+    assert limiter.rate < cut * 1.1
+
+
+def test_the_ceiling_and_the_floor_hold():
+    limiter = AdaptiveLimiter(10.0, ceiling=12.0, clock=lambda: 0.0)
+    for index in range(10):
+        limiter.left(index / 10)
+    assert limiter.rate == 12.0  # max_requests_per_second stays a ceiling
+    for sent_at in range(6, 100):
+        limiter.left(float(sent_at))
+        limiter.answered(float(sent_at), throttled=True, now=sent_at + 0.5)
+    assert limiter.rate == pacing.MIN_RATE
     with pytest.raises(ValueError, match="positive"):
-        RateLimiter(0)
+        AdaptiveLimiter(0)
 
 
-@pytest.mark.parametrize("paced", [True, False])
-def test_paced_platform_is_never_throttled(paced, monkeypatch):
-    with start_simulator(build_fleet(3, 5, datetime.now(UTC), account_id=ACCOUNT), rate_limit_per_s=RATE) as sim:
+def test_a_process_starts_each_family_from_the_learned_rate_and_reports_what_it_learned():
+    learned = {("111122223333", "us-east-1", "glue"): LearnedRate("111122223333", "us-east-1", "glue", 42.0, True)}
+    process = Pacing(initial_rate=5.0, starting_rates=lambda: learned)
+    glue = process.limiter("111122223333", "us-east-1", "glue", None)
+    tagging = process.limiter("111122223333", "us-east-1", "resourcegroupstaggingapi", None)
+    assert (glue.rate, glue.limit_found) == (42.0, True)
+    assert (tagging.rate, tagging.limit_found) == (5.0, False)
+    assert process.limiter("111122223333", "us-east-1", "glue", 30.0) is glue and glue.rate == 30.0
+    mark = process.mark()
+    for index in range(200):
+        glue.left(index / 30)
+    glue.answered(199 / 30, throttled=True, now=7.0)
+    glue.answered(150 / 30, throttled=True, now=7.1)
+    summary = process.summary(mark)
+    assert summary["paced_calls"] == 200 and summary["throttled_answers"] == 2
+    assert summary["throttled_share"] == 0.01 and not summary["throttled_over_1pct"]
+    [rate] = summary["learned_rates"]
+    assert rate["family"] == "glue" and rate["requests_per_second"] == pytest.approx(30.0 * pacing.CUT, rel=1e-3)
+    # Without adaptive pacing: evenly spaced at the ceiling where there is one, else not paced at all.
+    fixed = Pacing(adaptive=False)
+    assert fixed.limiter("111122223333", "us-east-1", "glue", None) is None
+    assert fixed.limiter("111122223333", "us-east-1", "s3", 7.0).rate == 7.0
+
+
+def test_learned_rates_are_stored_per_account_region_and_family(database_url):
+    engine = engine_for(database_url)
+    now = datetime.now(UTC)
+    row = {"account_id": "111122223333", "region": "us-east-1", "api_family": "glue", "requests_per_second": 48.5,
+           "limit_found": True, "calls": 5100, "throttled": 12}
+    save_learned_rates(engine, [row, {**row, "region": "eu-west-1", "limit_found": False}], now)
+    save_learned_rates(engine, [{**row, "requests_per_second": 44.0, "throttled": 3}], now)  # the next run's
+    stored = {(r["region"], r["api_family"]): r for r in load_learned_rates(engine)}
+    assert stored[("us-east-1", "glue")]["requests_per_second"] == 44.0
+    assert stored[("us-east-1", "glue")]["throttled"] == 3
+    assert stored[("eu-west-1", "glue")]["limit_found"] is False
+    assert rates_by_platform(engine)[("111122223333", "us-east-1")] == [
+        {"family": "glue", "requests_per_second": 44.0, "limit_found": True, "calls": 5100, "throttled": 3}]
+
+
+LIMIT = 10.0
+CALLS = 120
+TOO_FAST = 1.5
+
+
+def _paced_load(monkeypatch, account: str, burst: float | None) -> tuple[int, AdaptiveLimiter]:
+    """CALLS GetJobs on 8 threads against a simulator limiting to LIMIT per second with a bucket of `burst`,
+    starting from a learned rate above the limit; the throttled answers the client saw, and its limiter."""
+    with start_simulator(build_fleet(3, 5, datetime.now(UTC), account_id=account), rate_limit_per_s=LIMIT,
+                         burst=burst) as sim:
         point_at(sim, monkeypatch)
-        platform = PlatformConfig(name="paced", account_id=ACCOUNT, regions=["us-east-1"],
-                                  endpoint_url=sim.endpoint_url, max_requests_per_second=RATE if paced else None)
-        counter = CallCounter()
-        session = PlatformSession(platform, "us-east-1", counter=counter)
+        platform = PlatformConfig(name="paced", account_id=account, regions=["us-east-1"],
+                                  endpoint_url=sim.endpoint_url)
+        session = PlatformSession(platform, "us-east-1", counter=CallCounter())
+        limiter = process_pacing().limiter(account, "us-east-1", "glue", None)
+        limiter.rate, limiter.limit_found = LIMIT * TOO_FAST, True  # learned on a day AWS allowed more
         with ThreadPoolExecutor(max_workers=8) as pool:
-            list(pool.map(lambda _: session.glue.get_jobs(), range(20)))
-    if paced:
-        assert counter.total_retries == 0
-    else:  # the same load without pacing meets the limit (and botocore retries it)
-        assert counter.total_retries > 0
+            list(pool.map(lambda _: session.glue.get_jobs(), range(CALLS)))
+    return limiter.throttles, limiter
+
+
+@pytest.mark.parametrize(("account", "burst"), [("640987654301", 1.0), ("640987654305", 5.0),
+                                                ("640987654320", None)])
+def test_the_limit_is_found_whatever_the_bucket_holds(monkeypatch, account, burst):
+    throttled, limiter = _paced_load(monkeypatch, account, burst)
+    # 50 % too fast at first: sent at that rate, a third of the requests after the bucket is empty would be
+    # throttled (about 35 of 120); a few throttles cut the rate back instead (at once with a bucket of 1, after
+    # two seconds with a second's worth).
+    assert limiter.calls >= CALLS
+    assert 1 <= throttled <= 15
+    assert limiter.limit_found and limiter.peak is not None
+
+
+def test_without_pacing_the_same_load_is_throttled(monkeypatch):
+    process_pacing().configure(adaptive=False)
+    try:
+        with start_simulator(build_fleet(3, 5, datetime.now(UTC), account_id="640987654399"),
+                             rate_limit_per_s=5.0) as sim:
+            point_at(sim, monkeypatch)
+            platform = PlatformConfig(name="unpaced", account_id="640987654399", regions=["us-east-1"],
+                                      endpoint_url=sim.endpoint_url)
+            counter = CallCounter()
+            session = PlatformSession(platform, "us-east-1", counter=counter)
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                list(pool.map(lambda _: session.glue.get_jobs(), range(20)))
+    finally:
+        process_pacing().configure()
+    assert counter.total_retries > 0

@@ -39,6 +39,9 @@ from glue_inventory_tests.sim_fixtures import billed_estate
 
 # Columns every write stamps; they say nothing about who owns the data.
 STAMPS = {"updated_at", "created_at", "last_seen_at"}
+# The tool's own state, not the inventory's data: the request rates the AWS resource learned, saved by every run
+# that called AWS (aws/pacing.py).
+TOOL_STATE = {"learned_rates"}
 KEEP_LANES = {CANDIDATES.to_python_identifier(): {"config": {"keep_lanes": True}}}
 
 
@@ -73,7 +76,7 @@ def _defined(value) -> bool:
 def _written(before: dict, after: dict) -> set[str]:
     """What a stage wrote: tables (`analysis_runs:<type>`, `data_jobs.<column>`) and report files."""
     written = {name for name, rows in after["versions"].items()
-               if name not in ("data_jobs", "analysis_runs", "job_artifacts")
+               if name not in ("data_jobs", "analysis_runs", "job_artifacts", *TOOL_STATE)
                and rows - before["versions"].get(name, set())}
     written |= {f"analysis_runs:{kind}" for row_id, kind in after["analyses"].items()
                 if row_id not in before["analyses"]}

@@ -13,14 +13,16 @@ import json
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import openai
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from glue_inventory.analysis.code.secrets import redact_text, secret_argument_names
 from glue_inventory.analysis.types import JobSpec
 from glue_inventory.config import LLMSettings, read_environment
+
+if TYPE_CHECKING:  # imported where a review is sent: openai costs every process of the tool seconds at start-up
+    import openai
 
 # Bump whenever the system prompt, the prompt layout or the answer schema changes: it is part of the cache key.
 PROMPT_VERSION = "1"
@@ -89,6 +91,8 @@ def make_client(env: Mapping[str, str]) -> openai.OpenAI | None:
     if not api_key:
         return None
     base_url = (env.get("OPENAI_BASE_URL") or "").strip() or OPENAI_DEFAULT_BASE_URL
+    import openai
+
     return openai.OpenAI(api_key=api_key, base_url=base_url)
 
 
@@ -291,6 +295,8 @@ def review_job(
 def send_review(client: openai.OpenAI, prepared: PreparedReview, *, settings: LLMSettings,
                 model: str | None = None) -> dict[str, Any]:
     """`review_job` for messages already prepared."""
+    import openai
+
     model = model or settings.model
     secrets = prepared.secrets
     recorded = {"model": model, "prompt_version": PROMPT_VERSION, "prompt": prepared.prompt}

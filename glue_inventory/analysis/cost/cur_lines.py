@@ -14,9 +14,10 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-import pyarrow as pa
-import pyarrow.compute as pc
+if TYPE_CHECKING:  # imported where line items are summed: pyarrow costs every process a second at start-up
+    import pyarrow as pa
 
 # AWS CUR data dictionary: line_item_product_code of AWS Glue.
 GLUE_PRODUCT_CODE = "AWSGlue"
@@ -142,10 +143,16 @@ def row_group_may_hold(minimum: object, maximum: object, value: str = GLUE_PRODU
 
 
 def _text(column: pa.ChunkedArray | pa.Array) -> pa.Array:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     return pc.fill_null(pc.cast(column, pa.string()), "")
 
 
 def _money(column: pa.ChunkedArray | pa.Array, name: str) -> pa.Array:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     try:
         return pc.cast(column, pa.float64())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
@@ -153,6 +160,9 @@ def _money(column: pa.ChunkedArray | pa.Array, name: str) -> pa.Array:
 
 
 def _usage_date(column: pa.ChunkedArray | pa.Array, name: str) -> pa.Array:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     try:
         if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
             column = pc.utf8_slice_codeunits(column, 0, 10)
@@ -163,6 +173,9 @@ def _usage_date(column: pa.ChunkedArray | pa.Array, name: str) -> pa.Array:
 
 def glue_line_items(batch: pa.RecordBatch | pa.Table, columns: Mapping[str, str], period: str) -> pa.Table:
     """The batch's Glue line items, summed per key (_KEYS); `columns` comes from `resolve_columns`."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     product = batch.column(columns["line_item_product_code"])
     table = pa.Table.from_batches([batch]) if isinstance(batch, pa.RecordBatch) else batch
     table = table.filter(pc.equal(product, GLUE_PRODUCT_CODE))
@@ -210,6 +223,8 @@ class LineItemSums:
         self._rows = 0
 
     def add(self, summed: pa.Table) -> None:
+        import pyarrow as pa
+
         if summed.num_rows:
             self._parts.append(summed)
             self._rows += summed.num_rows
@@ -219,4 +234,6 @@ class LineItemSums:
 
     def rows(self) -> list[dict]:
         """One dict per key of `job_billed_costs`."""
+        import pyarrow as pa
+
         return _summed(pa.concat_tables(self._parts)).to_pylist() if self._parts else []

@@ -64,6 +64,7 @@ def glue_jobs(context: dg.AssetExecutionContext, aws: AwsPlatforms, config: Glue
             for s in snapshot.skipped]),
         "api_calls": aws.counter.total_calls,
         "throttling_retries": aws.counter.total_retries,
+        **aws.pacing_metadata(),
         "platforms": dg.MetadataValue.md(snapshot.platforms_markdown()),
     })
 
@@ -93,14 +94,17 @@ def job_preliminary_metrics(
     calls = aws.counter.total_calls
     # Dagster writes this metadata on the materialization of every partition of the run (5,000 in a large
     # one, after the last call): a few numbers; the run's summary goes to its log once.
+    pacing = aws.pacing_metadata()
     context.log.info(f"{len(results)} jobs, statuses {dict(statuses)}; {errors} failed; "
-                     f"{calls / max(1, len(results)):.3f} API calls per job; 30-day cost ${cost:,.2f}")
+                     f"{calls / max(1, len(results)):.3f} API calls per job; 30-day cost ${cost:,.2f}; "
+                     f"{pacing['throttling']}")
     return dg.Output(results, metadata={
         "jobs": len(results),
         "jobs_failed": errors,
         "runs_fetched": runner.stats.runs_changed,
         "api_calls": calls,
         "throttling_retries": aws.counter.total_retries,
+        **pacing,
         "cost_30d_usd": cost,
     })
 
