@@ -27,8 +27,8 @@ IN_PROGRESS = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.D
                dg.DagsterRunStatus.STARTED]
 
 # A run covers a contiguous range of partitions. Each run pays a fixed start and end: the run itself, new
-# AWS clients whose adaptive rate limiter learns the API's limit again (a burst, throttles, a slow climb
-# back), the pool's tail, one event per partition. Measured behind a 50 requests/s limit (bench/scale.py):
+# AWS clients (their limiter starts from the rate learned and stored by earlier runs, aws/pacing.py), the
+# pool's tail, one event per partition. Measured behind a 50 requests/s limit (bench/scale.py):
 # 1,000 jobs in two runs of 500 took 33.1 s, in one run 30.4 s (24.0 s bound); 5,000 jobs paced, in runs of
 # 2,000, 118.6 s, in one run 116.1 s (110.6 s bound). Pacing is per process: runs side by side would each
 # take a platform's whole rate, so fewer, larger runs. A run's memory does not grow with its size.
