@@ -139,7 +139,7 @@ def _run_pipeline(instance: dg.DagsterInstance, log: Callable[[str], object], de
             for job in chosen:
                 run(keys, partition_key=job.key)
             if chosen:  # the list scores the evidence just recorded, keeping the lanes that chose these jobs
-                run([assets.CANDIDATES], ops=RESCORE)
+                run([assets.CANDIDATES], ops=assets.RESCORE_OPS)
             counts = Counter(job.lane for job in chosen)
             done(f"deep analysis of {len(chosen)} jobs: " + ", ".join(f"{n} {lane}" for lane, n in counts.items()))
         elif stage.partitioned:
@@ -159,10 +159,6 @@ def _run_pipeline(instance: dg.DagsterInstance, log: Callable[[str], object], de
             jobs = (f": {len(instance.get_dynamic_partitions(glue_jobs_partitions.name))} jobs"
                     if assets.GLUE_JOBS in keys else "")
             done(stage.names() + jobs)
-
-
-# The candidate list's run after a deep analysis (orchestration.automation.stages.EVIDENCE_INPUTS).
-RESCORE = {assets.CANDIDATES.to_python_identifier(): {"config": {"keep_lanes": True}}}
 
 
 def _run_config(keys: list[dg.AssetKey], deep_jobs: int) -> dict | None:

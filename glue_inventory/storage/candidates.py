@@ -87,13 +87,11 @@ def current_totals(bind: Bind) -> tuple[int, float, float]:
 
 
 def list_of_run(bind: Bind, dagster_run_id: str) -> tuple[list[sa.Row], set[int]]:
-    """The list written by a run (id, data_job_id, savings identified and potential, partition key; best first;
-    a job a deep analysis rescored since counted once, as rescored) and the jobs of the list written before it
-    (rows are inserted in list order)."""
+    """The list written by a run (id, data_job_id, partition key; best first; a job written twice by a retried
+    step counted once) and the jobs of the list written before it (rows are inserted in list order)."""
     table = deep_analysis_candidates
     with transaction(bind) as conn:
-        written = conn.execute(sa.select(table.c.id, table.c.data_job_id, table.c.savings_identified_usd,
-                                         table.c.savings_potential_usd, table.c.score, data_jobs.c.partition_key)
+        written = conn.execute(sa.select(table.c.id, table.c.data_job_id, table.c.score, data_jobs.c.partition_key)
                                .join(data_jobs, data_jobs.c.id == table.c.data_job_id)
                                .where(table.c.dagster_run_id == dagster_run_id).order_by(table.c.id)).all()
         rows = sorted({row.data_job_id: row for row in written}.values(), key=lambda row: -row.score)

@@ -27,6 +27,7 @@ from glue_inventory.orchestration.assets import (
     PRELIMINARY,
     REMEDIATION,
     REPORT,
+    RESCORE_OPS,
 )
 from glue_inventory.orchestration.automation.runs import RANGE_END, RANGE_START
 from glue_inventory.pipeline import materialize
@@ -42,7 +43,6 @@ STAMPS = {"updated_at", "created_at", "last_seen_at"}
 # The tool's own state, not the inventory's data: the request rates the AWS resource learned, saved by every run
 # that called AWS (aws/pacing.py).
 TOOL_STATE = {"learned_rates"}
-KEEP_LANES = {CANDIDATES.to_python_identifier(): {"config": {"keep_lanes": True}}}
 
 
 def _snapshot(url: str, reports: Path) -> dict:
@@ -114,7 +114,7 @@ def writers(tmp_path_factory, postgres_server) -> dict[str, set[str]]:
             for key in chosen:
                 for asset in DEEP_ASSET_KEYS:
                     stage(asset.to_user_string(), [asset], partition_key=key)
-            stage("deep_analysis_candidates", [CANDIDATES], ops=KEEP_LANES)
+            stage("deep_analysis_candidates", [CANDIDATES], ops=RESCORE_OPS)
             stage("remediation_plans", [REMEDIATION])
             stage("executive_report", [REPORT])
     assert len(chosen) == 2

@@ -10,8 +10,12 @@ ASSETS = [glue_jobs, job_preliminary_metrics, glue_billed_costs, deep_analysis_c
 GLUE_JOBS = glue_jobs.key
 PRELIMINARY = job_preliminary_metrics.key
 CANDIDATES = deep_analysis_candidates.key
+# The ops config of the candidate list's run after a deep analysis: score its evidence, keep the lanes
+# (orchestration.automation.stages.EVIDENCE_INPUTS); `glue-inventory refresh` and the follow-up sensor use it.
+RESCORE_OPS = {CANDIDATES.to_python_identifier(): {"config": {"keep_lanes": True}}}
 REPORT = executive_report.key
 REMEDIATION = remediation_plans.key
 BILLED = glue_billed_costs.key
 
-__all__ = ["ASSETS", "BILLED", "CANDIDATES", "DEEP_ASSET_KEYS", "GLUE_JOBS", "PRELIMINARY", "REMEDIATION", "REPORT"]
+__all__ = ["ASSETS", "BILLED", "CANDIDATES", "DEEP_ASSET_KEYS", "GLUE_JOBS", "PRELIMINARY", "REMEDIATION", "REPORT",
+           "RESCORE_OPS"]

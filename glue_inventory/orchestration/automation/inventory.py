@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import dagster as dg
 
 from glue_inventory.config import Settings
-from glue_inventory.orchestration.assets import BILLED, GLUE_JOBS, PRELIMINARY
+from glue_inventory.orchestration.assets import BILLED, GLUE_JOBS, PRELIMINARY, RESCORE_OPS
 from glue_inventory.orchestration.automation.runs import (
     STAGE_TAG,
     TRIGGER_TAG,
@@ -159,7 +159,7 @@ def _follow_up_config(instance: dg.DagsterInstance, stage: Stage, own) -> dict:
              if (record := latest_materialization(instance, key)) and record.storage_id > own.storage_id]
     if newer != [stage.rescores_after]:
         return {}
-    return {"ops": {key.to_python_identifier(): {"config": {"keep_lanes": True}} for key in stage.keys}}
+    return {"ops": RESCORE_OPS}
 
 
 def _on_refresh_cron(settings: Settings, name: str, key: dg.AssetKey, description: str) -> dg.ScheduleDefinition:

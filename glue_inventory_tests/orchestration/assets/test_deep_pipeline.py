@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from glue_inventory.keys import encode_partition_key
-from glue_inventory.orchestration.assets import CANDIDATES, DEEP_ASSET_KEYS, REPORT
+from glue_inventory.orchestration.assets import CANDIDATES, DEEP_ASSET_KEYS, REPORT, RESCORE_OPS
 from glue_inventory.pipeline import materialize, run_pipeline
 from glue_inventory.reports.paths import job_report_relpath
 from glue_inventory.simulate import build_fleet, start_simulator
@@ -134,7 +134,7 @@ def test_deep_evidence_sets_priority_and_savings_everywhere(deep_env):
         for job in (leaky, over):
             materialize(instance, DEEP_ASSET_KEYS, partition_key=_key(job))
         # The candidate list downstream of the deep analysis scores the evidence (the follow-up run).
-        materialize(instance, [CANDIDATES], ops={CANDIDATES.to_python_identifier(): {"config": {"keep_lanes": True}}})
+        materialize(instance, [CANDIDATES], ops=RESCORE_OPS)
         materialize(instance, [REPORT])
 
         engine = engine_for(url)

@@ -12,7 +12,7 @@ import pytest
 
 from glue_inventory.analysis.cost.rightsizing import HEADROOM, executors_available
 from glue_inventory.keys import encode_partition_key
-from glue_inventory.orchestration.assets import CANDIDATES, DEEP_ASSET_KEYS, REMEDIATION, REPORT
+from glue_inventory.orchestration.assets import CANDIDATES, DEEP_ASSET_KEYS, REMEDIATION, REPORT, RESCORE_OPS
 from glue_inventory.pipeline import materialize, run_pipeline
 from glue_inventory.reports.paths import job_report_relpath
 from glue_inventory.services.kpis import current_kpis
@@ -56,8 +56,7 @@ def analysed(tmp_path_factory):
             # downstream of it, which scores their evidence and keeps each job's lane and rank (the follow-up).
             for key in (c["key"] for c in current_candidates(engine) if c["deep_lane"]):
                 materialize(instance, DEEP_ASSET_KEYS, partition_key=key)
-            rescore = {CANDIDATES.to_python_identifier(): {"config": {"keep_lanes": True}}}
-            materialize(instance, [CANDIDATES], ops=rescore)
+            materialize(instance, [CANDIDATES], ops=RESCORE_OPS)
             materialize(instance, [REMEDIATION, REPORT])
             chosen = {c["key"]: c for c in current_candidates(engine)}
             kpis = current_kpis(engine, datetime.now(UTC))
