@@ -66,6 +66,14 @@ def serve_settings(environ: Mapping[str, str]) -> ServeSettings:
         ui_port=env.ui_port, code_server_port=env.code_server_port)
 
 
+def create_dagster_storage(url: str) -> None:
+    """Create Dagster's tables in `url` before the processes start. Each process creates them on first use,
+    and two doing it at once on an empty database collide (`type "runs" already exists`)."""
+    from dagster_postgres import DagsterPostgresStorage  # its engines hold no pool: nothing to close
+
+    DagsterPostgresStorage(url)
+
+
 def instance_config() -> dict:
     """The template with what the topology on one machine adds: the queued run coordinator, a run
     launcher whose workers run monitoring can check (orchestration/run_launcher.py), a short poll."""

@@ -21,6 +21,7 @@ from pathlib import Path
 from glue_inventory.serve.instance import (
     LOCATION,
     ServeError,
+    create_dagster_storage,
     dagster_home,
     prepare_home,
     process_environment,
@@ -99,6 +100,7 @@ def run_serve(host: str = "127.0.0.1", read_only: bool = False, external_code_se
         if ensure_database(settings.inventory_url):
             log("created the inventory database (GLUE_INVENTORY_DATABASE_URL)")
         upgrade(settings.inventory_url)
+        create_dagster_storage(settings.dagster_pg_url)
     except DatabaseError as exc:
         raise ServeError(str(exc)) from None
     home, temporary = dagster_home(Path.cwd(), environ)

@@ -100,7 +100,11 @@ def _deployment(tmp_path: Path, inventory_url: str, dagster_pg_url: str, fleet_s
             "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
             "PYTHONPATH": str(REPO),
         }
-        yield Deployment(env=env, home=home, inventory_url=inventory_url, sim=sim)
+        deploy = Deployment(env=env, home=home, inventory_url=inventory_url, sim=sim)
+        # Dagster's tables first, as serve makes them: workers starting together on an empty database
+        # would both create them, and one fails (`type "runs" already exists`).
+        deploy.instance().dispose()
+        yield deploy
 
 
 def _write_run_config(path: Path, executor_config: dict) -> Path:
