@@ -12,6 +12,7 @@ from glue_inventory.config import Settings, load_settings
 from glue_inventory.orchestration.assets import ASSETS, GLUE_JOBS
 from glue_inventory.orchestration.automation import build_schedules, build_sensors, with_automation
 from glue_inventory.orchestration.checks import inventory_checks
+from glue_inventory.orchestration.executor import glue_inventory_executor
 from glue_inventory.orchestration.io_managers.artifacts import JobArtifactsIOManager
 from glue_inventory.orchestration.io_managers.report_files import ReportFilesIOManager
 from glue_inventory.orchestration.io_managers.tables import InventoryTablesIOManager
@@ -36,6 +37,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=with_automation(ASSETS),
         asset_checks=inventory_checks,
+        executor=glue_inventory_executor,
         jobs=[inventory_job, apply_remediation, retention_job],
         schedules=build_schedules(settings),
         sensors=build_sensors(settings),

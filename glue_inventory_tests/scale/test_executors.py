@@ -67,11 +67,12 @@ class Deployment:
     inventory_url: str
     sim: Simulator
 
-    def materialize(self, module: str, assets: list[str], config: Path,
+    def materialize(self, module: str, assets: list[str], config: Path | None,
                     partitions: tuple[str, str] | None = None) -> None:
         """`dagster asset materialize`, as a user types it; `partitions` is a (first, last) range."""
-        command = [str(BIN / "dagster"), "asset", "materialize", "-m", module, "--select", ",".join(assets),
-                   "-c", str(config)]
+        command = [str(BIN / "dagster"), "asset", "materialize", "-m", module, "--select", ",".join(assets)]
+        if config:
+            command += ["-c", str(config)]
         if partitions:
             command += ["--partition-range", "...".join(partitions)]
         done = subprocess.run(command, env=self.env, cwd=REPO, capture_output=True, text=True,
@@ -172,6 +173,26 @@ def test_multiprocess_executor_on_postgres(postgres_url, dagster_pg_url, tmp_pat
         for run in runs:
             run_pid, pids, _ = _step_processes(instance, run.run_id)
             assert pids and run_pid not in pids.values(), (run_pid, pids)
+
+
+def test_default_executor_runs_a_lone_step_in_the_run_process(postgres_url, dagster_pg_url, tmp_path):
+    # No run config: the code location's executor. A run of one asset and its checks pays no second process;
+    # the deep analysis's several assets each get one, as the multiprocess executor runs them.
+    with _deployment(tmp_path, postgres_url, dagster_pg_url, 8, 41, "170987654321") as deploy:
+        deploy.materialize("glue_inventory.definitions", ["glue_jobs"], None)
+        keys = _all_partitions(deploy)
+        deploy.materialize("glue_inventory.definitions", ["job_preliminary_metrics"], None, (keys[0], keys[-1]))
+        deploy.materialize("glue_inventory.definitions", DEEP_ASSETS, None, (keys[0], keys[0]))
+        _assert_ground_truth(deploy, with_candidates=False)
+
+    with deploy.instance() as instance:
+        *several, listing = instance.get_runs()  # newest first
+        run_pid, pids, _ = _step_processes(instance, listing.run_id)
+        assert "glue_jobs" in pids and len(pids) > 1 and set(pids.values()) == {run_pid}  # with its checks
+        run_pid, pids, _ = _step_processes(instance, several[1].run_id)
+        assert set(pids.values()) == {run_pid}
+        run_pid, pids, _ = _step_processes(instance, several[0].run_id)
+        assert len(pids) > 1 and run_pid not in pids.values(), (run_pid, pids)
 
 
 def _celery_broker() -> tuple[str, str]:
