@@ -15,8 +15,10 @@ UV_SYNC_ARGS ?=
 	$(PYTHON) -m venv .uv
 	.uv/bin/python -m pip install --quiet 'uv==$(UV_VERSION)'
 
+# --compile-bytecode: every command is a process that imports Dagster; without .pyc files (PYTHONDONTWRITEBYTECODE,
+# a read-only venv) each one compiles it again: 2.9 s instead of 1.4 s per `dagster` command. Once per sync.
 install: | $(UV)
-	$(UV) sync --quiet --extra simulator $(UV_SYNC_ARGS)
+	$(UV) sync --quiet --compile-bytecode --extra simulator $(UV_SYNC_ARGS)
 
 demo: install
 	$(UV) run --no-sync glue-inventory demo
