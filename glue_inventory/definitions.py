@@ -5,6 +5,8 @@ variables) are read here, once, and a bad value stops the load with an error nam
 
 from __future__ import annotations
 
+import gc
+
 import dagster as dg
 
 from glue_inventory import use_dagster_speed_env
@@ -54,3 +56,6 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
 
 
 defs = build_definitions()
+# Everything loaded so far (Dagster's and our modules, about a million objects) lives as long as the process:
+# out of the collector's sight, each full collection and the one at exit skip it (0.6 s of every command).
+gc.freeze()
