@@ -20,6 +20,7 @@ from pathlib import Path
 
 import dagster as dg
 from common import AnySimulator
+from common import latest_metadata as common_latest_metadata
 
 from glue_inventory.orchestration.partitions import glue_jobs_partitions
 
@@ -149,10 +150,7 @@ def run_command(name: str, argv: list[str], env: dict[str, str], sim: AnySimulat
 
 def latest_metadata(home: Path, asset: str) -> dict:
     with dg.DagsterInstance.from_config(str(home)) as instance:
-        records = instance.fetch_materializations(dg.AssetKey(asset), limit=1).records
-        if not records:
-            return {}
-        return {key: value.value for key, value in records[0].asset_materialization.metadata.items()}
+        return common_latest_metadata(instance, asset)
 
 
 def partition_keys(home: Path) -> list[str]:

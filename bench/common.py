@@ -29,6 +29,7 @@ from botocore.config import Config
 from glue_inventory import DAGSTER_SPEED_ENV
 from glue_inventory.aws.glue import GET_JOB_RUNS_PAGE, GET_JOBS_PAGE
 from glue_inventory.orchestration.automation.runs import RANGE_END, RANGE_START, partition_ranges
+from glue_inventory.orchestration.observability import run_figures
 from glue_inventory.orchestration.partitions import glue_jobs_partitions
 from glue_inventory.pipeline import materialize
 from glue_inventory.simulate import SimAccount, build_fleet, build_organization, start_simulator
@@ -439,7 +440,11 @@ class InventoryRun:
 
 
 def latest_metadata(instance: dg.DagsterInstance, asset: str) -> dict:
-    """Metadata of the asset's newest materialization (a range run writes the same figures on every partition)."""
+    """The figures of the asset's newest run: its run-figures observation where it records one (a range run of
+    job_preliminary_metrics), else the metadata of its newest materialization."""
+    figures = run_figures(instance, dg.AssetKey(asset))
+    if figures:
+        return figures
     records = instance.fetch_materializations(dg.AssetKey(asset), limit=1).records
     if not records:
         return {}

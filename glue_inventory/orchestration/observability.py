@@ -23,6 +23,9 @@ TAG_PREFIX = "glue-inventory/"
 TRACEPARENT_TAG = "glue-inventory/traceparent"
 # Metadata key of a step's observation: its AWS calls by `service:Operation` (aws.clients.CallCounter.usage).
 AWS_CALLS = "aws_calls"
+# Metadata key that marks the observation holding a run's figures (calls, throttles, learned rates) of an asset
+# whose materialization metadata Dagster would otherwise copy onto every partition of the run.
+RUN_FIGURES = "run_figures"
 INVENTORY_START = dg.AssetKey("glue_jobs")
 # Enough for a day of runs: 10,000 jobs are two preliminary runs, deep analysis 50 jobs a run.
 OBSERVATIONS_PER_ASSET = 1000
@@ -84,6 +87,15 @@ def observed(body: Callable[..., Any]) -> Callable[..., Any]:
         return result
 
     return step
+
+
+def run_figures(instance: dg.DagsterInstance, asset_key: dg.AssetKey, runs: int = 10) -> dict[str, Any]:
+    """The figures of the asset's latest run that recorded them (its RUN_FIGURES observation), as plain values."""
+    for record in instance.fetch_observations(asset_key, limit=runs).records:
+        metadata = record.asset_observation.metadata if record.asset_observation else {}
+        if RUN_FIGURES in metadata:
+            return {key: value.value for key, value in metadata.items() if key != RUN_FIGURES}
+    return {}
 
 
 def inventory_calls(instance: dg.DagsterInstance, exclude: dg.AssetKey) -> Counter[str]:

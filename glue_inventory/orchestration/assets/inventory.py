@@ -10,7 +10,7 @@ from glue_inventory.analysis.cost.savings import fleet_savings
 from glue_inventory.config import ConfigError, Settings
 from glue_inventory.keys import spread_over_platforms
 from glue_inventory.orchestration.metadata import candidates_table
-from glue_inventory.orchestration.observability import observed
+from glue_inventory.orchestration.observability import RUN_FIGURES, observed
 from glue_inventory.orchestration.partitions import glue_jobs_partitions
 from glue_inventory.orchestration.resources import AwsPlatforms, GlueInventoryConfig, InventoryDatabase, ReportsLocation
 from glue_inventory.services.candidates import candidate_list, stored_evidence
@@ -92,13 +92,15 @@ def job_preliminary_metrics(
     errors = sum(1 for row in results.values() if row.get("last_error"))
     cost = round(math.fsum((row.get("metrics") or {}).get("cost_30d_usd") or 0 for row in results.values()), 2)
     calls = aws.counter.total_calls
-    # Dagster writes this metadata on the materialization of every partition of the run (5,000 in a large
-    # one, after the last call): a few numbers; the run's summary goes to its log once.
     pacing = aws.pacing_metadata()
     context.log.info(f"{len(results)} jobs, statuses {dict(statuses)}; {errors} failed; "
                      f"{calls / max(1, len(results)):.3f} API calls per job; 30-day cost ${cost:,.2f}; "
                      f"{pacing['throttling']}")
-    return dg.Output(results, metadata={
+    # The run's figures are one observation: Dagster copies a materialization's metadata onto every partition
+    # of the run (5,000 in a large one, serialized and stored after the last call), which carry only the
+    # job count and the throttling verdict.
+    context.log_event(dg.AssetObservation(asset_key=context.asset_key, metadata={
+        RUN_FIGURES: True,
         "jobs": len(results),
         "jobs_failed": errors,
         "runs_fetched": runner.stats.runs_changed,
@@ -106,7 +108,9 @@ def job_preliminary_metrics(
         "throttling_retries": aws.counter.total_retries,
         **pacing,
         "cost_30d_usd": cost,
-    })
+    }))
+    return dg.Output(results, metadata={"jobs": len(results), "jobs_failed": errors,
+                                        "throttling": pacing["throttling"]})
 
 
 class DeepLanes(dg.Config):

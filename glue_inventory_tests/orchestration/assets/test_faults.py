@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from glue_inventory.config import ConfigError, load_settings
 from glue_inventory.keys import encode_partition_key
 from glue_inventory.orchestration.assets import DEEP_ASSET_KEYS
+from glue_inventory.orchestration.observability import run_figures
 from glue_inventory.pipeline import materialize, run_pipeline
 from glue_inventory.simulate import Fault, build_fleet, start_simulator
 from glue_inventory.storage.db import engine_for
@@ -75,8 +76,7 @@ def test_throttling_storm_and_server_errors_lose_nothing(faulty):
     sim.inject(Fault("GetJobs", code="InternalServiceException", status=500, message="boom", times=2))
     with dg.DagsterInstance.ephemeral() as instance:
         run_pipeline(instance, log=lambda _: None)
-        records = instance.fetch_materializations(dg.AssetKey("job_preliminary_metrics"), limit=1).records
-        retries = records[0].asset_materialization.metadata["throttling_retries"].value
+        retries = run_figures(instance, dg.AssetKey("job_preliminary_metrics"))["throttling_retries"]
     assert retries >= 40
     jobs = {r["partition_key"]: r for r in _rows(url, sa.select(data_jobs))}
     for key, expected in truth.items():
