@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -66,6 +67,7 @@ def effective_glue_version(glue_version: str | None) -> str:
     return (glue_version or "").strip() or DEFAULT_GLUE_VERSION
 
 
+@functools.lru_cache(maxsize=64)  # a few versions, asked for every run of a fleet
 def version_tuple(glue_version: str | None) -> tuple[int, ...] | None:
     """(4, 0) for "4.0"; None when the version is not dotted numbers."""
     parts = effective_glue_version(glue_version).split(".")

@@ -205,9 +205,9 @@ class PreliminaryRunner:
                     live.append(record)
             with self._lock:
                 self.stats.jobs_done += len(chunk) - len(live)
-            known = repository.existing_runs_bulk(self.engine, [r.id for r in live])
+            known = repository.run_states_bulk(self.engine, [r.id for r in live])
             for record in live:
-                yield record, {run_id: state for run_id, (state, _) in known.pop(record.id, {}).items()}
+                yield record, known.pop(record.id, {})
 
     def _fetch(self, record: JobRecord, known: dict[str, str], last_try: bool = False) -> Fetched:
         """New and changed runs of one job as `job_runs` rows; an error is recorded, never raised."""

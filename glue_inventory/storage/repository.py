@@ -206,6 +206,20 @@ def existing_runs_bulk(bind: Bind, data_job_ids: Iterable[int]) -> dict[int, dic
     return found
 
 
+def run_states_bulk(bind: Bind, data_job_ids: Iterable[int]) -> dict[int, dict[str, str]]:
+    """The state of every stored run of many jobs: job id → run id → state; every asked id is a key. What a
+    refresh compares each page with: no start time (a column type converted per run), rows fetched in bulk."""
+    found: dict[int, dict[str, str]] = {}
+    query = select(job_runs.c.data_job_id, job_runs.c.run_id, job_runs.c.state)
+    with transaction(bind) as conn:
+        for chunk in chunks(data_job_ids, IN_CHUNK):
+            for job_id in chunk:
+                found.setdefault(job_id, {})
+            for job_id, run_id, state in conn.execute(query.where(job_runs.c.data_job_id.in_(chunk))).all():
+                found[job_id][run_id] = state
+    return found
+
+
 def existing_runs(bind: Bind, data_job_id: int) -> dict[str, RunState]:
     """Stored runs of one job: run id → (state, started_on)."""
     return existing_runs_bulk(bind, [data_job_id])[data_job_id]
@@ -398,5 +412,6 @@ def cache_put(bind: Bind, table: Table | str, key: str, value: Any) -> None:
 __all__ = [
     "BATCH_SIZE", "IN_CHUNK", "Bind", "RunHistory", "RunState", "cache_get", "cache_put", "chunks", "existing_runs",
     "existing_runs_bulk", "insert_analysis_runs", "jobs_by_partition_key", "mark_deleted", "replace_candidates",
-    "run_history_for_metrics", "transaction", "update_job_metrics", "upsert_jobs", "upsert_platform", "upsert_runs",
+    "run_history_for_metrics", "run_states_bulk", "transaction", "update_job_metrics", "upsert_jobs",
+    "upsert_platform", "upsert_runs",
 ]

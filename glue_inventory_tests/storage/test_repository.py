@@ -226,6 +226,8 @@ def test_existing_runs_bulk_lists_every_asked_job(engine: sa.Engine) -> None:
     assert found[ids["b"]] == {}
     assert {run_id: state for run_id, (state, _) in found[ids["a"]].items()} == \
         {"jr_1": "SUCCEEDED", "jr_2": "STOPPED"}
+    assert repo.run_states_bulk(engine, [ids["a"], ids["b"]]) == \
+        {ids["a"]: {"jr_1": "SUCCEEDED", "jr_2": "STOPPED"}, ids["b"]: {}}
 
 
 def _runs_failing_after(job_id: int, good: int) -> Iterator[dict]:
