@@ -29,8 +29,10 @@ inventory_job = dg.define_asset_job(
 )
 
 
-def build_definitions(settings: Settings | None = None) -> dg.Definitions:
-    """The code location: its sensors and schedules started or stopped, and timed, by `settings`."""
+def build_definitions(settings: Settings | None = None,
+                      executor: dg.ExecutorDefinition | None = None) -> dg.Definitions:
+    """The code location: its sensors and schedules started or stopped, and timed, by `settings`; its runs on
+    `executor` (default: ours, orchestration/executor.py; dagster-celery's or dagster-k8s's to scale out)."""
     settings = settings or load_settings()
     use_dagster_speed_env()
     config = GlueInventoryConfig()
@@ -39,7 +41,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=with_automation(ASSETS),
         asset_checks=inventory_checks,
-        executor=glue_inventory_executor,
+        executor=executor or glue_inventory_executor,
         jobs=[inventory_job, apply_remediation, retention_job],
         schedules=build_schedules(settings),
         sensors=build_sensors(settings),

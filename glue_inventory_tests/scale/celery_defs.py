@@ -5,10 +5,9 @@ but the real definitions and the executor. The broker, result backend and queue 
 config's `execution.config` block, the same YAML the workers get with `dagster-celery worker start -y`.
 """
 
-import dagster as dg
 from dagster_celery import celery_executor
 
-from glue_inventory import definitions
+from glue_inventory.definitions import build_definitions
 
-# Only one Definitions object may live at module scope (Dagster's loader refuses two).
-defs = dg.Definitions.merge(definitions.defs, dg.Definitions(executor=celery_executor))
+# The code location with another executor (Definitions.merge refuses two executors).
+defs = build_definitions(executor=celery_executor)
