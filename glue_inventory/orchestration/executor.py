@@ -1,12 +1,11 @@
 """The code location's executor: Dagster's default, except that a run of one asset runs in its own process.
 
 Dagster's default executor starts a process for every step, which imports Dagster and glue_inventory again
-(about 3 s) and holds a second copy of them in memory (about 200 MB). Most runs of the inventory materialize
-one asset (`glue_jobs`, a batch of `job_preliminary_metrics`, `deep_analysis_candidates`) and check it with
-a query or two: step processes buy them nothing. So the default, `auto`, runs a run of one asset (and its
-checks) in the run's process, and a run of several (the deep analysis) as the multiprocess executor does,
-with its settings. `multiprocess` and `in_process`
-choose Dagster's executors as they are.
+(about 1.5 s) and holds a second copy of them in memory (about 200 MB). Most runs of the inventory
+materialize one asset (`glue_jobs`, a batch of `job_preliminary_metrics`, `deep_analysis_candidates`) and
+check it with a query or two: step processes buy them nothing. So the default, `auto`, runs a run of one
+asset (and its checks) in the run's process, and a run of several (the deep analysis) as the multiprocess
+executor does, with its settings. `multiprocess` and `in_process` choose Dagster's executors as they are.
 
     execution:
       config:

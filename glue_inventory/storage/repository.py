@@ -15,6 +15,7 @@ from itertools import islice
 from typing import Any
 
 from sqlalchemy import (
+    Column,
     Connection,
     Engine,
     RowMapping,
@@ -192,32 +193,30 @@ def mark_deleted(bind: Bind, platform_id: int, live_names: set[str], now: dateti
     return sorted(name for _, name in gone)
 
 
-def existing_runs_bulk(bind: Bind, data_job_ids: Iterable[int]) -> dict[int, dict[str, RunState]]:
-    """Stored runs of many jobs: job id → run id → (state, started_on); every asked id is a key."""
-    found: dict[int, dict[str, RunState]] = {}
-    query = select(job_runs.c.data_job_id, job_runs.c.run_id, job_runs.c.state, job_runs.c.started_on)
+def _runs_by_job(bind: Bind, data_job_ids: Iterable[int], *columns: Column) -> dict[int, dict[str, tuple]]:
+    """job id → run id → the run's `columns`, for every stored run of many jobs; every asked id is a key.
+    Rows are fetched a chunk of jobs at a time, in bulk."""
+    found: dict[int, dict[str, tuple]] = {}
+    query = select(job_runs.c.data_job_id, job_runs.c.run_id, *columns)
     with transaction(bind) as conn:
         for chunk in chunks(data_job_ids, IN_CHUNK):
             for job_id in chunk:
                 found.setdefault(job_id, {})
-            rows = conn.execute(query.where(job_runs.c.data_job_id.in_(chunk)))
-            for job_id, run_id, state, started_on in rows:
-                found[job_id][run_id] = (state, started_on)
+            for job_id, run_id, *values in conn.execute(query.where(job_runs.c.data_job_id.in_(chunk))).all():
+                found[job_id][run_id] = tuple(values)
     return found
+
+
+def existing_runs_bulk(bind: Bind, data_job_ids: Iterable[int]) -> dict[int, dict[str, RunState]]:
+    """Stored runs of many jobs: job id → run id → (state, started_on); every asked id is a key."""
+    return _runs_by_job(bind, data_job_ids, job_runs.c.state, job_runs.c.started_on)
 
 
 def run_states_bulk(bind: Bind, data_job_ids: Iterable[int]) -> dict[int, dict[str, str]]:
     """The state of every stored run of many jobs: job id → run id → state; every asked id is a key. What a
-    refresh compares each page with: no start time (a column type converted per run), rows fetched in bulk."""
-    found: dict[int, dict[str, str]] = {}
-    query = select(job_runs.c.data_job_id, job_runs.c.run_id, job_runs.c.state)
-    with transaction(bind) as conn:
-        for chunk in chunks(data_job_ids, IN_CHUNK):
-            for job_id in chunk:
-                found.setdefault(job_id, {})
-            for job_id, run_id, state in conn.execute(query.where(job_runs.c.data_job_id.in_(chunk))).all():
-                found[job_id][run_id] = state
-    return found
+    refresh compares each page with: no start time (a column type converted per run)."""
+    return {job_id: {run_id: state for run_id, (state,) in runs.items()}
+            for job_id, runs in _runs_by_job(bind, data_job_ids, job_runs.c.state).items()}
 
 
 def existing_runs(bind: Bind, data_job_id: int) -> dict[str, RunState]:
