@@ -16,9 +16,11 @@ UV_SYNC_ARGS ?=
 	.uv/bin/python -m pip install --quiet 'uv==$(UV_VERSION)'
 
 # --compile-bytecode: every command is a process that imports Dagster; without .pyc files (PYTHONDONTWRITEBYTECODE,
-# a read-only venv) each one compiles it again: 2.9 s instead of 1.4 s per `dagster` command. Once per sync.
+# a read-only venv) each one compiles it again: 2.9 s instead of 1.4 s per `dagster` command. Once per sync;
+# compileall does the same for this package's own modules, which uv installs editable (0.25 s per command).
 install: | $(UV)
 	$(UV) sync --quiet --compile-bytecode --extra simulator $(UV_SYNC_ARGS)
+	$(UV) run --no-sync python -m compileall -q -j 0 glue_inventory
 
 demo: install
 	$(UV) run --no-sync glue-inventory demo

@@ -32,7 +32,8 @@ if traced:
         by_package[package] += stat.size
 print(json.dumps({"seconds": seconds, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "heavy": sorted(m for m in ("openai", "pyarrow", "s3fs", "pandas", "pylint", "jinja2", "numpy",
-                                              "aiobotocore") if m in sys.modules),
+                                              "pygal", "detect_secrets", "requests", "aiobotocore")
+                                  if m in sys.modules),
                   "by_package_mb": {k: round(v / 2**20, 1) for k, v in by_package.most_common(12)}}))
 """
 

@@ -1,5 +1,8 @@
 """The code location loads and every asset, check, job, sensor and schedule resolves."""
 
+import subprocess
+import sys
+
 import dagster as dg
 
 from glue_inventory.definitions import defs
@@ -54,3 +57,16 @@ def test_the_bill_has_a_schedule_only_when_billing_is_configured(tmp_path):
     assert "billing_refresh_schedule" in names
     path.write_text("max_workers: 4\n")
     assert "billing_refresh_schedule" not in {schedule.name for schedule in build_schedules(load_settings(path))}
+
+
+# What only the deep analysis, the reports or the AI review use: every `dagster` command imports the code
+# location, and each of these would be paid by the inventory's commands too (issue 27: start-up time).
+ONLY_WHERE_NEEDED = ("openai", "pylint", "bandit", "pandas", "pyarrow", "s3fs", "jinja2", "numpy", "pygal",
+                     "detect_secrets", "requests")
+
+
+def test_the_code_location_imports_nothing_only_the_analysis_or_reports_use():
+    code = ("import sys, glue_inventory.definitions; "
+            f"print(' '.join(sorted(m for m in {ONLY_WHERE_NEEDED!r} if m in sys.modules)))")
+    loaded = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout.split()
+    assert loaded == []

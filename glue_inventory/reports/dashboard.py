@@ -11,7 +11,6 @@ from typing import Any
 
 from markupsafe import Markup
 
-from glue_inventory.reports.charts import dashboard_charts
 from glue_inventory.reports.formatting import html_env
 from glue_inventory.reports.paths import report_href
 
@@ -75,6 +74,9 @@ def dashboard_html(jobs: Sequence[Row], numbers: Mapping[str, Any]) -> str:
     script = (assets / "dashboard.js").read_text(encoding="utf-8")
     rows = [_table_row(job) for job in sorted(jobs, key=lambda j: -(j.get("monthly_projection_usd") or 0))]
     statuses = sorted({job.get("status") or "" for job in jobs} - {""})
+    # pygal (44 modules, 0.1 s) is imported when a dashboard is drawn, not by every command that loads the code.
+    from glue_inventory.reports.charts import dashboard_charts
+
     charts = [
         # pygal serialises through ElementTree, which escapes every label; charts.py removed its scripts.
         {"id": chart.id, "title": chart.title, "svg": Markup(chart.svg)}  # noqa: S704

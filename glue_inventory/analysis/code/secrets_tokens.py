@@ -5,50 +5,20 @@ from __future__ import annotations
 import re
 from collections.abc import Generator, Iterator
 from functools import cache, lru_cache
+from typing import TYPE_CHECKING
 
-from detect_secrets.plugins.artifactory import ArtifactoryDetector
-from detect_secrets.plugins.aws import AWSKeyDetector
-from detect_secrets.plugins.azure_storage_key import AzureStorageKeyDetector
-from detect_secrets.plugins.base import BasePlugin
-from detect_secrets.plugins.basic_auth import BasicAuthDetector
-from detect_secrets.plugins.discord import DiscordBotTokenDetector
-from detect_secrets.plugins.github_token import GitHubTokenDetector
-from detect_secrets.plugins.gitlab_token import GitLabTokenDetector
-from detect_secrets.plugins.high_entropy_strings import Base64HighEntropyString, HexHighEntropyString
-from detect_secrets.plugins.jwt import JwtTokenDetector
-from detect_secrets.plugins.mailchimp import MailchimpDetector
-from detect_secrets.plugins.openai import OpenAIDetector
-from detect_secrets.plugins.private_key import PrivateKeyDetector
-from detect_secrets.plugins.pypi_token import PypiTokenDetector
-from detect_secrets.plugins.sendgrid import SendGridDetector
-from detect_secrets.plugins.slack import SlackDetector
-from detect_secrets.plugins.square_oauth import SquareOAuthDetector
-from detect_secrets.plugins.stripe import StripeDetector
-from detect_secrets.plugins.telegram_token import TelegramBotTokenDetector
-from detect_secrets.plugins.twilio import TwilioKeyDetector
+if TYPE_CHECKING:
+    from detect_secrets.plugins.base import BasePlugin
+    from detect_secrets.plugins.high_entropy_strings import Base64HighEntropyString, HexHighEntropyString
+
+# detect-secrets (and the requests library it imports: 120 modules, 0.1 s) is imported when a script is
+# first scanned, not when the code location loads: every inventory command would pay for it.
 
 # Entropy limits are detect-secrets' defaults; the length floor keeps short ids and words out.
 BASE64_ENTROPY_LIMIT = 4.5
 HEX_ENTROPY_LIMIT = 3.0
 MIN_ENTROPY_STRING_LENGTH = 20
 MIN_HEX_STRING_LENGTH = 32
-
-
-class _LinearJwtDetector(JwtTokenDetector):
-    """detect-secrets' JWT pattern made linear: its `eyJ[...]+\\.` backtracks quadratically on `eyJeyJeyJ…`."""
-
-    denylist = [re.compile(r"(?<![A-Za-z0-9_=-])eyJ[A-Za-z0-9_=-]++\.[A-Za-z0-9_=-]++\.?")]
-
-
-class _LinearOpenAIDetector(OpenAIDetector):
-    """detect-secrets' OpenAI pattern, tried only next to its fixed `T3BlbkFJ` marker (it is quadratic on `sk-sk-…`)."""
-
-    def analyze_string(self, string: str) -> Generator[str, None, None]:
-        start = string.find(_OPENAI_MARKER)
-        while start != -1:
-            window = string[max(0, start - _OPENAI_WINDOW) : start + len(_OPENAI_MARKER) + 20]
-            yield from super().analyze_string(window)
-            start = string.find(_OPENAI_MARKER, start + 1)
 
 
 # Legacy OpenAI keys carry this marker; the project name before it is short.
@@ -63,10 +33,44 @@ def _token_plugins() -> tuple[BasePlugin, ...]:
     NpmDetector is left out: it matches `.npmrc` files, never job scripts, and its `//.+/:` pattern
     is quadratic on hostile input.
     """
+    from detect_secrets.plugins.artifactory import ArtifactoryDetector
+    from detect_secrets.plugins.aws import AWSKeyDetector
+    from detect_secrets.plugins.azure_storage_key import AzureStorageKeyDetector
+    from detect_secrets.plugins.basic_auth import BasicAuthDetector
+    from detect_secrets.plugins.discord import DiscordBotTokenDetector
+    from detect_secrets.plugins.github_token import GitHubTokenDetector
+    from detect_secrets.plugins.gitlab_token import GitLabTokenDetector
+    from detect_secrets.plugins.jwt import JwtTokenDetector
+    from detect_secrets.plugins.mailchimp import MailchimpDetector
+    from detect_secrets.plugins.openai import OpenAIDetector
+    from detect_secrets.plugins.private_key import PrivateKeyDetector
+    from detect_secrets.plugins.pypi_token import PypiTokenDetector
+    from detect_secrets.plugins.sendgrid import SendGridDetector
+    from detect_secrets.plugins.slack import SlackDetector
+    from detect_secrets.plugins.square_oauth import SquareOAuthDetector
+    from detect_secrets.plugins.stripe import StripeDetector
+    from detect_secrets.plugins.telegram_token import TelegramBotTokenDetector
+    from detect_secrets.plugins.twilio import TwilioKeyDetector
+
+    class LinearJwtDetector(JwtTokenDetector):
+        """detect-secrets' JWT pattern made linear: its `eyJ[...]+\\.` backtracks quadratically on `eyJeyJeyJ…`."""
+
+        denylist = [re.compile(r"(?<![A-Za-z0-9_=-])eyJ[A-Za-z0-9_=-]++\.[A-Za-z0-9_=-]++\.?")]
+
+    class LinearOpenAIDetector(OpenAIDetector):
+        """detect-secrets' OpenAI pattern, tried only next to its fixed `T3BlbkFJ` marker (quadratic on `sk-sk-…`)."""
+
+        def analyze_string(self, string: str) -> Generator[str, None, None]:
+            start = string.find(_OPENAI_MARKER)
+            while start != -1:
+                window = string[max(0, start - _OPENAI_WINDOW) : start + len(_OPENAI_MARKER) + 20]
+                yield from super().analyze_string(window)
+                start = string.find(_OPENAI_MARKER, start + 1)
+
     classes: list[type[BasePlugin]] = [
         AWSKeyDetector, ArtifactoryDetector, AzureStorageKeyDetector, BasicAuthDetector,
-        DiscordBotTokenDetector, GitHubTokenDetector, GitLabTokenDetector, _LinearJwtDetector,
-        MailchimpDetector, _LinearOpenAIDetector, PrivateKeyDetector, PypiTokenDetector,
+        DiscordBotTokenDetector, GitHubTokenDetector, GitLabTokenDetector, LinearJwtDetector,
+        MailchimpDetector, LinearOpenAIDetector, PrivateKeyDetector, PypiTokenDetector,
         SendGridDetector, SlackDetector, SquareOAuthDetector, StripeDetector,
         TelegramBotTokenDetector, TwilioKeyDetector,
     ]
@@ -75,6 +79,8 @@ def _token_plugins() -> tuple[BasePlugin, ...]:
 
 @cache
 def _entropy_plugins() -> tuple[Base64HighEntropyString, HexHighEntropyString]:
+    from detect_secrets.plugins.high_entropy_strings import Base64HighEntropyString, HexHighEntropyString
+
     return Base64HighEntropyString(limit=BASE64_ENTROPY_LIMIT), HexHighEntropyString(limit=HEX_ENTROPY_LIMIT)
 
 
