@@ -9,19 +9,32 @@ pacing (`--no-pace`: no ceiling, the pacing learns the rate alone). Figures: job
 and per stored run (the simulator runs in a process of its own), for the first inventory and for a refresh
 with no new runs (calls per job).
 
+`--workers 1 2` (Postgres only) measures how the client scales with processes: for each count, a fresh
+inventory and Dagster database, `glue_jobs`, then the run history of every job fetched by that many
+`dagster asset materialize` commands at once, each over a contiguous block of the job partitions, as a
+deployment running that many runs together would. Printed: the history phase's calls per second, its
+client CPU per call (the commands' CPU, start-up included) and the machine's CPU busy share, and from
+them what a machine with N cores would reach.
+
     .venv/bin/python bench/organization.py
     .venv/bin/python bench/organization.py --accounts 20 --jobs 4000 --database postgresql://postgres@127.0.0.1:5432/postgres
+    .venv/bin/python bench/organization.py --accounts 20 --jobs 2000 --workers 1 2 --database postgresql://…
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import sys
 import tempfile
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from cli_pass import DAGSTER, MODULE, dagster_home, partition_keys, run_command
 from common import (
+    AnySimulator,
     add_simulator_arguments,
     add_storage_arguments,
     dagster_instance,
@@ -39,6 +52,7 @@ from common import (
     simulated_fleet,
     simulator_options,
     throwaway_database,
+    throwaway_postgres,
     write_results,
 )
 
@@ -52,6 +66,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--jobs", type=int, default=4000, help="jobs over all accounts (default 4000)")
     parser.add_argument("--no-pace", action="store_true",
                         help="no max_requests_per_second: the adaptive pacing finds the rate alone")
+    parser.add_argument("--workers", type=int, nargs="+", default=[],
+                        help="also fetch the run history with this many worker processes at once (e.g. 1 2; Postgres)")
     add_simulator_arguments(parser, latency_ms=20, rate_limit=10)
     add_storage_arguments(parser)
     return parser.parse_args(argv)
@@ -84,6 +100,62 @@ def figures(run, rate: float | None) -> dict:
     }
 
 
+def _busy_cpu_seconds() -> float:
+    """Seconds the machine's CPUs spent on anything but idle and I/O wait, all cores summed (/proc/stat)."""
+    with open("/proc/stat", encoding="utf-8") as stat:
+        fields = [int(v) for v in stat.readline().split()[1:]]
+    idle = fields[3] + fields[4]
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def history_with_workers(args: argparse.Namespace, sim: AnySimulator, pace: float | None, workers: int,
+                         log_path: Path) -> dict:
+    """A fresh inventory: `glue_jobs`, then every job's run history fetched by `workers` commands at once."""
+    with (tempfile.TemporaryDirectory(prefix="glue-inventory-org-workers-") as tmp,
+          throwaway_database(args.database, Path(tmp)) as url, throwaway_postgres(args.database) as dagster_url):
+        workdir = Path(tmp)
+        home = dagster_home(workdir, dagster_url.set(drivername="postgresql+psycopg2")
+                            .render_as_string(hide_password=False))
+        env = {key: value for key, value in os.environ.items()
+               if not key.startswith(("AWS_", "GLUE_INVENTORY_", "DAGSTER_"))}
+        env |= {k: v for k, v in pipeline_environment(sim, url, workdir, pace=pace).items() if v is not None}
+        env["DAGSTER_HOME"] = str(home)
+        run_command("glue_jobs", [DAGSTER, "asset", "materialize", "-m", MODULE, "--select", "glue_jobs"], env, sim,
+                    log_path)
+        keys = partition_keys(home)
+        size = -(-len(keys) // workers)
+        blocks = [keys[i:i + size] for i in range(0, len(keys), size)]
+        sim.reset_call_counts()
+        busy, started = _busy_cpu_seconds(), time.perf_counter()
+        with log_path.open("a", encoding="utf-8") as log_file:
+            processes = [subprocess.Popen([DAGSTER, "asset", "materialize", "-m", MODULE, "--select",
+                                           "job_preliminary_metrics", "--partition-range", f"{b[0]}...{b[-1]}"],
+                                          env=env, stdout=log_file, stderr=subprocess.STDOUT) for b in blocks]
+            cpu = 0.0
+            for process in processes:
+                _, status, usage = os.wait4(process.pid, 0)
+                process.returncode = os.waitstatus_to_exitcode(status)
+                cpu += usage.ru_utime + usage.ru_stime
+        seconds, busy = time.perf_counter() - started, _busy_cpu_seconds() - busy
+        if any(p.returncode for p in processes):
+            raise RuntimeError(f"a history command failed: see {log_path}")
+        calls = sum(sim.call_counts.values())
+        spans = sim.platform_call_spans
+        api = max(s[1] for s in spans.values()) - min(s[0] for s in spans.values())
+        return {"workers": workers, "jobs": len(keys), "calls": calls, "throttled": calls - sim.answered,
+                "seconds": round(seconds, 2), "api_phase_s": round(api, 2),
+                "calls_per_s": round(calls / api, 1), "client_cpu_s": round(cpu, 2),
+                "client_cpu_ms_per_call": round(cpu / max(1, calls) * 1000, 2),
+                "machine_busy_share": round(busy / (seconds * (os.cpu_count() or 1)), 3)}
+
+
+def n_core_estimate(scaling: list[dict], cores: int, rate_bound_calls_per_s: float) -> float:
+    """Calls per second a client with `cores` worker processes (one per core, the simulator elsewhere) would
+    reach: each process at the measured one-process rate, capped by the Organization's rate limits."""
+    one = next(r for r in scaling if r["workers"] == 1)
+    return round(min(cores * one["calls_per_s"], rate_bound_calls_per_s), 1)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     resolve_storage_arguments(args)
@@ -104,6 +176,11 @@ def main(argv: list[str] | None = None) -> int:
                 run = run_inventory(instance, sim, lambda done, total: log(f"  range run {done}/{total}"))
                 results[name] = figures(run, options.rate_limit)
                 log(f"  {run.inventory_seconds:.1f}s, {run.total_calls} calls, {run.throttled_answers} throttled")
+            for workers in args.workers:
+                log(f"run history with {workers} worker process(es)")
+                results.setdefault("scaling", []).append(
+                    history_with_workers(args, sim, pace, workers, path.with_suffix(".workers.log")))
+                log(f"  {results['scaling'][-1]}")
     results["peak_rss_mb"] = round(peak_rss_mb(), 1)
     rows = [[label, *(results[name][key] for name in ("full", "refresh"))] for label, key in (
         ("jobs", "jobs"), ("member platforms (account × Region) called", "member_platforms"),
@@ -119,9 +196,29 @@ def main(argv: list[str] | None = None) -> int:
     paced = f"ceiling {pace}/s" if pace else "no ceiling"
     print_table(f"Organization benchmark: {args.accounts} accounts, {results['runs_in_fleet']:,} runs; "
                 f"{options.label()}; {paced}", ["", "full inventory", "refresh"], rows)
+    if results.get("scaling"):
+        print_scaling(results, args, options.rate_limit)
     write_results(path, {"args": vars(args), "results": results})
     print(f"results: {path}")
     return 0
+
+
+def print_scaling(results: dict, args: argparse.Namespace, rate: float | None) -> None:
+    scaling = results["scaling"]
+    rows = [[label, *(r[key] for r in scaling)] for label, key in (
+        ("jobs", "jobs"), ("API calls (history)", "calls"), ("throttled answers", "throttled"),
+        ("history phase, wall (s)", "seconds"), ("first call to last (s)", "api_phase_s"),
+        ("calls per second", "calls_per_s"), ("client CPU (s, start-up included)", "client_cpu_s"),
+        ("client CPU per call (ms)", "client_cpu_ms_per_call"), ("machine CPU busy share", "machine_busy_share"))]
+    print_table(f"Worker processes fetching the run history ({os.cpu_count()} cores, simulator included)",
+                ["", *(f"{r['workers']} process(es)" for r in scaling)], rows)
+    if rate and any(r["workers"] == 1 for r in scaling):
+        # The Organization's limit: every member (account, Region) at `rate` requests per second.
+        bound = rate * 2 * args.accounts
+        estimate = {cores: n_core_estimate(scaling, cores, bound) for cores in (1, 2, 4, 8, 16)}
+        results["n_core_estimate_calls_per_s"] = estimate
+        print("N cores (one worker process each, the AWS side elsewhere) → calls per second, capped at the "
+              f"Organization's {bound:.0f}/s: " + ", ".join(f"{n}: {v}" for n, v in estimate.items()))
 
 
 if __name__ == "__main__":
