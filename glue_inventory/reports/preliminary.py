@@ -47,6 +47,7 @@ CANDIDATE_COLUMNS = (
     "deep_lane", "deep_rank", "evidence", "billed_30d_usd",
 )  # fmt: skip
 LIST_SEPARATOR = ";"
+_PLAIN_CELLS = frozenset({str, int, float})
 
 
 def _money_dict(values: Mapping[str, float] | None) -> dict[str, float | None]:
@@ -95,8 +96,15 @@ def ranked_candidates(candidates: Sequence[Row]) -> list[Row]:
     )
 
 
-def inventory_json(jobs: Sequence[Row], generated_at: str | datetime) -> str:
-    records = [job_record(job) for job in sorted(jobs, key=lambda j: j["key"])]
+def inventory_records(jobs: Sequence[Row]) -> list[dict[str, Any]]:
+    """The jobs as reports publish them (`job_record`), by key: what `inventory_json` and `inventory_csv` take."""
+    return [job_record(job) for job in sorted(jobs, key=lambda j: j["key"])]
+
+
+def inventory_json(jobs: Sequence[Row], generated_at: str | datetime,
+                   records: Sequence[Row] | None = None) -> str:
+    """The inventory report; `records`: `inventory_records(jobs)` when the caller already has them."""
+    records = inventory_records(jobs) if records is None else records
     return to_json(
         {"schema_version": SCHEMA_VERSION, "generated_at": iso(generated_at), "job_count": len(records),
          "jobs": records}
@@ -117,6 +125,8 @@ def _reason_columns(rows: Sequence[Row]) -> list[str]:
 
 
 def _cell(value: Any) -> Any:
+    if type(value) in _PLAIN_CELLS:  # most cells: checked first, the inventory has ~70 columns per job
+        return value
     if value is None:
         return ""
     if isinstance(value, list | tuple | set | frozenset):
@@ -138,9 +148,9 @@ def _csv(columns: Sequence[str], reasons: Sequence[str], records: Sequence[Row])
     return out.getvalue()
 
 
-def inventory_csv(jobs: Sequence[Row]) -> str:
+def inventory_csv(jobs: Sequence[Row], records: Sequence[Row] | None = None) -> str:
     """One flat row per job; lists joined with ';', tags as JSON, one savings column per reason."""
-    records = [job_record(job) for job in sorted(jobs, key=lambda j: j["key"])]
+    records = inventory_records(jobs) if records is None else records
     return _csv(INVENTORY_COLUMNS, _reason_columns(records), records)
 
 

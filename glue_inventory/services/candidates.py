@@ -27,9 +27,10 @@ class CandidateList:
 
 
 def _files(job_rows: list[dict], rows: list[dict], now: datetime) -> dict[str, str]:
+    records = render.inventory_records(job_rows)
     return {
-        "inventory.json": render.inventory_json(job_rows, now),
-        "inventory.csv": render.inventory_csv(job_rows),
+        "inventory.json": render.inventory_json(job_rows, now, records),
+        "inventory.csv": render.inventory_csv(job_rows, records),
         "candidates.json": render.candidates_json(rows, now),
         "candidates.csv": render.candidates_csv(rows),
         "inventory_summary.md": render.inventory_summary_md(job_rows, rows, now),
