@@ -4,14 +4,17 @@ timed from outside, with the simulator's view of each command's calls and the me
 Per command: wall time; the API phase (the first call's arrival at the simulator to the last's); the fixed
 costs around it (process start-up to the first call, the last call to the command's exit); calls, throttled
 answers; the peak RSS of the command's process tree (the sum over its processes, sampled every 0.1 s) and of
-its largest process (the kernel's high-water mark, exact).
+its largest process (the kernel's high-water mark, exact). With `tracemalloc=True`, every Python process of the
+command also reports what held its traced memory at its peak (memory_peak/sitecustomize.py).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -28,6 +31,7 @@ DAGSTER = str(Path(sys.executable).parent / "dagster")
 MODULE = "glue_inventory.definitions"
 TEMPLATE = Path(__file__).resolve().parent.parent / "glue_inventory" / "serve" / "dagster.yaml"
 SAMPLE_EVERY_S = 0.1
+MEMORY_PEAK = Path(__file__).resolve().parent / "memory_peak"  # its sitecustomize.py: tracemalloc in each process
 
 
 def dagster_home(workdir: Path, postgres_url: str) -> Path:
@@ -113,22 +117,38 @@ class Command:
     tree_peak_rss_mb: float = 0.0
     largest_process_rss_mb: float = 0.0
     metadata: dict = field(default_factory=dict)
+    tracemalloc: list[dict] = field(default_factory=list)  # one report per Python process, largest peak first
 
     @property
     def outside_api_s(self) -> float:
         return self.seconds - self.api_phase_s
 
 
-def run_command(name: str, argv: list[str], env: dict[str, str], sim: AnySimulator, log_path: Path) -> Command:
+def traced_env(env: dict[str, str], reports: str) -> dict[str, str]:
+    """`env` with memory_peak/ first on PYTHONPATH, so that every Python process traces and reports into `reports`."""
+    path = os.pathsep.join(filter(None, [str(MEMORY_PEAK), env.get("PYTHONPATH")]))
+    return env | {"PYTHONPATH": path, "GLUE_INVENTORY_BENCH_TRACEMALLOC_DIR": reports}
+
+
+def tracemalloc_reports(reports: Path) -> list[dict]:
+    found = [json.loads(path.read_text(encoding="utf-8")) for path in reports.glob("*.json")]
+    return sorted(found, key=lambda report: -report["peak_traced_mb"])
+
+
+def run_command(name: str, argv: list[str], env: dict[str, str], sim: AnySimulator, log_path: Path,
+                tracemalloc: bool = False) -> Command:
     sim.reset_call_counts()
     command = Command(name)
     started_mono, started = time.monotonic(), time.perf_counter()
-    with log_path.open("a", encoding="utf-8") as log_file:
-        process = subprocess.Popen(argv, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+    with (log_path.open("a", encoding="utf-8") as log_file,
+          tempfile.TemporaryDirectory(prefix="glue-inventory-tracemalloc-") as reports):
+        process = subprocess.Popen(argv, env=traced_env(env, reports) if tracemalloc else env, stdout=log_file,
+                                   stderr=subprocess.STDOUT)
         memory = TreeMemory(process.pid)
         code = process.wait()
         command.tree_peak_rss_mb = round(memory.stop(), 1)
         command.largest_process_rss_mb = round(memory.largest_mb, 1)
+        command.tracemalloc = tracemalloc_reports(Path(reports))  # none without tracemalloc
     ended_mono = time.monotonic()
     command.seconds = time.perf_counter() - started
     if code:
@@ -158,18 +178,21 @@ def partition_keys(home: Path) -> list[str]:
         return instance.get_dynamic_partitions(glue_jobs_partitions.name)
 
 
-def cli_inventory(env: dict[str, str], home: Path, sim: AnySimulator, log_path: Path, log) -> list[Command]:
+def cli_inventory(env: dict[str, str], home: Path, sim: AnySimulator, log_path: Path, log,
+                  tracemalloc: bool = False) -> list[Command]:
     """`glue_jobs`, every partition of `job_preliminary_metrics` in one run, `deep_analysis_candidates`."""
     base = [DAGSTER, "asset", "materialize", "-m", MODULE, "--select"]
-    commands = [run_command("glue_jobs", [*base, "glue_jobs"], env, sim, log_path)]
+    commands = [run_command("glue_jobs", [*base, "glue_jobs"], env, sim, log_path, tracemalloc)]
     commands[0].metadata = latest_metadata(home, "glue_jobs")
     log(f"  glue_jobs: {commands[0].seconds:.1f}s")
     keys = partition_keys(home)
     commands.append(run_command("job_preliminary_metrics", [*base, "job_preliminary_metrics", "--partition-range",
-                                                            f"{keys[0]}...{keys[-1]}"], env, sim, log_path))
+                                                            f"{keys[0]}...{keys[-1]}"], env, sim, log_path,
+                                tracemalloc))
     commands[1].metadata = latest_metadata(home, "job_preliminary_metrics")
     log(f"  job_preliminary_metrics ({len(keys)} partitions): {commands[1].seconds:.1f}s")
-    commands.append(run_command("deep_analysis_candidates", [*base, "deep_analysis_candidates"], env, sim, log_path))
+    commands.append(run_command("deep_analysis_candidates", [*base, "deep_analysis_candidates"], env, sim, log_path,
+                                tracemalloc))
     log(f"  deep_analysis_candidates: {commands[2].seconds:.1f}s")
     return commands
 
@@ -205,7 +228,8 @@ def pass_figures(commands: list[Command], rate_limit: float | None) -> dict:
                               "after_last_call_s": round(c.after_last_call_s, 2),
                               "outside_api_s": round(c.outside_api_s, 2), "calls": sum(c.calls.values()),
                               "throttled": c.throttled, "tree_peak_rss_mb": c.tree_peak_rss_mb,
-                              "largest_process_rss_mb": c.largest_process_rss_mb}
+                              "largest_process_rss_mb": c.largest_process_rss_mb,
+                              **({"tracemalloc": c.tracemalloc} if c.tracemalloc else {})}
                      for c in commands},
         "calls": total,
         "calls_by_operation": dict(calls),

@@ -6,9 +6,16 @@ storage and the inventory on Postgres and no rate in the config; twice (the firs
 that starts from the learned rates). Printed: wall time and API phases against the rate bound, throttled
 answers, the fixed costs (time outside the API phases, per command: start-up to the first call, last call
 to exit; the import time of `glue_inventory.definitions`) and the peak RSS of each command's process tree.
+Then Dagster's floor: the same three commands on the same instance over a code location whose assets do
+nothing (`dagster_floor.py`: the same partitions), what any Dagster code location pays for them here; the
+time outside the API phases above it is the inventory's own.
 
     .venv/bin/python bench/scale.py --jobs 5000 --database postgresql://postgres@127.0.0.1:5432/postgres
     .venv/bin/python bench/scale.py --jobs 5000 --burst 1 --database postgresql://…   # AWS's bucket size is unknown
+
+`--tracemalloc` says what holds the memory: every Python process of each command traces its allocations
+(bench/memory_peak/sitecustomize.py) and reports the top allocation sites and packages at its peak of traced
+memory. Tracing slows the commands severalfold: the timing figures of such a run are not comparable.
 
 `--in-process` measures the earlier way instead. Per fleet size and database, in a process of its own (so
 peak RSS is that size's):
@@ -36,7 +43,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
-from cli_pass import cli_inventory, dagster_home, import_seconds
+from cli_pass import cli_inventory, dagster_home, import_seconds, partition_keys
 from cli_pass import pass_figures as cli_pass_figures
 from common import (
     InventoryRun,
@@ -63,6 +70,7 @@ from common import (
     throwaway_postgres,
     write_results,
 )
+from dagster_floor import floor_seconds
 
 from glue_inventory.orchestration.partitions import glue_jobs_partitions
 from glue_inventory.pipeline import environment
@@ -83,6 +91,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="the earlier measurement: the assets materialized in this process, the refresh in "
                              "range runs, the orchestration overhead and the naive loop (default: the three CLI "
                              "commands, with Postgres for both stores)")
+    parser.add_argument("--tracemalloc", action="store_true",
+                        help="say what holds the memory: each command's Python processes trace allocations and "
+                             "report the top sites and packages at their peak of traced memory (slows the "
+                             "commands: the run's timings are not comparable; not with --in-process)")
     parser.add_argument("--json-out", type=Path, help=argparse.SUPPRESS)  # one size, run by a parent scale.py
     return parser.parse_args(argv)
 
@@ -180,11 +192,16 @@ def measure_cli(args: argparse.Namespace, jobs: int, database: str) -> dict:
             log(f"import glue_inventory.definitions: {results['import_definitions_s']:.2f}s")
             for name in ("full", "refresh"):
                 log(f"{jobs} jobs: {name} inventory (three dagster commands)")
-                results[name] = cli_pass_figures(cli_inventory(env, home, sim, log_path, log), options.rate_limit)
+                commands = cli_inventory(env, home, sim, log_path, log, args.tracemalloc)
+                results[name] = cli_pass_figures(commands, options.rate_limit)
                 log(f"  {results[name]['seconds']:.1f}s = {results[name]['seconds_over_bound']}x the bound, API "
                     f"phases {results[name]['api_phases_over_bound']}x, {results[name]['throttled_answers']} "
                     f"throttled of {results[name]['calls']} calls")
             results["runs_stored"] = stored_runs(url)
+            if not args.tracemalloc:
+                log("Dagster's floor: the same three commands over a code location that does nothing")
+                results["dagster_floor_s"] = floor_seconds(env, partition_keys(home), log_path)
+                log(f"  {results['dagster_floor_s']}")
     results["dagster_log"] = str(log_path)
     return results
 
@@ -209,7 +226,8 @@ def child_argv(args: argparse.Namespace, jobs: int, database: str, out: str) -> 
     if args.dagster_storage:
         argv += ["--dagster-storage", args.dagster_storage]
     flags = {"--simulator-in-process": args.simulator_in_process, "--skip-overhead": args.skip_overhead,
-             "--skip-naive": args.skip_naive, "--pace": args.pace, "--in-process": args.in_process}
+             "--skip-naive": args.skip_naive, "--pace": args.pace, "--in-process": args.in_process,
+             "--tracemalloc": args.tracemalloc}
     return argv + [flag for flag, on in flags.items() if on]
 
 
@@ -256,10 +274,38 @@ def report_cli(results: list[dict]) -> None:
         metadata = [p["preliminary_metadata"] for p in passes]
         for key in sorted({k for m in metadata for k in m if "rate" in k or "throttl" in k}):
             rows.append([f"  job_preliminary_metrics metadata: {key}", *(m.get(key) for m in metadata)])
+    if all("dagster_floor_s" in r for r in results):
+        # What any Dagster code location pays for the same three commands and partitions (bench/dagster_floor.py).
+        floors = [sum(r["dagster_floor_s"].values()) for r in results]
+        rows.append(["Dagster's floor: the three commands, assets that do nothing (s)", *floors])
+        for command in ("floor_jobs", "floor_metrics", "floor_candidates"):
+            rows.append([f"  {command} (s)", *(r["dagster_floor_s"][command] for r in results)])
+        for name in ("full", "refresh"):
+            rows.append([f"{name}: outside the API phases above the floor (s)",
+                         *(round(r[name]["outside_api_s"] - f, 2) for r, f in zip(results, floors, strict=True))])
     rows.append(["runs stored in job_runs", *(r["runs_stored"] for r in results)])
     paced = "max_requests_per_second at the rate limit" if results[0]["paced"] else "no rate in the config"
     print_table(f"Scale benchmark, three dagster commands; simulator: {results[0]['simulator']}; {paced}",
                 headers, rows)
+    report_tracemalloc(results)
+
+
+def report_tracemalloc(results: list[dict]) -> None:
+    """Per command, what held the traced memory of its largest Python process at that process's peak."""
+    for result in results:
+        for name in ("full", "refresh"):
+            for command, figures in result[name]["commands"].items():
+                if not figures.get("tracemalloc"):
+                    continue
+                largest = figures["tracemalloc"][0]
+                print(f"\n{result['jobs']:,} jobs, {name}, {command} ({len(figures['tracemalloc'])} Python "
+                      f"process(es) reported): the largest's peak traced {largest['peak_traced_mb']:.1f} MB; at its "
+                      f"snapshot ({largest['snapshot_traced_mb']:.1f} MB traced, tracemalloc's own "
+                      f"{largest['tracemalloc_own_mb']:.1f} MB) the top sites:")
+                for entry in largest["top_lines"][:10]:
+                    print(f"  {entry['mb']:8.1f} MB {entry['count']:>9,} blocks  {entry['file']}:{entry['line']}")
+                print("  by package: " + ", ".join(f"{p['package']} {p['mb']:.1f} MB"
+                                                   for p in largest["top_packages"][:8]))
 
 
 def report(results: list[dict]) -> None:
