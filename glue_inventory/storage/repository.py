@@ -7,6 +7,7 @@ transaction in progress, or opens and commits one), so callers can group several
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from itertools import islice
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Column,
     Connection,
     Engine,
@@ -51,7 +53,8 @@ from glue_inventory.storage.tables import (
 Bind = Engine | Connection
 BATCH_SIZE = 1000
 COPY_SIZE = 10_000  # runs per COPY into the staging table (Postgres)
-_RUNS_STAGING = "glue_inventory_runs_staging"
+# A session's temporary table per table written by COPY (Postgres with psycopg 3), named after the table.
+_STAGING = "glue_inventory_{}_staging"
 _INSUFFICIENT_PRIVILEGE = "42501"
 # SQLite allows 32766 bound parameters per statement; stay far below for IN lists.
 IN_CHUNK = 500
@@ -234,7 +237,7 @@ def upsert_runs(bind: Bind, rows: Iterable[dict[str, Any]]) -> int:
     client several times the CPU of streaming it."""
     sent = 0
     with transaction(bind) as conn:
-        by_copy = conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg" and _runs_staging(conn)
+        by_copy = _staging(conn, job_runs)
         for chunk in chunks(rows, COPY_SIZE if by_copy else BATCH_SIZE):
             chunk = _unique(chunk, "data_job_id", "run_id")
             for keys, group in _by_keys(chunk).items():
@@ -255,15 +258,18 @@ def _upsert_runs_statement(stmt: Insert, keys: Collection[str]) -> Insert:
     return stmt.on_conflict_do_update(index_elements=["data_job_id", "run_id"], set_=set_, where=changed)
 
 
-def _runs_staging(conn: Connection) -> bool:
-    """Whether the session has its temporary table to stage runs in (created once per session). A database
-    that does not let the tool's role create temporary tables (REVOKE TEMPORARY, a hardening some teams
-    apply) gets the row-by-row upsert instead of an error."""
+def _staging(conn: Connection, target: Table) -> bool:
+    """Whether rows for `target` can be COPYed into the session's temporary table for it (created once per
+    session, without `id` unless the rows update by id): Postgres with psycopg 3, and a role allowed to create
+    temporary tables. A database that does not let the tool's role do so (REVOKE TEMPORARY, a hardening some
+    teams apply) gets the statement per row instead of an error."""
+    if conn.dialect.name != "postgresql" or conn.dialect.driver != "psycopg":
+        return False
+    names = [c.name for c in target.columns if c.name != "id" or target is data_jobs]
     try:
         with conn.begin_nested():
-            conn.exec_driver_sql(f"CREATE TEMPORARY TABLE IF NOT EXISTS {_RUNS_STAGING} ON COMMIT DELETE ROWS AS "
-                                 f"SELECT {', '.join(c.name for c in job_runs.columns if c.name != 'id')} "
-                                 f"FROM {job_runs.name} WITH NO DATA")
+            conn.exec_driver_sql(f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGING.format(target.name)} "
+                                 f"ON COMMIT DELETE ROWS AS SELECT {', '.join(names)} FROM {target.name} WITH NO DATA")
     except DBAPIError as exc:
         if getattr(exc.orig, "sqlstate", None) != _INSUFFICIENT_PRIVILEGE:
             raise
@@ -271,23 +277,28 @@ def _runs_staging(conn: Connection) -> bool:
     return True
 
 
-def _copy_upsert_runs(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    """`rows` (one set of columns) COPYed into a session's temporary table, then upserted from it."""
-    # What SQLAlchemy adds to an INSERT it binds (attempt 0, fetched_at now), added here.
-    defaults = {c.name: c.default.arg if c.default.is_scalar else c.default.arg(None)
-                for c in job_runs.columns if c.name not in rows[0] and c.default is not None and c.name != "id"}
+def _copy_staged(conn: Connection, target: Table, rows: list[dict[str, Any]], defaults: bool = True) -> list[str]:
+    """`rows` (one set of columns) COPYed into the session's staging table of `target`, with what SQLAlchemy
+    adds to an INSERT it binds (a column's Python default: attempt 0, created_at now) when `defaults`; returns
+    the staged column names. The caller writes from the staging table, then empties it (`_unstage`)."""
+    added = {c.name: c.default.arg if c.default.is_scalar else c.default.arg(None)
+             for c in target.columns if defaults and c.name not in rows[0] and c.default is not None
+             and c.name != "id"}
     given = list(rows[0])
-    names = [*given, *defaults]
-    # The column types' own conversions (UTCDateTime refuses a naive timestamp), where a type has one.
-    converted = [(index, convert) for index, name in enumerate(names)
-                 if (convert := job_runs.c[name].type.bind_processor(conn.dialect)) is not None]
-    sql = f"COPY {_RUNS_STAGING} ({', '.join(names)}) FROM STDIN"
+    names = [*given, *added]
+    # The column types' own conversions (UTCDateTime refuses a naive timestamp); JSON serialized as a statement
+    # would (psycopg adapts a dict only where the statement names the column's type; None is JSON null).
+    converted = [(index, json.dumps if isinstance(target.c[name].type, JSON) else convert)
+                 for index, name in enumerate(names)
+                 if isinstance(target.c[name].type, JSON)
+                 or (convert := target.c[name].type.bind_processor(conn.dialect)) is not None]
+    sql = f"COPY {_STAGING.format(target.name)} ({', '.join(names)}) FROM STDIN"
     # The errors an INSERT would raise, as SQLAlchemy raises them: a naive timestamp, a value the column
     # cannot hold.
     try:
         with conn.connection.driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
             for row in rows:
-                values = [*(row[name] for name in given), *defaults.values()]
+                values = [*(row[name] for name in given), *added.values()]
                 for index, convert in converted:
                     values[index] = convert(values[index])
                 copy.write_row(values)
@@ -295,9 +306,23 @@ def _copy_upsert_runs(conn: Connection, rows: list[dict[str, Any]]) -> None:
         raise StatementError(str(exc), sql, None, exc) from None
     except conn.dialect.loaded_dbapi.Error as exc:
         raise DBAPIError.instance(sql, None, exc, conn.dialect.loaded_dbapi.Error) from None
-    staged = select(*(column(name) for name in names)).select_from(table(_RUNS_STAGING))
-    conn.execute(_upsert_runs_statement(postgresql.insert(job_runs).from_select(names, staged), names))
-    conn.exec_driver_sql(f"TRUNCATE {_RUNS_STAGING}")
+    return names
+
+
+def _staged(target: Table, names: list[str]) -> Any:
+    return select(*(column(name) for name in names)).select_from(table(_STAGING.format(target.name)))
+
+
+def _unstage(conn: Connection, target: Table) -> None:
+    conn.exec_driver_sql(f"TRUNCATE {_STAGING.format(target.name)}")
+
+
+def _copy_upsert_runs(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """`rows` (one set of columns) COPYed into a session's temporary table, then upserted from it."""
+    names = _copy_staged(conn, job_runs, rows)
+    conn.execute(_upsert_runs_statement(postgresql.insert(job_runs).from_select(names, _staged(job_runs, names)),
+                                        names))
+    _unstage(conn, job_runs)
 
 
 @_bulk_write("data_jobs")
@@ -305,9 +330,21 @@ def update_job_metrics(bind: Bind, rows: list[dict[str, Any]]) -> None:
     """Bulk update of computed columns (status, priority, metrics, last_run_at, …) by job `id`."""
     now = utcnow()
     with transaction(bind) as conn:
+        # The preliminary metrics of every job of a run (5,000 in a large one) in one statement per COPY, not
+        # one statement per job: a third of the time (docs/SCALING.md, the metrics write).
+        by_copy = _staging(conn, data_jobs)
         for keys, group in _by_keys(rows).items():
             columns = sorted(keys - {"id"})
             _check_columns(data_jobs, columns, _JOB_MANAGED)
+            if by_copy:
+                for chunk in chunks(group, COPY_SIZE):
+                    staged = table(_STAGING.format(data_jobs.name), *(column(name) for name in ["id", *columns]))
+                    _copy_staged(conn, data_jobs, [{"id": row["id"], **{c: row[c] for c in columns}}
+                                                   for row in chunk], defaults=False)
+                    conn.execute(update(data_jobs).where(data_jobs.c.id == staged.c.id)
+                                 .values({**{name: staged.c[name] for name in columns}, "updated_at": now}))
+                    _unstage(conn, data_jobs)
+                continue
             values: dict[str, Any] = {column: bindparam(f"b_{column}", type_=data_jobs.c[column].type)
                                       for column in columns}
             values["updated_at"] = now
@@ -321,14 +358,22 @@ def insert_analysis_runs(bind: Bind, rows: list[dict[str, Any]]) -> int:
     """Record analyses; a retried step of the same Dagster run replaces its row instead of adding one."""
     key = ["data_job_id", "analysis_type", "dagster_run_id"]
     with transaction(bind) as conn:
+        by_copy = _staging(conn, analysis_runs)
         for keys, group in _by_keys(_unique(rows, *key)).items():
             _check_columns(analysis_runs, keys, {"id"})
-            stmt = dialect_insert(conn, analysis_runs)
-            set_ = {column: stmt.excluded[column] for column in keys - set(key) - {"created_at"}}
-            stmt = stmt.on_conflict_do_update(index_elements=key, set_=set_) if set_ else \
-                stmt.on_conflict_do_nothing(index_elements=key)
-            for chunk in chunks(group, BATCH_SIZE):
-                conn.execute(stmt, chunk)
+            for chunk in chunks(group, COPY_SIZE if by_copy else BATCH_SIZE):
+                stmt = dialect_insert(conn, analysis_runs)
+                if by_copy:
+                    names = _copy_staged(conn, analysis_runs, chunk)
+                    stmt = stmt.from_select(names, _staged(analysis_runs, names))
+                set_ = {column: stmt.excluded[column] for column in keys - set(key) - {"created_at"}}
+                stmt = stmt.on_conflict_do_update(index_elements=key, set_=set_) if set_ else \
+                    stmt.on_conflict_do_nothing(index_elements=key)
+                if by_copy:
+                    conn.execute(stmt)
+                    _unstage(conn, analysis_runs)
+                else:
+                    conn.execute(stmt, chunk)
     return len(rows)
 
 

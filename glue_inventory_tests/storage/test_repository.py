@@ -203,6 +203,15 @@ def test_runs_are_stored_where_the_role_may_not_create_temporary_tables(postgres
         repo.upsert_runs(writer, [_run(job_id, "jr_3", "FAILED", minutes_ago=3)])
         assert len(repo.existing_runs(owner, job_id)) == 30
         assert repo.existing_runs(owner, job_id)["jr_3"][0] == "FAILED"
+        # The metrics write stages its rows the same way, and falls back the same way.
+        repo.update_job_metrics(writer, [{"id": job_id, "status": "idle", "metrics": {"cost_30d_usd": 1.5}}])
+        row = {"data_job_id": job_id, "analysis_type": "preliminary", "dagster_run_id": "run-1",
+               "metrics": {"cost_30d_usd": 1.5}}
+        assert repo.insert_analysis_runs(writer, [row, row | {"dagster_run_id": "run-2"}]) == 2
+        with owner.connect() as conn:
+            assert conn.execute(sa.select(data_jobs.c.status, data_jobs.c.metrics)).one() == (
+                "idle", {"cost_30d_usd": 1.5})
+            assert conn.execute(sa.select(sa.func.count()).select_from(analysis_runs)).scalar_one() == 2
         writer.dispose()
     finally:
         with owner.begin() as conn:
@@ -287,6 +296,13 @@ def test_update_job_metrics_writes_json_and_partial_rows(engine: sa.Engine) -> N
     a, b = (_row(engine, data_jobs, data_jobs.c.id == ids[name]) for name in "ab")
     assert (a["status"], a["metrics"], a["last_run_at"], a["last_run_state"]) == ("stale", metrics, T0, "FAILED")
     assert b["last_error"].startswith("AccessDenied") and b["status"] is None
+
+
+def test_the_metrics_write_refuses_a_naive_timestamp_and_changes_nothing(engine: sa.Engine) -> None:
+    job_id = repo.upsert_jobs(engine, _platform(engine), [_job("etl")], T0)["etl"]
+    with pytest.raises(sa.exc.StatementError, match="naive datetime"):
+        repo.update_job_metrics(engine, [{"id": job_id, "status": "idle", "last_run_at": datetime(2025, 1, 1)}])
+    assert _row(engine, data_jobs, data_jobs.c.id == job_id)["status"] is None
 
 
 def test_analysis_runs_of_a_retried_step_are_not_duplicated(engine: sa.Engine) -> None:
