@@ -7,7 +7,7 @@ import dagster as dg
 
 from glue_inventory.orchestration.metadata import partition_metadata
 from glue_inventory.orchestration.observability import observed
-from glue_inventory.orchestration.partitions import glue_jobs_partitions
+from glue_inventory.orchestration.partitions import ONE_RUN, glue_jobs_partitions
 from glue_inventory.orchestration.resources import AwsPlatforms, GlueInventoryConfig, InventoryDatabase, ReportsLocation
 from glue_inventory.services.code.review import ai_reviews, code_analyses
 from glue_inventory.services.deep_inputs import cloudwatch_results, script_results
@@ -20,7 +20,7 @@ DEEP = {
     "group_name": "deep_analysis",
     "partitions_def": glue_jobs_partitions,
     "io_manager_key": "job_artifacts",
-    "backfill_policy": dg.BackfillPolicy.single_run(),
+    "backfill_policy": ONE_RUN,
 }
 
 

@@ -11,7 +11,7 @@ from glue_inventory.config import ConfigError, Settings
 from glue_inventory.keys import spread_over_platforms
 from glue_inventory.orchestration.metadata import candidates_table
 from glue_inventory.orchestration.observability import RUN_FIGURES, observed
-from glue_inventory.orchestration.partitions import glue_jobs_partitions
+from glue_inventory.orchestration.partitions import ONE_RUN, glue_jobs_partitions
 from glue_inventory.orchestration.resources import AwsPlatforms, GlueInventoryConfig, InventoryDatabase, ReportsLocation
 from glue_inventory.services.candidates import candidate_list, stored_evidence
 from glue_inventory.services.inventory import list_inventory, store_snapshot
@@ -75,9 +75,7 @@ def glue_jobs(context: dg.AssetExecutionContext, aws: AwsPlatforms, config: Glue
     deps=[glue_jobs],
     pool="aws_api",
     io_manager_key="inventory_tables",
-    # One run handles any number of jobs (the CLI's --partition-range needs single_run); the sensor and
-    # the schedule batch their requests themselves.
-    backfill_policy=dg.BackfillPolicy.single_run(),
+    backfill_policy=ONE_RUN,
     kinds={"aws", "glue"},
 )
 @observed
