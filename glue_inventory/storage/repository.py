@@ -331,13 +331,14 @@ def update_job_metrics(bind: Bind, rows: list[dict[str, Any]]) -> None:
     now = utcnow()
     with transaction(bind) as conn:
         # The preliminary metrics of every job of a run (5,000 in a large one) in one statement per COPY, not
-        # one statement per job: a third of the time (docs/SCALING.md, the metrics write).
+        # one statement per job: about half the time (docs/SCALING.md, the metrics write).
         by_copy = _staging(conn, data_jobs)
         for keys, group in _by_keys(rows).items():
             columns = sorted(keys - {"id"})
             _check_columns(data_jobs, columns, _JOB_MANAGED)
             if by_copy:
-                for chunk in chunks(group, COPY_SIZE):
+                # UPDATE … FROM takes one staged row per job, where the statements applied each in turn: the last.
+                for chunk in chunks(_unique(group, "id"), COPY_SIZE):
                     staged = table(_STAGING.format(data_jobs.name), *(column(name) for name in ["id", *columns]))
                     _copy_staged(conn, data_jobs, [{"id": row["id"], **{c: row[c] for c in columns}}
                                                    for row in chunk], defaults=False)

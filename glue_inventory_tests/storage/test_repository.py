@@ -305,6 +305,14 @@ def test_the_metrics_write_refuses_a_naive_timestamp_and_changes_nothing(engine:
     assert _row(engine, data_jobs, data_jobs.c.id == job_id)["status"] is None
 
 
+def test_a_job_updated_twice_in_one_write_keeps_the_last_values(engine: sa.Engine) -> None:
+    job_id = repo.upsert_jobs(engine, _platform(engine), [_job("etl")], T0)["etl"]
+    repo.update_job_metrics(engine, [{"id": job_id, "status": "idle", "metrics": {"n": 1}},
+                                     {"id": job_id, "status": "active", "metrics": {"n": 2}}])
+    row = _row(engine, data_jobs, data_jobs.c.id == job_id)
+    assert (row["status"], row["metrics"]) == ("active", {"n": 2})
+
+
 def test_analysis_runs_of_a_retried_step_are_not_duplicated(engine: sa.Engine) -> None:
     job_id = repo.upsert_jobs(engine, _platform(engine), [_job("etl")], T0)["etl"]
     row = {"data_job_id": job_id, "analysis_type": "preliminary", "dagster_run_id": "run-1", "completed_at": T0,
