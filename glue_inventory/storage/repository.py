@@ -259,17 +259,16 @@ def _upsert_runs_statement(stmt: Insert, keys: Collection[str]) -> Insert:
 
 
 def _staging(conn: Connection, target: Table) -> bool:
-    """Whether rows for `target` can be COPYed into the session's temporary table for it (created once per
-    session, without `id` unless the rows update by id): Postgres with psycopg 3, and a role allowed to create
-    temporary tables. A database that does not let the tool's role do so (REVOKE TEMPORARY, a hardening some
-    teams apply) gets the statement per row instead of an error."""
+    """Whether rows for `target` can be COPYed into the session's temporary table for it (its columns, without
+    their constraints; created once per session): Postgres with psycopg 3, and a role allowed to create temporary
+    tables. A database that does not let the tool's role do so (REVOKE TEMPORARY, a hardening some teams apply)
+    gets the statement per row instead of an error."""
     if conn.dialect.name != "postgresql" or conn.dialect.driver != "psycopg":
         return False
-    names = [c.name for c in target.columns if c.name != "id" or target is data_jobs]
     try:
         with conn.begin_nested():
             conn.exec_driver_sql(f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGING.format(target.name)} "
-                                 f"ON COMMIT DELETE ROWS AS SELECT {', '.join(names)} FROM {target.name} WITH NO DATA")
+                                 f"ON COMMIT DELETE ROWS AS SELECT * FROM {target.name} WITH NO DATA")
     except DBAPIError as exc:
         if getattr(exc.orig, "sqlstate", None) != _INSUFFICIENT_PRIVILEGE:
             raise
@@ -286,12 +285,8 @@ def _copy_staged(conn: Connection, target: Table, rows: list[dict[str, Any]], de
              and c.name != "id"}
     given = list(rows[0])
     names = [*given, *added]
-    # The column types' own conversions (UTCDateTime refuses a naive timestamp); JSON serialized as a statement
-    # would (psycopg adapts a dict only where the statement names the column's type; None is JSON null).
-    converted = [(index, json.dumps if isinstance(target.c[name].type, JSON) else convert)
-                 for index, name in enumerate(names)
-                 if isinstance(target.c[name].type, JSON)
-                 or (convert := target.c[name].type.bind_processor(conn.dialect)) is not None]
+    converted = [(index, convert) for index, name in enumerate(names)
+                 if (convert := _copy_conversion(target.c[name].type, conn.dialect)) is not None]
     sql = f"COPY {_STAGING.format(target.name)} ({', '.join(names)}) FROM STDIN"
     # The errors an INSERT would raise, as SQLAlchemy raises them: a naive timestamp, a value the column
     # cannot hold.
@@ -307,6 +302,13 @@ def _copy_staged(conn: Connection, target: Table, rows: list[dict[str, Any]], de
     except conn.dialect.loaded_dbapi.Error as exc:
         raise DBAPIError.instance(sql, None, exc, conn.dialect.loaded_dbapi.Error) from None
     return names
+
+
+def _copy_conversion(type_: Any, dialect: Any) -> Callable[[Any], Any] | None:
+    """What a value of a column of `type_` goes through before COPY: the type's own conversion (UTCDateTime refuses
+    a naive timestamp), JSON serialized as a statement would (psycopg adapts a dict only where the statement names
+    the column's type; None is JSON null)."""
+    return json.dumps if isinstance(type_, JSON) else type_.bind_processor(dialect)
 
 
 def _staged(target: Table, names: list[str]) -> Any:
@@ -337,13 +339,13 @@ def update_job_metrics(bind: Bind, rows: list[dict[str, Any]]) -> None:
             columns = sorted(keys - {"id"})
             _check_columns(data_jobs, columns, _JOB_MANAGED)
             if by_copy:
+                staged = table(_STAGING.format(data_jobs.name), *(column(name) for name in ["id", *columns]))
+                stmt = (update(data_jobs).where(data_jobs.c.id == staged.c.id)
+                        .values({**{name: staged.c[name] for name in columns}, "updated_at": now}))
                 # UPDATE … FROM takes one staged row per job, where the statements applied each in turn: the last.
                 for chunk in chunks(_unique(group, "id"), COPY_SIZE):
-                    staged = table(_STAGING.format(data_jobs.name), *(column(name) for name in ["id", *columns]))
-                    _copy_staged(conn, data_jobs, [{"id": row["id"], **{c: row[c] for c in columns}}
-                                                   for row in chunk], defaults=False)
-                    conn.execute(update(data_jobs).where(data_jobs.c.id == staged.c.id)
-                                 .values({**{name: staged.c[name] for name in columns}, "updated_at": now}))
+                    _copy_staged(conn, data_jobs, chunk, defaults=False)
+                    conn.execute(stmt)
                     _unstage(conn, data_jobs)
                 continue
             values: dict[str, Any] = {column: bindparam(f"b_{column}", type_=data_jobs.c[column].type)
