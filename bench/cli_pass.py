@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
-from common import AnySimulator
+import sqlalchemy as sa
+from common import AnySimulator, pipeline_environment
 from common import latest_metadata as common_latest_metadata
 
 from glue_inventory.orchestration.partitions import glue_jobs_partitions
@@ -42,6 +43,18 @@ def dagster_home(workdir: Path, postgres_url: str) -> Path:
     (home / "dagster.yaml").write_text(template.replace("\n      env: DAGSTER_PG_URL", f" {postgres_url}", 1),
                                        encoding="utf-8")
     return home
+
+
+def command_environment(sim: AnySimulator, database_url: str, workdir: Path, dagster_url: sa.URL,
+                        pace: float | None) -> dict[str, str]:
+    """The environment of the `dagster` commands: this process's without its AWS, inventory and Dagster settings,
+    then the simulator's, the inventory database's and a DAGSTER_HOME in `workdir` on `dagster_url`."""
+    storage = dagster_url.set(drivername="postgresql+psycopg2").render_as_string(hide_password=False)
+    home = dagster_home(workdir, storage)
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("AWS_", "GLUE_INVENTORY_", "DAGSTER_"))}
+    env |= {k: v for k, v in pipeline_environment(sim, database_url, workdir, pace=pace).items() if v is not None}
+    return env | {"DAGSTER_HOME": str(home)}
 
 
 def _children() -> dict[int, list[int]]:

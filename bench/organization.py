@@ -32,7 +32,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from cli_pass import DAGSTER, MODULE, dagster_home, partition_keys, run_command
+from cli_pass import DAGSTER, MODULE, command_environment, partition_keys, run_command
 from common import (
     AnySimulator,
     add_simulator_arguments,
@@ -113,13 +113,8 @@ def history_with_workers(args: argparse.Namespace, sim: AnySimulator, pace: floa
     """A fresh inventory: `glue_jobs`, then every job's run history fetched by `workers` commands at once."""
     with (tempfile.TemporaryDirectory(prefix="glue-inventory-org-workers-") as tmp,
           throwaway_database(args.database, Path(tmp)) as url, throwaway_postgres(args.database) as dagster_url):
-        workdir = Path(tmp)
-        home = dagster_home(workdir, dagster_url.set(drivername="postgresql+psycopg2")
-                            .render_as_string(hide_password=False))
-        env = {key: value for key, value in os.environ.items()
-               if not key.startswith(("AWS_", "GLUE_INVENTORY_", "DAGSTER_"))}
-        env |= {k: v for k, v in pipeline_environment(sim, url, workdir, pace=pace).items() if v is not None}
-        env["DAGSTER_HOME"] = str(home)
+        env = command_environment(sim, url, Path(tmp), dagster_url, pace)
+        home = Path(env["DAGSTER_HOME"])
         run_command("glue_jobs", [DAGSTER, "asset", "materialize", "-m", MODULE, "--select", "glue_jobs"], env, sim,
                     log_path)
         keys = partition_keys(home)

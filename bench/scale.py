@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -43,7 +42,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
-from cli_pass import cli_inventory, dagster_home, import_seconds, partition_keys
+from cli_pass import cli_inventory, command_environment, import_seconds, partition_keys
 from cli_pass import pass_figures as cli_pass_figures
 from common import (
     InventoryRun,
@@ -178,15 +177,10 @@ def measure_cli(args: argparse.Namespace, jobs: int, database: str) -> dict:
     now = datetime.now(UTC)
     with (tempfile.TemporaryDirectory(prefix="glue-inventory-scale-") as tmp,
           throwaway_database(database, Path(tmp)) as url, throwaway_postgres(database) as dagster_url):
-        workdir = Path(tmp)
-        home = dagster_home(workdir, dagster_url.set(drivername="postgresql+psycopg2")
-                            .render_as_string(hide_password=False))
         pace = options.rate_limit if args.pace else None
         with simulated_fleet(options, now) as sim:
-            env = {key: value for key, value in os.environ.items()
-                   if not key.startswith(("AWS_", "GLUE_INVENTORY_", "DAGSTER_"))}
-            env |= {k: v for k, v in pipeline_environment(sim, url, workdir, pace=pace).items() if v is not None}
-            env["DAGSTER_HOME"] = str(home)
+            env = command_environment(sim, url, Path(tmp), dagster_url, pace)
+            home = Path(env["DAGSTER_HOME"])
             results["runs_in_fleet"] = fleet_runs(sim)
             results["import_definitions_s"] = round(import_seconds(env), 2)
             log(f"import glue_inventory.definitions: {results['import_definitions_s']:.2f}s")
