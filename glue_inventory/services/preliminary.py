@@ -26,6 +26,7 @@ from glue_inventory.analysis.types import JobRun, JobSpec
 from glue_inventory.aws.clients import CallCounter
 from glue_inventory.aws.errors import THROTTLING, describe_error, error_code
 from glue_inventory.aws.glue import fetch_new_runs
+from glue_inventory.aws.pacing import prompt_threads
 from glue_inventory.aws.parse import parse_job_run
 from glue_inventory.aws.sessions import PlatformUnreachable, SessionMap
 from glue_inventory.config import PROGRESS_EVERY_S, Settings
@@ -164,22 +165,23 @@ class PreliminaryRunner:
             for record, known in islice(todo, IN_FLIGHT_PER_WORKER * workers - len(pending)):
                 pending.add(pool.submit(self._fetch, record, known))
 
-        try:
-            submit_more()
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+        with prompt_threads():  # requests leave on their slots while other threads parse pages
+            try:
                 submit_more()
-                for future in done:
-                    fetched = future.result()
-                    (throttled if fetched.throttled else batch).append(fetched)
-                if batch and (not pending or len(batch) >= CHUNK
-                              or sum(len(f.rows) for f in batch) >= WRITE_ROWS):
-                    results.update(self._store(batch))
-                    batch = []
-                self._progress()
-        finally:
-            # On an error (the database went away) the queued fetches are dropped, not waited for.
-            pool.shutdown(wait=True, cancel_futures=True)
+                while pending:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    submit_more()
+                    for future in done:
+                        fetched = future.result()
+                        (throttled if fetched.throttled else batch).append(fetched)
+                    if batch and (not pending or len(batch) >= CHUNK
+                                  or sum(len(f.rows) for f in batch) >= WRITE_ROWS):
+                        results.update(self._store(batch))
+                        batch = []
+                    self._progress()
+            finally:
+                # On an error (the database went away) the queued fetches are dropped, not waited for.
+                pool.shutdown(wait=True, cancel_futures=True)
         # A job throttled past botocore's retries gets one more, unhurried try: a throttling storm
         # slows the refresh down but does not fail jobs.
         retried = [self._fetch(f.record, f.known, last_try=True) for f in throttled]

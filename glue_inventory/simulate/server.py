@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import socket
+import struct
+import sys
 import threading
 import time
+import traceback
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 from types import TracebackType
 from typing import Any
@@ -33,13 +39,42 @@ _live_lock = threading.Lock()
 
 
 class _QuietHandler(MotoRequestHandler):
-    """No access log line per request (benchmarks make hundreds of thousands); stamps when a request
-    arrived, for the rate limit."""
+    """No access log line per request (benchmarks make hundreds of thousands); stamps when a request reached
+    the machine, for the rate limit (the kernel's receive time, on Linux); keeps the connection open for the
+    client's next request, as AWS does.
 
+    werkzeug's `run_wsgi` closes every connection (http.server cannot skip a body the application left unread),
+    so each call paid a new connection on both sides: the client's socket, connect and close, a thread
+    started by the server, milliseconds between a request leaving the client's limiter and arriving. AWS keeps
+    connections open and botocore pools them. Here the body is read whole before the application runs and the
+    answer is sent with its length, so the next request starts where this one ended; a chunked body is left to
+    werkzeug, which closes."""
+
+    protocol_version = "HTTP/1.1"
     arrived = 0.0
+    _stamps: _ArrivalStamps | None = None
+
+    def setup(self) -> None:
+        super().setup()
+        _open_connections(self.server).add(self.connection)
+        self._stamps = _ArrivalStamps.of(self.connection)
+        if self._stamps is not None:
+            self.rfile = io.BufferedReader(self._stamps)
+
+    def handle_one_request(self) -> None:
+        if self._stamps is not None:
+            self._stamps.first = None  # the next read is this request's first
+        super().handle_one_request()
+
+    def finish(self) -> None:
+        _open_connections(self.server).discard(self.connection)
+        super().finish()
 
     def parse_request(self) -> bool:
-        self.arrived = time.monotonic()  # the request line was just read
+        # When the request line reached the machine (the kernel's stamp, so the server's own delays — a thread
+        # waiting for the GIL while moto serializes a page — do not move it), else when it was read.
+        received = self._stamps.first if self._stamps is not None else None
+        self.arrived = time.monotonic() if received is None else received - time.time() + time.monotonic()
         return super().parse_request()
 
     def make_environ(self) -> dict[str, Any]:
@@ -47,8 +82,91 @@ class _QuietHandler(MotoRequestHandler):
         environ[ARRIVED_KEY] = self.arrived
         return environ
 
+    def run_wsgi(self) -> None:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            super().run_wsgi()
+            return
+        if self.headers.get("Expect", "").lower().strip() == "100-continue":
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        environ = self.make_environ()
+        environ["wsgi.input"] = io.BytesIO(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+        started: list[Any] = []
+        body: list[bytes] = []
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[..., Any]:
+            started[:] = [status, headers]
+            return body.append
+
+        try:
+            answer = self.server.app(environ, start_response)
+            try:
+                body.extend(answer)
+            finally:
+                if hasattr(answer, "close"):
+                    answer.close()
+        except Exception:  # noqa: BLE001 - the simulator answers 500 and goes on, as werkzeug's server does
+            self.server.log("error", "Error on request:\n%s", traceback.format_exc())
+            self.send_error(500)  # and closes the connection
+            return
+        status, headers = started
+        code, _, reason = status.partition(" ")
+        data = b"".join(body)
+        self.send_response(int(code), reason)
+        for key, value in headers:
+            if key.lower() not in ("connection", "transfer-encoding"):
+                self.send_header(key, value)
+        if not any(key.lower() == "content-length" for key, _ in headers):  # HEAD keeps the object's
+            self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         return None
+
+
+class _ArrivalStamps(io.RawIOBase):
+    """A connection read with the kernel's receive time of each read (Linux SO_TIMESTAMPNS); `first` is the
+    receive time, on the wall clock, of the first read since it was last cleared."""
+
+    SO_TIMESTAMPNS = 35  # Linux's value; Python's socket module does not name it
+
+    def __init__(self, connection: socket.socket) -> None:
+        super().__init__()
+        self.connection = connection
+        self.first: float | None = None
+
+    @classmethod
+    def enable(cls, connection: socket.socket) -> bool:
+        """Ask the kernel to stamp what `connection` receives (a listener's accepted connections inherit it)."""
+        if sys.platform != "linux":
+            return False
+        try:
+            connection.setsockopt(socket.SOL_SOCKET, cls.SO_TIMESTAMPNS, 1)
+        except OSError:
+            return False
+        return True
+
+    @classmethod
+    def of(cls, connection: socket.socket) -> _ArrivalStamps | None:
+        return cls(connection) if cls.enable(connection) else None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        size, ancillary, _flags, _address = self.connection.recvmsg_into([buffer], socket.CMSG_SPACE(16))
+        for level, kind, data in ancillary:
+            if self.first is None and level == socket.SOL_SOCKET and kind == self.SO_TIMESTAMPNS:
+                seconds, nanoseconds = struct.unpack("qq", data[:16])
+                self.first = seconds + nanoseconds / 1e9 if seconds else None
+        return size
+
+
+def _open_connections(server: Any) -> set[socket.socket]:
+    """The connections a server is serving (kept open between requests), which `Simulator.stop()` shuts."""
+    connections: set[socket.socket] = server.__dict__.setdefault("glue_inventory_connections", set())
+    return connections
 
 
 class SimulatorError(RuntimeError):
@@ -166,6 +284,9 @@ class Simulator:
 
     def stop(self) -> None:
         self._server.shutdown()
+        for connection in list(_open_connections(self._server)):
+            with contextlib.suppress(OSError):  # the client closed it already
+                connection.shutdown(socket.SHUT_RDWR)  # its thread, waiting for a next request, reads the end
         self._server.server_close()
         self._thread.join(timeout=10)
         with _live_lock:
@@ -221,6 +342,7 @@ def start_simulator(fleet: Fleet, port: int = 0, latency_ms: int = 0,
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
         listener.bind(("127.0.0.1", port))
+        _ArrivalStamps.enable(listener)  # so a connection's first request is stamped too
         listener.listen(128)
     except OSError as exc:
         listener.close()

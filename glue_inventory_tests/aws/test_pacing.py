@@ -3,6 +3,7 @@ a limit is met whatever AWS's bucket holds; the learned rate is stored and the n
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -189,3 +190,18 @@ def test_without_pacing_the_same_load_is_throttled(monkeypatch):
     finally:
         process_pacing().configure()
     assert counter.total_retries > 0
+
+
+def test_while_threads_fetch_a_request_due_to_leave_gets_the_gil_promptly_and_the_interval_is_restored_after():
+    before = sys.getswitchinterval()
+    assert before > pacing.SWITCH_INTERVAL_S  # Python's default, 5 ms
+    with pytest.raises(RuntimeError), pacing.prompt_threads():
+        assert sys.getswitchinterval() == pytest.approx(pacing.SWITCH_INTERVAL_S)
+        raise RuntimeError("a fetch failed")
+    assert sys.getswitchinterval() == before
+    sys.setswitchinterval(0.0001)  # a process that asked for less keeps it
+    try:
+        with pacing.prompt_threads():
+            assert sys.getswitchinterval() < 0.0001001
+    finally:
+        sys.setswitchinterval(before)

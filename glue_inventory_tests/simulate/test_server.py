@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import http.client
+import io
+import json
 import socket
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -13,6 +17,7 @@ from botocore.exceptions import ClientError
 from moto.core.base_backend import BackendDict
 
 from glue_inventory.simulate import SimulatorError, build_fleet, start_simulator
+from glue_inventory.simulate.server import _ArrivalStamps
 
 PRIVATE_ACCOUNT = "210987654321"
 
@@ -184,3 +189,52 @@ def test_mutations_update_glue_and_truth():
 def test_survives_a_moto_reset_elsewhere_in_the_process(simulator, sim_env):
     BackendDict.reset()  # what mock_aws() does when another test starts it
     assert len(_client("glue", sim_env).get_jobs(MaxResults=1000)["Jobs"]) > 0
+
+
+def _glue_call(connection: http.client.HTTPConnection, sim, operation: str) -> tuple[http.client.HTTPResponse, bytes]:
+    """One Glue call on `connection`, as botocore sends it (a JSON body; moto does not check the signature)."""
+    credential = f"{sim.access_key_id}/20260101/us-east-1/glue/aws4_request"
+    connection.request("POST", "/", body=json.dumps({"MaxResults": 5}), headers={
+        "X-Amz-Target": f"AWSGlue.{operation}", "Content-Type": "application/x-amz-json-1.1",
+        "Authorization": f"AWS4-HMAC-SHA256 Credential={credential}, SignedHeaders=host, Signature=0"})
+    response = connection.getresponse()
+    return response, response.read()
+
+
+def test_connections_stay_open_between_calls_as_aws_keeps_them():
+    # werkzeug's server closed every connection; a throttled answer leaves the body unread by moto.
+    fleet = build_fleet(3, 1, datetime.now(UTC), account_id=PRIVATE_ACCOUNT)
+    with start_simulator(fleet, rate_limit_per_s=1, burst=1) as sim:
+        connection = http.client.HTTPConnection(sim.endpoint_url.removeprefix("http://"), timeout=10)
+        answers = []
+        for pause in (0, 0, 1.1):
+            time.sleep(pause)
+            response, body = _glue_call(connection, sim, "GetJobs")
+            answers.append((response.status, response.getheader("Connection"), json.loads(body)))
+            if not answers[1:]:
+                first_socket = connection.sock
+            assert connection.sock is not None and connection.sock is first_socket  # not closed, not reopened
+        assert [(status, header) for status, header, _ in answers] == [(200, None), (400, None), (200, None)]
+        assert answers[1][2]["__type"].endswith("ThrottlingException")
+        assert len(answers[2][2]["Jobs"]) == len(answers[0][2]["Jobs"]) > 0
+        stopping = time.monotonic()
+    assert time.monotonic() - stopping < 5  # stop() shut the open connection instead of waiting for it
+    with pytest.raises((ConnectionError, http.client.HTTPException)):
+        _glue_call(connection, sim, "GetJobs")
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the kernel's receive stamps are read on Linux only")
+def test_a_request_is_charged_when_it_reached_the_machine_not_when_the_server_read_it():
+    # A simulator busy serializing a page reads a request late; the rate limit must count its arrival.
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        assert _ArrivalStamps.enable(listener)
+        with socket.create_connection(listener.getsockname()) as client:
+            accepted, _ = listener.accept()
+            with accepted:
+                sent = time.time()
+                client.sendall(b"GET / HTTP/1.1\r\n\r\n")
+                time.sleep(0.3)
+                stamps = _ArrivalStamps.of(accepted)
+                assert stamps is not None and io.BufferedReader(stamps).readline() == b"GET / HTTP/1.1\r\n"
+                read = time.time()
+    assert stamps.first is not None and sent - 0.01 <= stamps.first <= sent + 0.1 < read - 0.2
