@@ -14,7 +14,10 @@ the bucket's size; both differ by account, Region and API. An `AdaptiveLimiter` 
   one, so the share of throttled calls does not grow as the limit falls);
 - it cuts the rate by `CUT` at the first throttled answer, before botocore's retries pile up. Answers to
   requests that left before the last cut were sent at the old rate and do not cut again;
-- `max_requests_per_second` from the config stays a ceiling.
+- `max_requests_per_second` from the config stays a ceiling;
+- while a run fetches (`prompt_threads`), the interpreter hands the GIL over every `SWITCH_INTERVAL_S`, so a
+  request due to leave is not held back behind threads parsing pages and requests arrive as evenly as they
+  leave (a bucket of one request throttles any two that arrive closer than one interval).
 
 The family is the AWS service (botocore's service name: "glue", "resourcegroupstaggingapi", "cloudwatch",
 …): AWS keeps a bucket per service, and the simulator does too. Every client of the same account, Region
