@@ -242,10 +242,7 @@ def upsert_runs(bind: Bind, rows: Iterable[dict[str, Any]]) -> int:
             chunk = _unique(chunk, "data_job_id", "run_id")
             for keys, group in _by_keys(chunk).items():
                 _check_columns(job_runs, keys, {"id"})
-                if by_copy:
-                    _copy_upsert_runs(conn, group)
-                else:
-                    conn.execute(_upsert_runs_statement(dialect_insert(conn, job_runs), keys), group)
+                _insert(conn, job_runs, group, by_copy, _upsert_runs_statement)
             sent += len(chunk)
     return sent
 
@@ -319,12 +316,16 @@ def _unstage(conn: Connection, target: Table) -> None:
     conn.exec_driver_sql(f"TRUNCATE {_STAGING.format(target.name)}")
 
 
-def _copy_upsert_runs(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    """`rows` (one set of columns) COPYed into a session's temporary table, then upserted from it."""
-    names = _copy_staged(conn, job_runs, rows)
-    conn.execute(_upsert_runs_statement(postgresql.insert(job_runs).from_select(names, _staged(job_runs, names)),
-                                        names))
-    _unstage(conn, job_runs)
+def _insert(conn: Connection, target: Table, rows: list[dict[str, Any]], by_copy: bool,
+            on_conflict: Callable[[Insert, Collection[str]], Insert]) -> None:
+    """`rows` (one set of columns) inserted into `target` by one INSERT that `on_conflict(stmt, columns)` completes:
+    COPYed into the staging table and inserted from it (`by_copy`, see `_staging`), else bound as parameters."""
+    if by_copy:
+        names = _copy_staged(conn, target, rows)
+        conn.execute(on_conflict(postgresql.insert(target).from_select(names, _staged(target, names)), names))
+        _unstage(conn, target)
+    else:
+        conn.execute(on_conflict(dialect_insert(conn, target), list(rows[0])), rows)
 
 
 @_bulk_write("data_jobs")
@@ -356,28 +357,29 @@ def update_job_metrics(bind: Bind, rows: list[dict[str, Any]]) -> None:
                 conn.execute(stmt, [{f"b_{key}": value for key, value in row.items()} for row in chunk])
 
 
+# One row per analysis of a job in a Dagster run (the table's unique constraint).
+_ANALYSIS_RUN_KEY = ["data_job_id", "analysis_type", "dagster_run_id"]
+
+
 @_bulk_write("analysis_runs")
 def insert_analysis_runs(bind: Bind, rows: list[dict[str, Any]]) -> int:
     """Record analyses; a retried step of the same Dagster run replaces its row instead of adding one."""
-    key = ["data_job_id", "analysis_type", "dagster_run_id"]
     with transaction(bind) as conn:
         by_copy = _staging(conn, analysis_runs)
-        for keys, group in _by_keys(_unique(rows, *key)).items():
+        for keys, group in _by_keys(_unique(rows, *_ANALYSIS_RUN_KEY)).items():
             _check_columns(analysis_runs, keys, {"id"})
+            replace = functools.partial(_replace_analysis_run, given=keys)
             for chunk in chunks(group, COPY_SIZE if by_copy else BATCH_SIZE):
-                stmt = dialect_insert(conn, analysis_runs)
-                if by_copy:
-                    names = _copy_staged(conn, analysis_runs, chunk)
-                    stmt = stmt.from_select(names, _staged(analysis_runs, names))
-                set_ = {column: stmt.excluded[column] for column in keys - set(key) - {"created_at"}}
-                stmt = stmt.on_conflict_do_update(index_elements=key, set_=set_) if set_ else \
-                    stmt.on_conflict_do_nothing(index_elements=key)
-                if by_copy:
-                    conn.execute(stmt)
-                    _unstage(conn, analysis_runs)
-                else:
-                    conn.execute(stmt, chunk)
+                _insert(conn, analysis_runs, chunk, by_copy, replace)
     return len(rows)
+
+
+def _replace_analysis_run(stmt: Insert, _columns: Collection[str], given: Collection[str]) -> Insert:
+    """`stmt` (an INSERT into analysis_runs) on conflict replaces the columns the rows `given`, never `created_at`
+    nor a column's default the rows did not give (a staged INSERT names those too)."""
+    set_ = {column: stmt.excluded[column] for column in set(given) - set(_ANALYSIS_RUN_KEY) - {"created_at"}}
+    return stmt.on_conflict_do_update(index_elements=_ANALYSIS_RUN_KEY, set_=set_) if set_ else \
+        stmt.on_conflict_do_nothing(index_elements=_ANALYSIS_RUN_KEY)
 
 
 @_bulk_write("deep_analysis_candidates")
