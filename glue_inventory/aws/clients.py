@@ -150,12 +150,13 @@ class AssumedRoles:
         self._lock = threading.Lock()
 
     def session(self, platform: PlatformConfig, region: str, config: Config) -> boto3.Session:
-        base = new_session(profile_name=platform.profile, region_name=region)
         if not platform.role_arn:
-            return base
+            return new_session(profile_name=platform.profile, region_name=region)
         key = (platform.profile, platform.role_arn, platform.external_id, platform.endpoint_url)
         with self._lock:
             if key not in self._credentials:
+                # The profile's session only to assume the role: once per account, not per Region.
+                base = new_session(profile_name=platform.profile, region_name=region)
                 endpoint = {"endpoint_url": platform.endpoint_url} if platform.endpoint_url else {}
                 if self.duration_s < sts.MIN_SESSION_DURATION_S:
                     # Only a simulator accepts it (tests of renewal); botocore would refuse it before sending.

@@ -6,12 +6,16 @@ name to a handler, even a string that comes back unchanged. On a full inventory 
 the client's CPU (500,000 runs). `PlannedJSONParser` gives the same result: a structure visits only the
 keys the answer holds, and a value with nothing to convert (a string, a number, a list or map of them)
 is taken as decoded. Timestamps, blobs, unions, documents and event streams still go through botocore.
+The body is decoded with orjson (a GetJobRuns page of 200 runs in about a third of the json module's time);
+what orjson refuses (NaN, a body that is not JSON) is left to botocore's decoding. (orjson reads an integer past
+64 bits as a float; AWS's longs are 64 bits.)
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 
+import orjson
 from botocore.model import Shape
 from botocore.parsers import PROTOCOL_PARSERS, JSONParser, ResponseParserFactory
 
@@ -50,6 +54,12 @@ def _plan(shape: Shape) -> dict[str, tuple[str, Shape, int]]:
 
 class PlannedJSONParser(JSONParser):
     """botocore's parser for the "json" protocol (Glue, the tagging API, STS's JSON answers)."""
+
+    def _parse_body_as_json(self, body_contents):
+        try:
+            return orjson.loads(body_contents) if body_contents else {}
+        except orjson.JSONDecodeError:
+            return super()._parse_body_as_json(body_contents)
 
     def _handle_structure(self, shape, value):
         if value is None or shape.is_document_type or shape.is_tagged_union:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from itertools import islice
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -95,6 +96,12 @@ def load_job_records(bind: repository.Bind, keys: list[str]) -> dict[str, JobRec
     return {key: job_record(job) for key, job in read_jobs(bind, keys).items()}
 
 
+@lru_cache(maxsize=4096)
+def _redacted_error(message: str) -> str:
+    """A run's ErrorMessage redacted once per distinct text: a failing job repeats the same one run after run."""
+    return redact_text(message)
+
+
 def run_row(record: JobRecord, run: JobRun, settings: Settings, fetched_at: datetime) -> dict:
     return {
         "data_job_id": record.id, "run_id": run.run_id, "attempt": run.attempt, "state": run.state,
@@ -105,7 +112,7 @@ def run_row(record: JobRecord, run: JobRun, settings: Settings, fetched_at: date
         "worker_type": run.worker_type, "number_of_workers": run.number_of_workers,
         "max_capacity": run.max_capacity, "glue_version": run.glue_version,
         "execution_class": run.execution_class,
-        "error_message": redact_text(run.error_message) if run.error_message else None,
+        "error_message": _redacted_error(run.error_message) if run.error_message else None,
         "fetched_at": fetched_at,
     }
 

@@ -196,17 +196,22 @@ def mark_deleted(bind: Bind, platform_id: int, live_names: set[str], now: dateti
     return sorted(name for _, name in gone)
 
 
-def _runs_by_job(bind: Bind, data_job_ids: Iterable[int], *columns: Column) -> dict[int, dict[str, tuple]]:
-    """job id → run id → the run's `columns`, for every stored run of many jobs; every asked id is a key.
-    Rows are fetched a chunk of jobs at a time, in bulk."""
-    found: dict[int, dict[str, tuple]] = {}
+def _runs_by_job(bind: Bind, data_job_ids: Iterable[int], *columns: Column) -> dict[int, dict[str, Any]]:
+    """job id → run id → the run's `columns` (a tuple; the value itself for one column), for every stored
+    run of many jobs; every asked id is a key. Rows are fetched a chunk of jobs at a time, in bulk."""
+    found: dict[int, dict[str, Any]] = {}
     query = select(job_runs.c.data_job_id, job_runs.c.run_id, *columns)
     with transaction(bind) as conn:
         for chunk in chunks(data_job_ids, IN_CHUNK):
             for job_id in chunk:
                 found.setdefault(job_id, {})
-            for job_id, run_id, *values in conn.execute(query.where(job_runs.c.data_job_id.in_(chunk))).all():
-                found[job_id][run_id] = tuple(values)
+            rows = conn.execute(query.where(job_runs.c.data_job_id.in_(chunk))).all()
+            if len(columns) == 1:
+                for job_id, run_id, value in rows:
+                    found[job_id][run_id] = value
+            else:
+                for job_id, run_id, *values in rows:
+                    found[job_id][run_id] = tuple(values)
     return found
 
 
@@ -218,8 +223,7 @@ def existing_runs_bulk(bind: Bind, data_job_ids: Iterable[int]) -> dict[int, dic
 def run_states_bulk(bind: Bind, data_job_ids: Iterable[int]) -> dict[int, dict[str, str]]:
     """The state of every stored run of many jobs: job id → run id → state; every asked id is a key. What a
     refresh compares each page with: no start time (a column type converted per run)."""
-    return {job_id: {run_id: state for run_id, (state,) in runs.items()}
-            for job_id, runs in _runs_by_job(bind, data_job_ids, job_runs.c.state).items()}
+    return _runs_by_job(bind, data_job_ids, job_runs.c.state)
 
 
 def existing_runs(bind: Bind, data_job_id: int) -> dict[str, RunState]:
@@ -416,9 +420,16 @@ class RunHistory:
     counts: dict[int, int]
 
 
+# What a run's metrics are computed from: not its row id, the cost and DPU-hours stored from those facts, its
+# error text or when it was fetched (each row's timestamps are converted one by one as they are read).
+_RUN_FACTS = tuple(c for c in job_runs.c
+                   if c.name not in {"id", "dpu_hours", "estimated_cost_usd", "error_message", "fetched_at"})
+
+
 def run_history_for_metrics(bind: Bind, data_job_ids: Iterable[int], since: datetime) -> RunHistory:
     """Per job: every run started at or after `since`, the runs started at its latest StartedOn (the
-    latest run, even outside the window; retries can share it), and the count of all its runs."""
+    latest run, even outside the window; retries can share it), and the count of all its runs. A run's
+    facts only (`_RUN_FACTS`): what Glue said of it, not what the tool derived or when it read it."""
     history = RunHistory(runs=[], counts={})
     with transaction(bind) as conn:
         for chunk in chunks(data_job_ids, IN_CHUNK):
@@ -427,7 +438,7 @@ def run_history_for_metrics(bind: Bind, data_job_ids: Iterable[int], since: date
                       .where(job_runs.c.data_job_id.in_(chunk)).group_by(job_runs.c.data_job_id).subquery())
             for job_id, _, runs in conn.execute(select(latest)):
                 history.counts[job_id] = runs
-            query = (select(job_runs).join(latest, latest.c.data_job_id == job_runs.c.data_job_id)
+            query = (select(*_RUN_FACTS).join(latest, latest.c.data_job_id == job_runs.c.data_job_id)
                      .where(or_(job_runs.c.started_on >= since, job_runs.c.started_on == latest.c.latest))
                      .order_by(job_runs.c.data_job_id, job_runs.c.started_on, job_runs.c.run_id))
             history.runs.extend(conn.execute(query).mappings())

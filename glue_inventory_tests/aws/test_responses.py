@@ -90,3 +90,16 @@ def test_sessions_use_the_planned_parser():
     assert isinstance(factory, PlannedParserFactory)
     assert isinstance(factory.create_parser("json"), PlannedJSONParser)
     assert not isinstance(factory.create_parser("query"), PlannedJSONParser)
+
+
+@pytest.mark.parametrize("body", [
+    b'{"JobRuns": [{"Id": "jr_1", "JobRunState": "SUCCEEDED", "DPUSeconds": NaN}]}',  # json reads it, orjson not
+    b'{"JobRuns": [{"Id": "jr_\\u00e9", "JobRunState": "SUCCEEDED", "ErrorMessage": "caf\xc3\xa9"}]}',
+    b"<html>502 Bad Gateway</html>",
+    b"",
+])
+def test_bodies_orjson_refuses_parse_as_botocore_parses_them(body):
+    """The body is decoded with orjson; what it refuses (NaN, no JSON at all) is
+    decoded by botocore, so the answer is still what botocore gives (repr: NaN is not equal to itself)."""
+    slow, fast = _both(_operation("glue", "GetJobRuns"), body)
+    assert repr(fast) == repr(slow)
