@@ -10,6 +10,10 @@ from glue_inventory.analysis.status import FINISHED_STATES
 # Largest pages the APIs accept (AWS Glue API reference: GetJobs MaxResults ≤ 1000, GetJobRuns MaxResults ≤ 200).
 GET_JOBS_PAGE = 1000
 GET_JOB_RUNS_PAGE = 200
+# A refresh's first page of a job whose history is stored: it usually holds a few new runs at most, and the
+# client parsed a page of 200 runs it already had for each job (most of a refresh's CPU, and more for Glue to
+# send). A job with more new runs than this goes on with full pages: one call more.
+REFRESH_FIRST_PAGE = 50
 
 def iter_jobs(glue) -> Iterator[dict]:
     """Every job definition in the region, 1000 per call."""
@@ -54,14 +58,17 @@ def fetch_new_runs(glue, job_name: str, known: Mapping[str, str], history_comple
     Glue lists runs newest first, so once a page holds a run we stored as finished, every older run
     is stored too — provided the earlier fetch of this job read its whole history
     (`history_complete`) and every run we hold as unfinished has been seen again. The order is
-    checked page by page, never assumed: a listing that is not newest first is read to the end.
+    checked page by page, never assumed: a listing that is not newest first is read to the end. A refresh
+    (history complete, runs stored) asks for `REFRESH_FIRST_PAGE` runs first, full pages after.
     """
     unfinished = {run_id for run_id, state in known.items() if state not in FINISHED_STATES}
     result = RunFetch()
     token = None
     last_started = None
+    page_size = REFRESH_FIRST_PAGE if history_complete and known else GET_JOB_RUNS_PAGE
     while True:
-        params = {"JobName": job_name, "MaxResults": GET_JOB_RUNS_PAGE}
+        params = {"JobName": job_name, "MaxResults": page_size}
+        page_size = GET_JOB_RUNS_PAGE
         if token:
             params["NextToken"] = token
         page = glue.get_job_runs(**params)

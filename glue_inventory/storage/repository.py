@@ -15,6 +15,8 @@ from datetime import datetime
 from itertools import islice
 from typing import Any
 
+import psycopg
+from psycopg.types.json import Json, Jsonb
 from sqlalchemy import (
     JSON,
     Column,
@@ -280,36 +282,92 @@ def _staging(conn: Connection, target: Table) -> bool:
 def _copy_staged(conn: Connection, target: Table, rows: list[dict[str, Any]], defaults: bool = True) -> list[str]:
     """`rows` (one set of columns) COPYed into the session's staging table of `target`, with what SQLAlchemy
     adds to an INSERT it binds (a column's Python default: attempt 0, created_at now) when `defaults`; returns
-    the staged column names. The caller writes from the staging table, then empties it (`_unstage`)."""
+    the staged column names. The caller writes from the staging table, then empties it (`_unstage`).
+
+    The rows go in COPY's binary format, typed as the staging table's columns: psycopg formats a row of runs
+    in about a tenth of the CPU the text format takes. A value the binary format would take otherwise than
+    the database (text in a number column, a number past the column's integer) sends the batch again as
+    text, where the database takes it or refuses it as an INSERT would."""
     added = {c.name: c.default.arg if c.default.is_scalar else c.default.arg(None)
              for c in target.columns if defaults and c.name not in rows[0] and c.default is not None
              and c.name != "id"}
     given = list(rows[0])
     names = [*given, *added]
+    staging = _STAGING.format(target.name)
+    with conn.connection.driver_connection.cursor() as cursor:
+        cursor.execute("SELECT attname, atttypid FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0",
+                       (staging,))
+        oids = dict(cursor.fetchall())
+    types = [oids[name] for name in names]
+    try:
+        with conn.begin_nested():
+            _copy(conn, target, staging, rows, given, added, types)
+    except _NOT_BINARY:
+        _copy(conn, target, staging, rows, given, added, None)
+    return names
+
+
+# What psycopg raises for a value its binary dumper of the column's type does not take (or `_within` for an
+# integer the column cannot hold, which the dumper would wrap around), and what the database then says.
+_NOT_BINARY = (TypeError, ValueError, OverflowError, psycopg.Error)
+# Integer types by oid: their bounds (the binary format writes what does not fit as a wrapped-around value).
+_INTEGER_BITS = {21: 16, 23: 32, 20: 64}
+_JSON_OIDS = {114: Json, 3802: Jsonb}
+
+
+def _copy(conn: Connection, target: Table, staging: str, rows: list[dict[str, Any]], given: list[str],
+          added: dict[str, Any], types: list[int] | None) -> None:
+    """One COPY of `rows`: binary, typed by `types` (the staging table's column oids), or text (`types` None)."""
+    names = [*given, *added]
     converted = [(index, convert) for index, name in enumerate(names)
-                 if (convert := _copy_conversion(target.c[name].type, conn.dialect)) is not None]
-    sql = f"COPY {_STAGING.format(target.name)} ({', '.join(names)}) FROM STDIN"
+                 if (convert := _copy_conversion(target.c[name].type, conn.dialect, types and types[index]))]
+    sql = f"COPY {staging} ({', '.join(names)}) FROM STDIN" + (" (FORMAT BINARY)" if types else "")
     # The errors an INSERT would raise, as SQLAlchemy raises them: a naive timestamp, a value the column
     # cannot hold.
     try:
         with conn.connection.driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
+            if types:
+                copy.set_types(types)
             for row in rows:
                 values = [*(row[name] for name in given), *added.values()]
                 for index, convert in converted:
                     values[index] = convert(values[index])
                 copy.write_row(values)
     except ValueError as exc:
+        if types:
+            raise
         raise StatementError(str(exc), sql, None, exc) from None
     except conn.dialect.loaded_dbapi.Error as exc:
+        if types:
+            raise
         raise DBAPIError.instance(sql, None, exc, conn.dialect.loaded_dbapi.Error) from None
-    return names
 
 
-def _copy_conversion(type_: Any, dialect: Any) -> Callable[[Any], Any] | None:
+def _copy_conversion(type_: Any, dialect: Any, oid: int | None = None) -> Callable[[Any], Any] | None:
     """What a value of a column of `type_` goes through before COPY: the type's own conversion (UTCDateTime refuses
     a naive timestamp), JSON serialized as a statement would (psycopg adapts a dict only where the statement names
-    the column's type; None is JSON null)."""
-    return json.dumps if isinstance(type_, JSON) else type_.bind_processor(dialect)
+    the column's type; None is JSON null). In the binary format (`oid`, the column's type), JSON is wrapped for
+    psycopg's dumper of that type, and an integer is checked against the column's bounds."""
+    if oid in _JSON_OIDS:
+        return _JSON_OIDS[oid]
+    if isinstance(type_, JSON):
+        return json.dumps
+    processor = type_.bind_processor(dialect)
+    if oid in _INTEGER_BITS:
+        return _within(_INTEGER_BITS[oid], processor)
+    return processor
+
+
+def _within(bits: int, processor: Callable[[Any], Any] | None) -> Callable[[Any], Any]:
+    low, high = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+
+    def check(value: Any) -> Any:
+        value = processor(value) if processor else value
+        if value is not None and not low <= value <= high:
+            raise OverflowError(f"{value} does not fit a {bits}-bit integer")
+        return value
+
+    return check
 
 
 def _staged(target: Table, names: list[str]) -> Any:

@@ -27,7 +27,7 @@ from glue_inventory.analysis.code.script import SCRIPT_KINDS, inspect_script
 from glue_inventory.analysis.code.secrets import REDACTED
 from glue_inventory.analysis.status import FINISHED_STATES
 from glue_inventory.aws.errors import describe_error, error_code
-from glue_inventory.aws.glue import fetch_new_runs, job_arn, job_tags
+from glue_inventory.aws.glue import GET_JOB_RUNS_PAGE, REFRESH_FIRST_PAGE, fetch_new_runs, job_arn, job_tags
 from glue_inventory.aws.tagging import job_name_from_arn, tagged_jobs
 from glue_inventory.config import ConfigError, Settings, load_settings
 from glue_inventory.keys import encode_partition_key
@@ -90,9 +90,11 @@ class RecordedGlue:
 
     def __init__(self, runs: list[dict], page: int) -> None:
         self.runs, self.page, self.calls = runs, page, 0
+        self.asked: list[int] = []
 
     def get_job_runs(self, JobName: str, MaxResults: int, NextToken: str | None = None) -> dict:  # noqa: N803
         self.calls += 1
+        self.asked.append(MaxResults)
         start = int(NextToken or 0)
         end = start + min(self.page, MaxResults)
         return {"JobRuns": self.runs[start:end], **({"NextToken": str(end)} if end < len(self.runs) else {})}
@@ -146,6 +148,24 @@ def test_an_oldest_first_listing_with_one_run_per_page_is_read_to_the_end():
                     {"Id": "new", "JobRunState": "SUCCEEDED", "StartedOn": now}]
     fetch = fetch_new_runs(RecordedGlue(oldest_first, 1), "job", {"old": "SUCCEEDED"}, history_complete=True)
     assert [run["Id"] for run in fetch.changed] == ["new"]
+
+
+def test_a_refresh_asks_for_a_short_first_page_then_full_pages():
+    """A job whose whole history is stored: its first page asks for REFRESH_FIRST_PAGE runs (a refresh mostly
+    finds a few new ones), the pages after it for full pages; every new run is found either way."""
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    runs = [{"Id": f"jr_{n:04d}", "JobRunState": "SUCCEEDED", "StartedOn": now - timedelta(minutes=n)}
+            for n in range(500)]
+    for new in (3, 120):
+        stored = {run["Id"]: "SUCCEEDED" for run in runs[new:]}
+        glue = RecordedGlue(runs, GET_JOB_RUNS_PAGE)
+        fetch = fetch_new_runs(glue, "job", stored, history_complete=True)
+        assert [run["Id"] for run in fetch.changed] == [run["Id"] for run in runs[:new]]
+        assert glue.asked == ([REFRESH_FIRST_PAGE] if new < REFRESH_FIRST_PAGE
+                              else [REFRESH_FIRST_PAGE, GET_JOB_RUNS_PAGE])
+    first = RecordedGlue(runs, GET_JOB_RUNS_PAGE)  # the first inventory: nothing stored, full pages
+    assert len(fetch_new_runs(first, "job", {}, history_complete=False).changed) == len(runs)
+    assert first.asked == [GET_JOB_RUNS_PAGE] * 3
 
 
 @settings(max_examples=150, deadline=None)

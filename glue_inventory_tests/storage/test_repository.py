@@ -181,6 +181,25 @@ def test_a_run_the_database_refuses_loses_nothing_and_the_next_batch_is_stored(e
     assert repo.existing_runs(engine, job_id)["jr_1"][0] == "SUCCEEDED"
 
 
+def test_runs_read_back_exactly_as_they_were_written(engine: sa.Engine) -> None:
+    """On Postgres the runs are COPYed in the binary format: every column reads back as it was given (a float's
+    last digit, a microsecond, text beyond ASCII, a 64-bit run count), and a value the binary format would not
+    take as the database does (text in a number column) is stored as the database takes it."""
+    job_id = repo.upsert_jobs(engine, _platform(engine), [_job("etl")], T0)["etl"]
+    written = [_run(job_id, "jr_1", "FAILED", dpu_seconds=1234.5678901234567, dpu_hours=0.1 + 0.2,
+                    estimated_cost_usd=1e-300, error_message="échec: ü 日本 \t\\N", worker_type="G.1X",
+                    number_of_workers=2**31 - 1, max_capacity=0.0625, glue_version="4.0", execution_class="FLEX",
+                    attempt=3, completed_on=T0 + timedelta(microseconds=999_999)),
+               _run(job_id, "jr_2", "RUNNING", execution_time_s="7")]
+    repo.upsert_runs(engine, written)
+    with engine.connect() as conn:
+        stored = {row["run_id"]: row for row in conn.execute(sa.select(job_runs)).mappings()}
+    for run in written[:1]:
+        assert {key: stored[run["run_id"]][key] for key in run} == run
+    assert stored["jr_2"]["execution_time_s"] == 7
+    assert stored["jr_2"]["attempt"] == 0  # the column's default, as an INSERT gives it
+
+
 def test_runs_are_stored_where_the_role_may_not_create_temporary_tables(postgres_url: str,
                                                                         postgres_server: sa.Engine) -> None:
     """A hardened database (REVOKE TEMPORARY): the runs go in row by row, instead of failing the refresh."""
