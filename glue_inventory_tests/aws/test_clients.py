@@ -5,9 +5,11 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
+import boto3
+import botocore.session
 import pytest
 
-from glue_inventory.aws.clients import platform_sessions, utc_timestamp
+from glue_inventory.aws.clients import new_session, platform_sessions, utc_timestamp
 from glue_inventory.config import PlatformConfig
 
 
@@ -36,3 +38,29 @@ def test_job_runs_arrive_as_utc_datetimes_in_any_local_zone(simulator, sim_env, 
         time.tzset()
     assert [run["StartedOn"].tzinfo for run in runs] == [UTC] * 5
     assert [run["StartedOn"] for run in runs] == [e.replace(microsecond=e.microsecond // 1000 * 1000) for e in expected]
+
+
+def _handlers(emitter, event: str) -> list[str]:
+    """The handlers botocore would call for `event`, by name (each client's retry handler is its own object)."""
+    return [getattr(handler, "__qualname__", type(handler).__name__)
+            for handler in emitter._emitter._handlers.prefix_search(event)]  # noqa: SLF001 - what botocore calls
+
+
+@pytest.mark.parametrize("service", ["glue", "s3", "sts", "cloudwatch"])
+def test_sessions_call_every_handler_a_new_botocore_session_calls(service):
+    """A session starts from a copy of botocore's built-in handlers registered once (not registered again each
+    time): its clients call the same handlers for every event as a client of a fresh botocore session, and a
+    handler one session adds reaches no other session."""
+    ours = new_session(region_name="us-east-1")
+    fresh = boto3.Session(botocore_session=botocore.session.get_session(), region_name="us-east-1")
+    operation = fresh.client(service).meta.service_model.operation_names[0]
+    events = [f"{stage}.{service}.{operation}" for stage in (
+        "provide-client-params", "before-parameter-build", "before-call", "request-created", "before-sign",
+        "before-send", "needs-retry", "after-call", "before-parse")] + [f"creating-client-class.{service}"]
+    ours_client, fresh_client = ours.client(service), fresh.client(service)
+    for event in events:
+        assert _handlers(ours_client.meta.events, event) == _handlers(fresh_client.meta.events, event), event
+    ours.events.register(f"before-call.{service}", lambda **_: None)
+    assert len(_handlers(new_session().client(service, region_name="us-east-1").meta.events,
+                         f"before-call.{service}.{operation}")) == len(_handlers(fresh_client.meta.events,
+                                                                              f"before-call.{service}.{operation}"))
