@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
+from operator import itemgetter
 from typing import Any
 
 import psycopg
@@ -104,7 +105,8 @@ def _by_keys(rows: Iterable[dict[str, Any]]) -> dict[frozenset[str], list[dict[s
 
 def _unique(rows: Iterable[dict[str, Any]], *key: str) -> list[dict[str, Any]]:
     """The last row per key: Postgres refuses an upsert that touches the same row twice in one statement."""
-    return list({tuple(row[k] for k in key): row for row in rows}.values())
+    get = itemgetter(*key)
+    return list({get(row): row for row in rows}.values())
 
 
 def _check_columns(table: Table, keys: Iterable[str], forbidden: Collection[str] = ()) -> None:
@@ -328,8 +330,9 @@ def _copy(conn: Connection, target: Table, staging: str, rows: list[dict[str, An
         with conn.connection.driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
             if types:
                 copy.set_types(types)
+            get, defaults = _values_of(given), list(added.values())
             for row in rows:
-                values = [*(row[name] for name in given), *added.values()]
+                values = [*get(row), *defaults]
                 for index, convert in converted:
                     values[index] = convert(values[index])
                 copy.write_row(values)
@@ -341,6 +344,12 @@ def _copy(conn: Connection, target: Table, staging: str, rows: list[dict[str, An
         if types:
             raise
         raise DBAPIError.instance(sql, None, exc, conn.dialect.loaded_dbapi.Error) from None
+
+
+def _values_of(names: list[str]) -> Callable[[Mapping[str, Any]], tuple]:
+    """A row's values of `names`, in order, as a tuple (itemgetter gives a bare value for one name)."""
+    get = itemgetter(*names)
+    return get if len(names) > 1 else lambda row: (get(row),)
 
 
 def _copy_conversion(type_: Any, dialect: Any, oid: int | None = None) -> Callable[[Any], Any] | None:
