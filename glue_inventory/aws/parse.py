@@ -43,12 +43,17 @@ def _number(d: Mapping[str, Any], key: str, where: str) -> float | None:
     value = d.get(key)
     if value is None:
         return None
+    if (type(value) is float or type(value) is int) and 0 <= value < math.inf:  # the common case, at once
+        return float(value)
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
         raise ValueError(f"{where}.{key}: expected a non-negative number, got {_kind(value)}")
     return float(value)
 
 
 def _int(d: Mapping[str, Any], key: str, where: str) -> int | None:
+    value = d.get(key)
+    if type(value) is int and value >= 0:  # the common case, at once
+        return value
     value = _number(d, key, where)
     if value is None:
         return None
@@ -70,6 +75,8 @@ def parse_timestamp(value: object, where: str = "timestamp") -> datetime | None:
     """A timezone-aware UTC datetime from a datetime, ISO-8601 text, epoch seconds or milliseconds."""
     if value is None:
         return None
+    if type(value) is datetime and value.tzinfo is UTC:  # what the tool's botocore sessions give
+        return value
     if isinstance(value, Mapping) and value.get("__class__") == "datetime":
         return _placebo_datetime(value, where)
     try:
