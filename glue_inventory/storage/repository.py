@@ -300,12 +300,19 @@ def _copy_staged(conn: Connection, target: Table, rows: list[dict[str, Any]], de
         cursor.execute("SELECT attname, atttypid FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0",
                        (staging,))
         oids = dict(cursor.fetchall())
-    types = [oids[name] for name in names]
+    sql = f"COPY {staging} ({', '.join(names)}) FROM STDIN"
     try:
         with conn.begin_nested():
-            _copy(conn, target, staging, rows, given, added, types)
+            _copy(conn, target, f"{sql} (FORMAT BINARY)", rows, given, added, [oids[name] for name in names])
     except _NOT_BINARY:
-        _copy(conn, target, staging, rows, given, added, None)
+        # As text, the errors an INSERT would raise, as SQLAlchemy raises them: a naive timestamp, a value the
+        # column cannot hold.
+        try:
+            _copy(conn, target, sql, rows, given, added, None)
+        except ValueError as exc:
+            raise StatementError(str(exc), sql, None, exc) from None
+        except conn.dialect.loaded_dbapi.Error as exc:
+            raise DBAPIError.instance(sql, None, exc, conn.dialect.loaded_dbapi.Error) from None
     return names
 
 
@@ -317,33 +324,21 @@ _INTEGER_BITS = {21: 16, 23: 32, 20: 64}
 _JSON_OIDS = {114: Json, 3802: Jsonb}
 
 
-def _copy(conn: Connection, target: Table, staging: str, rows: list[dict[str, Any]], given: list[str],
+def _copy(conn: Connection, target: Table, sql: str, rows: list[dict[str, Any]], given: list[str],
           added: dict[str, Any], types: list[int] | None) -> None:
-    """One COPY of `rows`: binary, typed by `types` (the staging table's column oids), or text (`types` None)."""
+    """One COPY (`sql`) of `rows`: binary, typed by `types` (the staging table's column oids), or text (None)."""
     names = [*given, *added]
     converted = [(index, convert) for index, name in enumerate(names)
                  if (convert := _copy_conversion(target.c[name].type, conn.dialect, types and types[index]))]
-    sql = f"COPY {staging} ({', '.join(names)}) FROM STDIN" + (" (FORMAT BINARY)" if types else "")
-    # The errors an INSERT would raise, as SQLAlchemy raises them: a naive timestamp, a value the column
-    # cannot hold.
-    try:
-        with conn.connection.driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
-            if types:
-                copy.set_types(types)
-            get, defaults = _values_of(given), list(added.values())
-            for row in rows:
-                values = [*get(row), *defaults]
-                for index, convert in converted:
-                    values[index] = convert(values[index])
-                copy.write_row(values)
-    except ValueError as exc:
+    with conn.connection.driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
         if types:
-            raise
-        raise StatementError(str(exc), sql, None, exc) from None
-    except conn.dialect.loaded_dbapi.Error as exc:
-        if types:
-            raise
-        raise DBAPIError.instance(sql, None, exc, conn.dialect.loaded_dbapi.Error) from None
+            copy.set_types(types)
+        get, defaults = _values_of(given), list(added.values())
+        for row in rows:
+            values = [*get(row), *defaults]
+            for index, convert in converted:
+                values[index] = convert(values[index])
+            copy.write_row(values)
 
 
 def _values_of(names: list[str]) -> Callable[[Mapping[str, Any]], tuple]:
