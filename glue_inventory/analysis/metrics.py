@@ -8,7 +8,7 @@ from math import fsum
 from typing import TypedDict
 
 from glue_inventory.analysis.code.secrets import secret_argument_names
-from glue_inventory.analysis.cost.dpu_estimate import job_capacity_dpu, job_execution_class, run_cost_usd, run_dpu_hours
+from glue_inventory.analysis.cost.dpu_estimate import job_capacity_dpu, job_execution_class, run_dpu_hours_and_cost
 from glue_inventory.analysis.status import (
     FAILED_STATES,
     effective_glue_version,
@@ -106,8 +106,8 @@ def preliminary_metrics(
         if not in_window(run, start):
             continue
         window_runs.append(run)
-        run_cost = run_cost_usd(run, job, region, settings.pricing)
-        dpu_hours.append(run_dpu_hours(run, job))
+        hours, run_cost = run_dpu_hours_and_cost(run, job, region, settings.pricing)
+        dpu_hours.append(hours)
         costs.append(run_cost)
         if run.state in FAILED_STATES:
             failed_costs.append(run_cost)

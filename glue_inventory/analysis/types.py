@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 # Glue job types (Command.Name) that run Spark: right-sizing and Spark metrics apply to them.
 SPARK_JOB_TYPES = frozenset({"glueetl", "gluestreaming"})
@@ -30,9 +31,12 @@ class JobSpec:
     timeout_minutes: int | None = None
 
 
-@dataclass(frozen=True)
-class JobRun:
-    """One run of a job (GetJobRuns `JobRuns[]`); capacity fields are the run's own when Glue reports them."""
+class JobRun(NamedTuple):
+    """One run of a job (GetJobRuns `JobRuns[]`); capacity fields are the run's own when Glue reports them.
+
+    A named tuple, not a frozen dataclass: an inventory builds one per run fetched and per stored run its
+    metrics read (hundreds of thousands), and a frozen dataclass's __init__ took 2.1 µs to the tuple's 0.8.
+    """
 
     run_id: str
     state: str

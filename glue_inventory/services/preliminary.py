@@ -20,7 +20,7 @@ from itertools import islice
 from botocore.exceptions import BotoCoreError, ClientError
 
 from glue_inventory.analysis.code.secrets import redact_text
-from glue_inventory.analysis.cost.dpu_estimate import run_cost_usd, run_dpu_hours
+from glue_inventory.analysis.cost.dpu_estimate import run_dpu_hours_and_cost
 from glue_inventory.analysis.metrics import preliminary_metrics
 from glue_inventory.analysis.status import window_start
 from glue_inventory.analysis.types import JobRun, JobSpec
@@ -103,12 +103,12 @@ def _redacted_error(message: str) -> str:
 
 
 def run_row(record: JobRecord, run: JobRun, settings: Settings, fetched_at: datetime) -> dict:
+    dpu_hours, cost = run_dpu_hours_and_cost(run, record.spec, record.region, settings.pricing)
     return {
         "data_job_id": record.id, "run_id": run.run_id, "attempt": run.attempt, "state": run.state,
         "started_on": run.started_on, "completed_on": run.completed_on,
         "execution_time_s": run.execution_time_s, "dpu_seconds": run.dpu_seconds,
-        "dpu_hours": run_dpu_hours(run, record.spec),
-        "estimated_cost_usd": run_cost_usd(run, record.spec, record.region, settings.pricing),
+        "dpu_hours": dpu_hours, "estimated_cost_usd": cost,
         "worker_type": run.worker_type, "number_of_workers": run.number_of_workers,
         "max_capacity": run.max_capacity, "glue_version": run.glue_version,
         "execution_class": run.execution_class,

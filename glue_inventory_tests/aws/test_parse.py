@@ -62,7 +62,8 @@ def job_named(name: str, file: str) -> JobSpec:
 
 
 def all_datetimes(record: JobSpec | JobRun) -> list[datetime]:
-    return [value for value in vars(record).values() if isinstance(value, datetime)]
+    values = record._asdict().values() if isinstance(record, JobRun) else vars(record).values()
+    return [value for value in values if isinstance(value, datetime)]
 
 
 def test_every_recorded_file_is_described():

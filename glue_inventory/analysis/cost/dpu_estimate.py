@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from glue_inventory.analysis.status import UNFINISHED_STATES, version_in
 from glue_inventory.analysis.types import JobRun, JobSpec
 from glue_inventory.config import Pricing
@@ -53,6 +55,7 @@ def job_capacity_dpu(job: JobSpec) -> float:
     return PYTHON_SHELL_DEFAULT_DPU if job.job_type == PYTHON_SHELL else SPARK_DEFAULT_DPU
 
 
+@lru_cache(maxsize=256)  # a few (type, version) pairs, asked for every run of a fleet
 def billing_minimum_s(job_type: str | None, glue_version: str | None) -> int:
     """Seconds billed at least per run; no GlueVersion means Glue 0.9, the default of old jobs."""
     if job_type == PYTHON_SHELL:
@@ -90,6 +93,12 @@ def run_execution_class(run: JobRun, job: JobSpec) -> str:
     return (run.execution_class or job_execution_class(job)).upper()
 
 
+def run_dpu_hours_and_cost(run: JobRun, job: JobSpec, region: str, pricing: Pricing) -> tuple[float, float]:
+    """Billed DPU-hours of one run and their USD (`run_cost_usd`), the hours worked out once."""
+    hours = run_dpu_hours(run, job)
+    return hours, hours * pricing.per_dpu_hour(region, run_execution_class(run, job))
+
+
 def run_cost_usd(run: JobRun, job: JobSpec, region: str, pricing: Pricing) -> float:
     """USD of one run at the region's price for the run's execution class; not rounded."""
-    return run_dpu_hours(run, job) * pricing.per_dpu_hour(region, run_execution_class(run, job))
+    return run_dpu_hours_and_cost(run, job, region, pricing)[1]
