@@ -41,7 +41,7 @@ def utc_timestamp(value: object) -> datetime:
     botocore's default builds them in the local zone through dateutil's tzlocal: about a fifth of the
     CPU of a full inventory, for 100,000 runs with three timestamps each. Text is left to botocore.
     """
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if type(value) is float or type(value) is int:  # what Glue sends, at once
         return datetime.fromtimestamp(value, UTC)
     return parse_timestamp(value).astimezone(UTC)
 

@@ -13,6 +13,7 @@ what orjson refuses (NaN, a body that is not JSON) is left to botocore's decodin
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 import orjson
@@ -34,22 +35,31 @@ def _as_decoded(shape: Shape) -> bool:
     return False
 
 
-# How a member's value is converted.
-_DECODED, _TIMESTAMP, _WALKED = 0, 1, 2
+@dataclass(frozen=True)
+class _Plan:
+    """How one structure's members are converted, by the name the answer gives them."""
 
-
-def _conversion(shape: Shape) -> int:
-    if _as_decoded(shape):
-        return _DECODED
-    return _TIMESTAMP if shape.type_name == "timestamp" else _WALKED
+    decoded: dict[str, str]  # JSON name -> member name: the value is taken as decoded
+    renamed: bool  # some decoded member's JSON name is not its member name
+    timestamps: tuple[tuple[str, str], ...]  # (JSON name, member name)
+    walked: tuple[tuple[str, str, Shape], ...]  # (JSON name, member name, shape): through botocore's handlers
+    lists: frozenset[str]  # JSON names of the walked lists (an empty one is [] whatever its members)
 
 
 @lru_cache(maxsize=4096)
-def _plan(shape: Shape) -> dict[str, tuple[str, Shape, int]]:
-    """JSON name -> (member name, member shape, conversion) for a structure. Shapes are kept by identity:
-    botocore builds each once per client's service model."""
-    return {member.serialization.get("name", name): (name, member, _conversion(member))
-            for name, member in shape.members.items()}
+def _plan(shape: Shape) -> _Plan:
+    """A structure's plan. Shapes are kept by identity: botocore builds each once per client's service model."""
+    decoded, timestamps, walked = {}, [], []
+    for name, member in shape.members.items():
+        key = member.serialization.get("name", name)
+        if _as_decoded(member):
+            decoded[key] = name
+        elif member.type_name == "timestamp":
+            timestamps.append((key, name))
+        else:
+            walked.append((key, name, member))
+    return _Plan(decoded, any(k != n for k, n in decoded.items()), tuple(timestamps), tuple(walked),
+                 frozenset(key for key, _, member in walked if member.type_name == "list"))
 
 
 class PlannedJSONParser(JSONParser):
@@ -65,19 +75,27 @@ class PlannedJSONParser(JSONParser):
         if value is None or shape.is_document_type or shape.is_tagged_union:
             return super()._handle_structure(shape, value)
         plan = _plan(shape)
-        parsed = {}
-        for key, raw in value.items():
-            entry = plan.get(key)
-            if entry is None or raw is None:
-                continue  # botocore keeps only the model's members, and drops nulls
-            name, member, conversion = entry
-            if conversion == _DECODED:
-                parsed[name] = raw
-            elif conversion == _TIMESTAMP:
+        decoded = plan.decoded
+        # botocore keeps only the model's members, and drops nulls.
+        if plan.renamed:
+            parsed = {decoded[k]: v for k, v in value.items() if k in decoded and v is not None}
+        else:
+            parsed = {k: v for k, v in value.items() if k in decoded and v is not None}
+        for key, name in plan.timestamps:
+            raw = value.get(key)
+            if raw is not None:
                 parsed[name] = self._timestamp_parser(raw)
-            else:
-                parsed[name] = self._parse_shape(member, raw)
+        for key, name, member in plan.walked:
+            raw = value.get(key)
+            if raw is not None:
+                parsed[name] = [] if raw == [] and key in plan.lists else self._parse_shape(member, raw)
         return parsed
+
+    def _handle_list(self, shape, node):
+        member = shape.member
+        if member.type_name == "structure":  # a page's runs or jobs: each straight to the structure's walk
+            return [self._handle_structure(member, item) for item in node]
+        return super()._handle_list(shape, node)
 
 
 class PlannedParserFactory(ResponseParserFactory):
