@@ -16,6 +16,7 @@ from itertools import islice
 from operator import itemgetter
 from typing import Any
 
+import orjson
 import psycopg
 from psycopg.types.json import Json, Jsonb
 from sqlalchemy import (
@@ -25,8 +26,10 @@ from sqlalchemy import (
     Engine,
     RowMapping,
     Table,
+    Text,
     bindparam,
     case,
+    cast,
     column,
     false,
     func,
@@ -226,8 +229,22 @@ def existing_runs_bulk(bind: Bind, data_job_ids: Iterable[int]) -> dict[int, dic
 
 def run_states_bulk(bind: Bind, data_job_ids: Iterable[int]) -> dict[int, dict[str, str]]:
     """The state of every stored run of many jobs: job id → run id → state; every asked id is a key. What a
-    refresh compares each page with: no start time (a column type converted per run)."""
-    return _runs_by_job(bind, data_job_ids, job_runs.c.state)
+    refresh compares each page with: no start time (a column type converted per run).
+
+    On Postgres each job's states come as one JSON object (`json_object_agg`, decoded by orjson): a refresh
+    reads every stored run's state, and a row per run cost the client several times the CPU (383,548 runs:
+    0.57 s of CPU as rows, 0.13 s as one object per job)."""
+    with transaction(bind) as conn:
+        if conn.dialect.name != "postgresql":
+            return _runs_by_job(conn, data_job_ids, job_runs.c.state)
+        found: dict[int, dict[str, str]] = {}
+        states = cast(func.json_object_agg(job_runs.c.run_id, job_runs.c.state), Text)  # decoded here, by orjson
+        query = select(job_runs.c.data_job_id, states).group_by(job_runs.c.data_job_id)
+        for chunk in chunks(data_job_ids, IN_CHUNK):
+            found.update((job_id, {}) for job_id in chunk)
+            for job_id, job_states in conn.execute(query.where(job_runs.c.data_job_id.in_(chunk))):
+                found[job_id] = orjson.loads(job_states)
+        return found
 
 
 def existing_runs(bind: Bind, data_job_id: int) -> dict[str, RunState]:

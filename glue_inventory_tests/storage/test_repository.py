@@ -258,6 +258,20 @@ def test_existing_runs_bulk_lists_every_asked_job(engine: sa.Engine) -> None:
         {ids["a"]: {"jr_1": "SUCCEEDED", "jr_2": "STOPPED"}, ids["b"]: {}}
 
 
+def test_run_states_read_back_whatever_their_run_ids_hold(engine: sa.Engine) -> None:
+    """Postgres sends each job's states as one JSON object: ids that JSON escapes come back as they were."""
+    ids = repo.upsert_jobs(engine, _platform(engine), [_job(f"j{i}") for i in range(repo.IN_CHUNK + 2)], T0)
+    odd = ['jr_"quoted"', "jr_back\\slash", "jr_caf\u00e9 \u6f22", "jr_tab\tnewline\n", "jr_{}[],:"]
+    first, last = ids["j0"], ids[f"j{repo.IN_CHUNK + 1}"]
+    repo.upsert_runs(engine, [_run(first, run_id, state) for run_id, state in zip(odd, ["RUNNING", "FAILED"] * 3)]
+                     + [_run(last, "jr_1", "TIMEOUT")])
+    states = repo.run_states_bulk(engine, ids.values())
+    assert states[first] == dict(zip(odd, ["RUNNING", "FAILED"] * 3))
+    assert states[last] == {"jr_1": "TIMEOUT"}
+    assert set(states) == set(ids.values())
+    assert sum(map(len, states.values())) == len(odd) + 1
+
+
 def _runs_failing_after(job_id: int, good: int) -> Iterator[dict]:
     for i in range(good):
         yield _run(job_id, f"jr_{i}", minutes_ago=i)
