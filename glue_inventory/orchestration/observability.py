@@ -17,6 +17,7 @@ from dagster._utils.schedules import cron_string_iterator
 
 from glue_inventory import telemetry
 from glue_inventory.config import ScheduleSettings
+from glue_inventory.services.runtime import young_collections_every
 
 TAG_PREFIX = "glue-inventory/"
 # Run tag carrying the W3C traceparent of the span that launched the run (`pipeline.materialize`).
@@ -81,7 +82,8 @@ def observed(body: Callable[..., Any]) -> Callable[..., Any]:
     def step(context: dg.AssetExecutionContext, *args: Any, **kwargs: Any) -> Any:
         aws = kwargs.get("aws")
         before = aws.counter.usage() if aws is not None else None
-        result = _traced_call(context, lambda: body(context, *args, **kwargs))
+        with young_collections_every():
+            result = _traced_call(context, lambda: body(context, *args, **kwargs))
         if aws is not None:
             _record_calls(context, aws.counter.usage() - before)
         return result
