@@ -64,7 +64,8 @@ RUN = {
 
 @pytest.mark.parametrize(("service", "name", "answer"), [
     ("glue", "GetJobRuns", {"JobRuns": [RUN, RUN | {"Id": "jr_2", "Arguments": None},
-                                        RUN | {"Id": "jr_3", "PredecessorRuns": [], "Arguments": {}}], "NextToken": "t"}),
+                                        RUN | {"Id": "jr_3", "PredecessorRuns": [], "Arguments": {}}],
+                            "NextToken": "t"}),
     ("glue", "GetJobRuns", {"JobRuns": [], "NextToken": None}),
     ("glue", "GetJobRun", {"JobRun": RUN}),
     ("glue", "GetJobs", {"Jobs": [{

@@ -263,10 +263,11 @@ def test_run_states_read_back_whatever_their_run_ids_hold(engine: sa.Engine) -> 
     ids = repo.upsert_jobs(engine, _platform(engine), [_job(f"j{i}") for i in range(repo.IN_CHUNK + 2)], T0)
     odd = ['jr_"quoted"', "jr_back\\slash", "jr_caf\u00e9 \u6f22", "jr_tab\tnewline\n", "jr_{}[],:"]
     first, last = ids["j0"], ids[f"j{repo.IN_CHUNK + 1}"]
-    repo.upsert_runs(engine, [_run(first, run_id, state) for run_id, state in zip(odd, ["RUNNING", "FAILED"] * 3)]
+    stored = dict(zip(odd, ["RUNNING", "FAILED", "SUCCEEDED", "STOPPED", "TIMEOUT"], strict=True))
+    repo.upsert_runs(engine, [_run(first, run_id, state) for run_id, state in stored.items()]
                      + [_run(last, "jr_1", "TIMEOUT")])
     states = repo.run_states_bulk(engine, ids.values())
-    assert states[first] == dict(zip(odd, ["RUNNING", "FAILED"] * 3))
+    assert states[first] == stored
     assert states[last] == {"jr_1": "TIMEOUT"}
     assert set(states) == set(ids.values())
     assert sum(map(len, states.values())) == len(odd) + 1
