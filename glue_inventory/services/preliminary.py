@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import defaultdict
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -116,15 +115,6 @@ def run_row(record: JobRecord, run: JobRun, settings: Settings, fetched_at: date
         "error_message": _redacted_error(run.error_message) if run.error_message else None,
         "fetched_at": fetched_at,
     }
-
-
-def stored_run(row) -> JobRun:
-    return JobRun(
-        run_id=row["run_id"], state=row["state"], started_on=row["started_on"], completed_on=row["completed_on"],
-        execution_time_s=row["execution_time_s"], dpu_seconds=row["dpu_seconds"],
-        worker_type=row["worker_type"], number_of_workers=row["number_of_workers"],
-        max_capacity=row["max_capacity"], glue_version=row["glue_version"],
-        execution_class=row["execution_class"], attempt=row["attempt"] or 0)
 
 
 class PreliminaryRunner:
@@ -259,13 +249,10 @@ class PreliminaryRunner:
     def _metrics(self, jobs: list[JobRecord], errors: dict[str, str]) -> dict[str, dict]:
         """Metrics from the stored history: the runs of the window and each job's latest, plus a count."""
         start = window_start(self.now, self.settings.thresholds.window_days)
-        runs_by_job: dict[int, list[JobRun]] = defaultdict(list)
         history = repository.run_history_for_metrics(self.engine, [r.id for r in jobs], start)
-        for row in history.runs:
-            runs_by_job[row["data_job_id"]].append(stored_run(row))
         results = {}
         for record in jobs:
-            metrics = preliminary_metrics(record.spec, runs_by_job.pop(record.id, []), region=record.region,
+            metrics = preliminary_metrics(record.spec, history.runs.pop(record.id, []), region=record.region,
                                           settings=self.settings, now=self.now, created_on=record.spec.created_on,
                                           runs_total=history.counts.get(record.id, 0))
             metrics["secret_arguments"] = record.secret_argument_names

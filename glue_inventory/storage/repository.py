@@ -33,6 +33,7 @@ from sqlalchemy import (
     column,
     false,
     func,
+    null,
     or_,
     select,
     table,
@@ -44,6 +45,7 @@ from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.sql.dml import Insert
 
 from glue_inventory import telemetry
+from glue_inventory.analysis.types import JobRun
 from glue_inventory.config import secret_credential_keys
 from glue_inventory.storage.tables import (
     analysis_runs,
@@ -493,23 +495,26 @@ def jobs_by_partition_key(bind: Bind, partition_keys: Iterable[str]) -> dict[str
 
 @dataclass
 class RunHistory:
-    """What metrics need of long stored histories: the runs in a window and each job's latest runs."""
+    """What metrics need of long stored histories: per job, the runs in a window and its latest runs (oldest
+    first), and the count of all its runs."""
 
-    runs: list[RowMapping]
+    runs: dict[int, list[JobRun]]
     counts: dict[int, int]
 
 
-# What a run's metrics are computed from: not its row id, the cost and DPU-hours stored from those facts, its
-# error text or when it was fetched (each row's timestamps are converted one by one as they are read).
-_RUN_FACTS = tuple(c for c in job_runs.c
-                   if c.name not in {"id", "dpu_hours", "estimated_cost_usd", "error_message", "fetched_at"})
+# What a run's metrics are computed from, in `JobRun`'s order: what Glue said of it, not its row id, the cost
+# and DPU-hours stored from those facts or when it was fetched. Its error text is not read (NULL): the
+# metrics do not use it, and it is the longest column.
+_RUN_RECORD = tuple(null().label(name) if name == "error_message"
+                    else func.coalesce(job_runs.c.attempt, 0).label(name) if name == "attempt"
+                    else job_runs.c[name] for name in JobRun._fields)
 
 
 def run_history_for_metrics(bind: Bind, data_job_ids: Iterable[int], since: datetime) -> RunHistory:
     """Per job: every run started at or after `since`, the runs started at its latest StartedOn (the
-    latest run, even outside the window; retries can share it), and the count of all its runs. A run's
-    facts only (`_RUN_FACTS`): what Glue said of it, not what the tool derived or when it read it."""
-    history = RunHistory(runs=[], counts={})
+    latest run, even outside the window; retries can share it), and the count of all its runs. Runs come as
+    `JobRun` records built straight from the rows (`_RUN_RECORD`), without an error message."""
+    history = RunHistory(runs={}, counts={})
     with transaction(bind) as conn:
         for chunk in chunks(data_job_ids, IN_CHUNK):
             latest = (select(job_runs.c.data_job_id, func.max(job_runs.c.started_on).label("latest"),
@@ -517,10 +522,12 @@ def run_history_for_metrics(bind: Bind, data_job_ids: Iterable[int], since: date
                       .where(job_runs.c.data_job_id.in_(chunk)).group_by(job_runs.c.data_job_id).subquery())
             for job_id, _, runs in conn.execute(select(latest)):
                 history.counts[job_id] = runs
-            query = (select(*_RUN_FACTS).join(latest, latest.c.data_job_id == job_runs.c.data_job_id)
+            query = (select(job_runs.c.data_job_id, *_RUN_RECORD)
+                     .join(latest, latest.c.data_job_id == job_runs.c.data_job_id)
                      .where(or_(job_runs.c.started_on >= since, job_runs.c.started_on == latest.c.latest))
                      .order_by(job_runs.c.data_job_id, job_runs.c.started_on, job_runs.c.run_id))
-            history.runs.extend(conn.execute(query).mappings())
+            for job_id, *run in conn.execute(query):
+                history.runs.setdefault(job_id, []).append(JobRun(*run))
     return history
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
+from glue_inventory.analysis.types import JobRun
 from glue_inventory.storage import repository as repo
 from glue_inventory.storage.db import dispose_engines, engine_for, make_engine
 from glue_inventory.storage.tables import (
@@ -389,12 +390,14 @@ def test_run_history_for_metrics_holds_the_window_the_latest_runs_and_counts(eng
     with engine.connect() as conn:
         history = repo.run_history_for_metrics(conn, [ids["a"], ids["b"], ids["c"], ids["idle"]],
                                                since=T0 - timedelta(days=30))
-    by_job: dict[int, set[str]] = {}
-    for row in history.runs:
-        by_job.setdefault(row["data_job_id"], set()).add(row["run_id"])
-    assert by_job == {ids["a"]: {"a_in", "a_edge"}, ids["b"]: {"b_last", "b_last_retry"}}
+    assert {job_id: [run.run_id for run in runs] for job_id, runs in history.runs.items()} == \
+        {ids["a"]: ["a_edge", "a_in"], ids["b"]: ["b_last", "b_last_retry"]}  # oldest first
     assert history.counts == {ids["a"]: 4, ids["b"]: 3, ids["c"]: 1}
-    assert all(row["started_on"].tzinfo == UTC for row in history.runs)
+    a_in = history.runs[ids["a"]][1]
+    assert a_in == JobRun(run_id="a_in", state="SUCCEEDED", started_on=T0 - timedelta(days=2),
+                          completed_on=T0 - timedelta(days=2) + timedelta(minutes=5), execution_time_s=300)
+    assert all(run.started_on.tzinfo == UTC for runs in history.runs.values() for run in runs)
+    assert history.runs[ids["b"]][1].attempt == 1 and history.runs[ids["b"]][0].attempt == 0
 
 
 def test_jobs_by_partition_key(engine: sa.Engine) -> None:
