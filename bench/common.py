@@ -498,6 +498,7 @@ def direct_preliminary(keys: list[str]) -> float:
     runner, fresh AWS resources per range as a run has, and the same table writes as its IO manager."""
     from glue_inventory.orchestration.resources import AwsPlatforms, GlueInventoryConfig
     from glue_inventory.services.preliminary import PreliminaryRunner
+    from glue_inventory.services.runtime import young_collections_every
     from glue_inventory.storage.jobs import write_preliminary
 
     started = time.perf_counter()
@@ -507,7 +508,8 @@ def direct_preliminary(keys: list[str]) -> float:
         aws = AwsPlatforms(config=config)
         runner = PreliminaryRunner(sessions=aws.session_map(), counter=aws.counter, settings=config.settings,
                                    engine=engine, log=logging.getLogger("bench"))
-        rows = runner.run(keys[keys.index(first):keys.index(last) + 1])
+        with young_collections_every():  # as the asset step runs it (orchestration/observability.observed)
+            rows = runner.run(keys[keys.index(first):keys.index(last) + 1])
         write_preliminary(engine, rows.values(), "bench-without-dagster", datetime.now(UTC))
     return time.perf_counter() - started
 

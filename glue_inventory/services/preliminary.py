@@ -31,7 +31,6 @@ from glue_inventory.aws.parse import parse_job_run
 from glue_inventory.aws.sessions import PlatformUnreachable, SessionMap
 from glue_inventory.config import PROGRESS_EVERY_S, Settings
 from glue_inventory.keys import decode_partition_key, spread_over_platforms
-from glue_inventory.services.runtime import young_collections_every
 from glue_inventory.storage import repository
 from glue_inventory.storage.jobs import mark_history_complete, read_jobs
 
@@ -163,8 +162,7 @@ class PreliminaryRunner:
             for record, known in islice(todo, IN_FLIGHT_PER_WORKER * workers - len(pending)):
                 pending.add(pool.submit(self._fetch, record, known))
 
-        # Requests leave on their slots while other threads parse pages; fewer passes of the collector.
-        with prompt_threads(), young_collections_every():
+        with prompt_threads():  # requests leave on their slots while other threads parse pages
             try:
                 submit_more()
                 while pending:
