@@ -4,7 +4,10 @@ AWS limits API requests per account and Region with token buckets, and publishes
 the bucket's size; both differ by account, Region and API. An `AdaptiveLimiter` finds the rate (AIMD):
 
 - requests leave **evenly spaced**, one interval after the previous one actually left, never in a bunch,
-  so a limit is met whatever the bucket holds (even a single request);
+  so a limit is met whatever the bucket holds (even a single request). "Left" is when the request reached its
+  socket (its body tells the limiter when urllib3 asks for it, after the headers are sent), not when it passed
+  the gate: the client's own work on a request after its slot (botocore's request path waiting for the GIL, a
+  collection) would otherwise let it arrive together with the next one, and a bucket of one throttles that;
 - it starts at the rate learned by an earlier run (stored in the inventory database per account, Region
   and API family) or, with none, at a conservative initial rate, and raises it while nothing is throttled
   and only while it holds requests back (a rate the callers do not use is not a rate AWS allowed): by one
@@ -162,15 +165,26 @@ class AdaptiveLimiter:
 
     # The threads.
 
+    def sent(self, at: float | None = None) -> None:
+        """The last request to leave reached its socket at `at` (default: now), later than the gate after the
+        client's own work on it: the next slot counts from there, so a request held up after its slot (the GIL, a
+        collection) does not arrive together with the next one. A stamp earlier than the last never moves it."""
+        at = self._clock() if at is None else at
+        with self._lock:
+            if self._last_left is not None and at > self._last_left:
+                self._last_left = at
+
     def wait(self) -> float:
-        """Sleep until the next slot; returns when the request left (the clock's time, taken at the gate)."""
+        """Sleep until the next slot; returns when the request left (the clock's time, taken at the gate).
+        The slot is asked again after the sleep: the request before may have reached its socket since."""
         with self._gate:
             now = self._clock()
             due = self.slot()
             held = due > now
-            if held:
+            while due > now:
                 self._sleep(due - now)
                 now = self._clock()
+                due = self.slot()
             self.left(now, held)
         self._local.sent_at = now
         return now
@@ -291,6 +305,23 @@ def process_pacing() -> Pacing:
     return _process_pacing
 
 
+class _SentSignal:
+    """A request's body that tells its limiter when the request reached the socket: urllib3 sends an iterable
+    body chunk by chunk after the headers, so the first chunk is asked for once the headers are sent. The
+    length stays in the Content-Length header botocore set; `seek` lets botocore rewind it before a retry."""
+
+    def __init__(self, body: bytes, limiter: AdaptiveLimiter) -> None:
+        self.body = body
+        self.limiter = limiter
+
+    def __iter__(self) -> Iterator[bytes]:
+        self.limiter.sent()
+        yield self.body
+
+    def seek(self, offset: int, whence: int = 0) -> int:  # noqa: ARG002 - the body is whole each time
+        return 0
+
+
 def _throttled(response) -> bool | None:
     """True for a throttling answer, False for any other answer, None when no answer came (a connection error)."""
     if response is None:
@@ -312,8 +343,10 @@ def pace(client, limiter: AdaptiveLimiter) -> None:
         if throttled is not None:
             limiter.on_answer(throttled)
 
-    def before_send(**_kwargs) -> None:  # a value returned here would be taken as the HTTP answer
+    def before_send(request=None, **_kwargs) -> None:  # a value returned here would be taken as the HTTP answer
         limiter.wait()
+        if request is not None and isinstance(request.body, bytes) and request.body:
+            request.body = _SentSignal(request.body, limiter)
 
     client.meta.events.register("before-send", before_send)
     client.meta.events.register("needs-retry", on_answer)

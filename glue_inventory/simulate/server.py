@@ -56,6 +56,7 @@ class _QuietHandler(MotoRequestHandler):
 
     def setup(self) -> None:
         super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         _open_connections(self.server).add(self.connection)
         self._stamps = _ArrivalStamps.of(self.connection)
         if self._stamps is not None:

@@ -65,6 +65,62 @@ def test_threads_that_wake_late_never_leave_together():
     assert len(stamps) == 6 and min(gaps) >= 0.05 * 0.95
 
 
+def test_the_next_slot_counts_from_when_the_request_reached_its_socket():
+    now = [0.0]
+    limiter = AdaptiveLimiter(10.0, 10.0, fixed=True, clock=lambda: now[0],
+                              sleep=lambda seconds: now.__setitem__(0, now[0] + seconds))
+    assert limiter.wait() == 0.0
+    now[0] = 0.03
+    limiter.sent()  # the client's own work (the GIL, a collection) held the request 30 ms after its slot
+    assert limiter.wait() == pytest.approx(0.13)  # one interval after it reached the socket, not after the gate
+
+    # The request before reaches its socket while the next one sleeps to its slot: it sleeps on to the new one.
+    moved = []
+
+    def sleep(seconds: float) -> None:
+        if not moved:
+            moved.append(True)
+            limiter.sent(now[0] + 0.02)
+        now[0] += seconds
+
+    limiter._sleep = sleep  # noqa: SLF001 - the same limiter, a clock that moves while it sleeps
+    limiter.sent(0.13)
+    assert limiter.wait() == pytest.approx(0.13 + 0.02 + 0.1)
+    limiter.sent(0.0)  # a stamp before the last one never moves the slot back
+    assert limiter.slot() == pytest.approx(0.13 + 0.02 + 0.1 + 0.1)
+
+
+def test_a_paced_request_tells_its_limiter_when_it_reached_the_socket_and_retries_send_the_whole_body(monkeypatch):
+    readings: list[float] = []
+
+    def clock() -> float:  # one tick per reading, to tell them apart
+        readings.append(float(len(readings) + 1))
+        return readings[-1]
+
+    account = "640987654330"
+    with start_simulator(build_fleet(3, 5, datetime.now(UTC), account_id=account), rate_limit_per_s=2.0,
+                         burst=1) as sim:
+        point_at(sim, monkeypatch)
+        platform = PlatformConfig(name="signal", account_id=account, regions=["us-east-1"],
+                                  endpoint_url=sim.endpoint_url)
+        session = PlatformSession(platform, "us-east-1", counter=CallCounter())
+        limiter = process_pacing().limiter(account, "us-east-1", "glue", None)
+        limiter._clock = clock  # noqa: SLF001
+        names = [job["Name"] for job in session.glue.get_jobs(MaxResults=1000)["Jobs"]]
+        # The gate read the clock, then the socket's signal read it again: the slot counts from the second.
+        assert readings == [1.0, 2.0]
+        assert limiter.slot() == pytest.approx(2.0 + 1 / limiter.rate)
+        # Two at once against a bucket of one at 2/s on a clock that does not sleep: the second is throttled and
+        # retried, and the retry sends the body again whole (the job's runs come back).
+        limiter._clock = time.monotonic  # noqa: SLF001
+        limiter.rate = 100.0
+        counter = session.counter
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            pages = list(pool.map(lambda name: session.glue.get_job_runs(JobName=name), names[:2]))
+    assert counter.total_retries >= 1
+    assert all(page["JobRuns"] for page in pages)
+
+
 def test_slow_start_doubles_until_the_first_throttle_then_cuts_once_per_rate():
     limiter = AdaptiveLimiter(10.0, clock=lambda: 0.0)
     for index in range(10):  # a second of requests, each held back by the rate: it doubles
