@@ -84,7 +84,6 @@ def test_the_next_slot_counts_from_when_the_request_reached_its_socket():
         now[0] += seconds
 
     limiter._sleep = sleep  # noqa: SLF001 - the same limiter, a clock that moves while it sleeps
-    limiter.sent(0.13)
     assert limiter.wait() == pytest.approx(0.13 + 0.02 + 0.1)
     limiter.sent(0.0)  # a stamp before the last one never moves the slot back
     assert limiter.slot() == pytest.approx(0.13 + 0.02 + 0.1 + 0.1)
@@ -110,8 +109,8 @@ def test_a_paced_request_tells_its_limiter_when_it_reached_the_socket_and_retrie
         # The gate read the clock, then the socket's signal read it again: the slot counts from the second.
         assert readings == [1.0, 2.0]
         assert limiter.slot() == pytest.approx(2.0 + 1 / limiter.rate)
-        # Two at once against a bucket of one at 2/s on a clock that does not sleep: the second is throttled and
-        # retried, and the retry sends the body again whole (the job's runs come back).
+        # Two at once, paced at 100/s against a bucket of one at 2/s: the second is throttled and retried, and the
+        # retry sends the same body again whole (the job's runs come back).
         limiter._clock = time.monotonic  # noqa: SLF001
         limiter.rate = 100.0
         counter = session.counter
