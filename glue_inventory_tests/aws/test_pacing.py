@@ -6,8 +6,9 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -65,6 +66,19 @@ def test_threads_that_wake_late_never_leave_together():
     assert len(stamps) == 6 and min(gaps) >= 0.05 * 0.95
 
 
+@contextmanager
+def _platform_behind_a_limit(monkeypatch, account: str, rate_limit: float,
+                             burst: float | None = None) -> Iterator[PlatformSession]:
+    """A platform of one account in us-east-1 whose simulator answers ThrottlingException above `rate_limit`
+    per second (a bucket of `burst`)."""
+    with start_simulator(build_fleet(3, 5, datetime.now(UTC), account_id=account), rate_limit_per_s=rate_limit,
+                         burst=burst) as sim:
+        point_at(sim, monkeypatch)
+        platform = PlatformConfig(name=f"behind-{account}", account_id=account, regions=["us-east-1"],
+                                  endpoint_url=sim.endpoint_url)
+        yield PlatformSession(platform, "us-east-1", counter=CallCounter())
+
+
 def test_the_next_slot_counts_from_when_the_request_reached_its_socket():
     now = [0.0]
     limiter = AdaptiveLimiter(10.0, 10.0, fixed=True, clock=lambda: now[0],
@@ -97,12 +111,7 @@ def test_a_paced_request_tells_its_limiter_when_it_reached_the_socket_and_retrie
         return readings[-1]
 
     account = "640987654330"
-    with start_simulator(build_fleet(3, 5, datetime.now(UTC), account_id=account), rate_limit_per_s=2.0,
-                         burst=1) as sim:
-        point_at(sim, monkeypatch)
-        platform = PlatformConfig(name="signal", account_id=account, regions=["us-east-1"],
-                                  endpoint_url=sim.endpoint_url)
-        session = PlatformSession(platform, "us-east-1", counter=CallCounter())
+    with _platform_behind_a_limit(monkeypatch, account, 2.0, burst=1) as session:
         limiter = process_pacing().limiter(account, "us-east-1", "glue", None)
         limiter._clock = clock  # noqa: SLF001
         names = [job["Name"] for job in session.glue.get_jobs(MaxResults=1000)["Jobs"]]
@@ -205,12 +214,7 @@ TOO_FAST = 1.5
 def _paced_load(monkeypatch, account: str, burst: float | None) -> tuple[int, AdaptiveLimiter]:
     """CALLS GetJobs on 8 threads against a simulator limiting to LIMIT per second with a bucket of `burst`,
     starting from a learned rate above the limit; the throttled answers the client saw, and its limiter."""
-    with start_simulator(build_fleet(3, 5, datetime.now(UTC), account_id=account), rate_limit_per_s=LIMIT,
-                         burst=burst) as sim:
-        point_at(sim, monkeypatch)
-        platform = PlatformConfig(name="paced", account_id=account, regions=["us-east-1"],
-                                  endpoint_url=sim.endpoint_url)
-        session = PlatformSession(platform, "us-east-1", counter=CallCounter())
+    with _platform_behind_a_limit(monkeypatch, account, LIMIT, burst) as session:
         limiter = process_pacing().limiter(account, "us-east-1", "glue", None)
         limiter.rate, limiter.limit_found = LIMIT * TOO_FAST, True  # learned on a day AWS allowed more
         with ThreadPoolExecutor(max_workers=8) as pool:
@@ -233,13 +237,8 @@ def test_the_limit_is_found_whatever_the_bucket_holds(monkeypatch, account, burs
 def test_without_pacing_the_same_load_is_throttled(monkeypatch):
     process_pacing().configure(adaptive=False)
     try:
-        with start_simulator(build_fleet(3, 5, datetime.now(UTC), account_id="640987654399"),
-                             rate_limit_per_s=5.0) as sim:
-            point_at(sim, monkeypatch)
-            platform = PlatformConfig(name="unpaced", account_id="640987654399", regions=["us-east-1"],
-                                      endpoint_url=sim.endpoint_url)
-            counter = CallCounter()
-            session = PlatformSession(platform, "us-east-1", counter=counter)
+        with _platform_behind_a_limit(monkeypatch, "640987654399", 5.0) as session:
+            counter = session.counter
             with ThreadPoolExecutor(max_workers=8) as pool:
                 list(pool.map(lambda _: session.glue.get_jobs(), range(20)))
     finally:
