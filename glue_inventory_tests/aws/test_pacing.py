@@ -3,6 +3,7 @@ a limit is met whatever AWS's bucket holds; the learned rate is stored and the n
 
 from __future__ import annotations
 
+import random
 import sys
 import threading
 import time
@@ -152,6 +153,30 @@ def test_slow_start_doubles_until_the_first_throttle_then_cuts_once_per_rate():
     limiter.left(30.0)
     limiter.answered(sent_at=30.0, throttled=True, now=30.02)
     assert limiter.rate < cut * 1.1
+
+
+def test_against_a_bucket_of_one_request_the_saw_tooth_costs_little_and_rarely_throttles():
+    """Cutting at a throttle and probing back up costs pace: against a bucket of one request at 50/s (driven on a
+    clock of its own), with every request leaving 0.3-1.5 ms after its slot (botocore's request path, the GIL),
+    which alone costs 4.5 % of the pace, the saw-tooth costs under 2 % more and under 1 % of calls are throttled
+    (with a cut of a tenth and probing at 0.025 % per call it cost 2.9 %)."""
+    limiter = AdaptiveLimiter(50.0, limit_found=True, clock=lambda: 0.0)
+    lateness = random.Random(7)
+    now = tokens_at = 0.0
+    tokens, answered, throttled = 1.0, 0, 0
+    while answered < 20_000:
+        now = max(now, limiter.slot()) + lateness.uniform(0.0003, 0.0015)
+        limiter.left(now)
+        tokens, tokens_at = min(1.0, tokens + (now - tokens_at) * 50.0), now
+        if tokens >= 1.0:
+            tokens -= 1.0
+            answered += 1
+        else:
+            throttled += 1
+            limiter.answered(now, throttled=True, now=now)
+    pace = now / answered / 0.02  # the time per answered call, in the limit's intervals
+    assert pace < 1.045 + 0.02
+    assert throttled / (answered + throttled) < 0.01
 
 
 def test_the_ceiling_and_the_floor_hold():
