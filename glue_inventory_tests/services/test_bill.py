@@ -78,3 +78,19 @@ def test_a_billing_platform_no_platform_is_named_is_refused_with_the_names_to_us
                                                                                 platform="payer")})
     with pytest.raises(ConfigError, match=r"billing.platform 'payer': no configured platform has that name .*'sim'"):
         billing_session(settings, inventory.sessions)
+
+
+def test_a_job_billed_in_two_periods_is_one_job_the_inventory_never_saw(inventory):
+    # The simulator bills its planted deleted job 6 to 18 days before the export's day: seen from the 10th of a
+    # month, in that month and the one before. (Last in this module: it replaces the export and the periods.)
+    tenth = inventory.sim.fleet.now.replace(day=10)
+    export = inventory.sim.write_cur_export(now=tenth)
+    s3fs.S3FileSystem.clear_instance_cache()
+    deleted = export.planted["deleted_job"]
+    periods = {line["bill_billing_period_start_date"].strftime("%Y-%m") for line in export.glue_lines
+               if line["sim_key"] == deleted}
+    assert len(periods) == 2
+    settings = inventory.settings.model_copy(update={"billing": BillingSettings(cur_uri=export.uri)})
+    load = load_billed_costs(settings, inventory.sessions, inventory.engine, tenth, lambda _: None, "two-periods")
+    assert set(load.periods) >= periods
+    assert load.unknown_resources == 1

@@ -107,6 +107,7 @@ def _load_periods(settings: Settings, sessions: Sequence[PlatformSession], bind:
         load.skipped.append(f"no Parquet object under {uri}: is the export delivered yet (the first delivery "
                             "takes up to 24 hours) and is it in Parquet?")
     log(f"billing: {len(files)} Parquet objects under {uri}; reading periods {', '.join(wanted)}")
+    unknown: set[str] = set()  # a job billed in two periods is one job the inventory does not know
     for period in wanted:
         period_files = by_period.get(period)
         if not period_files:
@@ -120,8 +121,9 @@ def _load_periods(settings: Settings, sessions: Sequence[PlatformSession], bind:
             load.skipped.append(f"{period}: none of its {len(period_files)} file(s) holds an AWSGlue line item; "
                                 "the stored line items of the period are kept")
             continue
-        load.unknown_resources += _attach_jobs(bind, rows)
+        unknown |= _attach_jobs(bind, rows)
         load.periods[period] = store.replace_period(bind, period, rows)
+    load.unknown_resources = len(unknown)
     load.through = store.last_usage_date(bind)
     return load
 
@@ -146,8 +148,9 @@ def _read_period(fs, period: str, files: list[ExportFile], load: BillingLoad, lo
     return sums.rows()
 
 
-def _attach_jobs(bind: Bind, rows: list[dict]) -> int:
-    """Set `data_job_id` on the rows of jobs in the inventory; returns how many job resources are not in it."""
+def _attach_jobs(bind: Bind, rows: list[dict]) -> set[str]:
+    """Set `data_job_id` on the rows of jobs in the inventory; returns the job resources (their partition keys)
+    that are not in it."""
     keys = {}
     for row in rows:
         resource = parse_resource(row["resource_id"], row["operation"], row["usage_type"], row["account_id"],
@@ -157,7 +160,7 @@ def _attach_jobs(bind: Bind, rows: list[dict]) -> int:
     ids = store.job_ids(bind, set(keys.values()))
     for row in rows:
         row["data_job_id"] = ids.get(keys.get(row["resource_id"], ""))
-    return len({key for key in keys.values() if key not in ids})
+    return {key for key in keys.values() if key not in ids}
 
 
 def _by_job_id(jobs: Mapping[str, Mapping], fields: Mapping[str, dict]) -> dict[int, dict]:
