@@ -55,8 +55,8 @@ RECOVERY_PER_CALL = 0.02
 INCREASE_PER_CALL = 0.0001
 # ...and is multiplied by this at a throttled answer (a request that left after the last cut). Each cut costs
 # pace until it is made up, and each probe above the limit a throttle: against a bucket of one request at 50/s,
-# a refresh of 5,000 jobs took 1.060-1.068x the rate bound in its API phases with 0.3 % of calls throttled, and
-# 1.080x with 0.5 % at a cut of a tenth and probing at 0.025 % per request (docs/SCALING.md).
+# a refresh of 5,000 jobs took 1.060-1.074x the rate bound in its API phases with 0.3 % of calls throttled, and
+# 1.080-1.092x with 0.5 % at a cut of a tenth and probing at 0.025 % per request (docs/SCALING.md).
 CUT = 0.95
 # While many threads fetch, the interpreter hands the GIL over every this many seconds (Python's default is
 # 0.005): a request due to leave waits for it at most this long behind threads parsing pages, so requests
