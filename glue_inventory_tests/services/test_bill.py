@@ -23,13 +23,19 @@ from glue_inventory.storage.jobs import read_jobs
 from glue_inventory_tests.services.conftest import partition_key
 
 
-@pytest.fixture(scope="module")
-def billed(inventory):
-    export = inventory.sim.write_cur_export()
+def _export_and_load(inventory, now: datetime, run_id: str, written_at: datetime | None = None):
+    """The simulator's CUR export written (as of `written_at`, default the fleet's day) and loaded as of `now`."""
+    export = inventory.sim.write_cur_export(**({"now": written_at} if written_at else {}))
     s3fs.S3FileSystem.clear_instance_cache()
     settings = inventory.settings.model_copy(update={"billing": BillingSettings(cur_uri=export.uri)})
+    load = load_billed_costs(settings, inventory.sessions, inventory.engine, now, lambda _: None, run_id)
+    return export, settings, load
+
+
+@pytest.fixture(scope="module")
+def billed(inventory):
     now = datetime.now(UTC)
-    load = load_billed_costs(settings, inventory.sessions, inventory.engine, now, lambda _: None, "services-bill")
+    export, settings, load = _export_and_load(inventory, now, "services-bill")
     return export, settings, now, load
 
 
@@ -84,13 +90,10 @@ def test_a_job_billed_in_two_periods_is_one_job_the_inventory_never_saw(inventor
     # The simulator bills its planted deleted job 6 to 18 days before the export's day: seen from the 10th of a
     # month, in that month and the one before. (Last in this module: it replaces the export and the periods.)
     tenth = inventory.sim.fleet.now.replace(day=10)
-    export = inventory.sim.write_cur_export(now=tenth)
-    s3fs.S3FileSystem.clear_instance_cache()
+    export, _, load = _export_and_load(inventory, tenth, "two-periods", written_at=tenth)
     deleted = export.planted["deleted_job"]
     periods = {line["bill_billing_period_start_date"].strftime("%Y-%m") for line in export.glue_lines
                if line["sim_key"] == deleted}
     assert len(periods) == 2
-    settings = inventory.settings.model_copy(update={"billing": BillingSettings(cur_uri=export.uri)})
-    load = load_billed_costs(settings, inventory.sessions, inventory.engine, tenth, lambda _: None, "two-periods")
     assert set(load.periods) >= periods
     assert load.unknown_resources == 1
