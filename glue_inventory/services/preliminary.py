@@ -36,10 +36,17 @@ from glue_inventory.storage.jobs import mark_history_complete, read_jobs
 
 # Jobs whose stored runs are read together, and the most stored per transaction: bounds memory.
 CHUNK = 250
+# The first read is of this many jobs only: a refresh's first calls go out once their stored runs are read, not
+# after a whole chunk's (tens of thousands of runs); the pool is fed from the next chunk while it fetches them.
+FIRST_CHUNK = 16
 # Runs stored per transaction (more when one job's fetch alone is larger).
 WRITE_ROWS = 5000
 # Fetches queued per thread, so the pool keeps busy while the calling thread writes.
 IN_FLIGHT_PER_WORKER = 16
+# A batch is stored once it is this old, however small: behind a rate limit the calling thread waits between
+# fetches anyway, and what is left to store (and compute metrics for) after the last call is at most this long's
+# fetches, not a chunk's.
+STORE_EVERY_S = 1.0
 
 
 @dataclass
@@ -165,16 +172,18 @@ class PreliminaryRunner:
         with prompt_threads():  # requests leave on their slots while other threads parse pages
             try:
                 submit_more()
+                batch_since = time.monotonic()
                 while pending:
                     done, pending = wait(pending, return_when=FIRST_COMPLETED)
                     submit_more()
                     for future in done:
                         fetched = future.result()
                         (throttled if fetched.throttled else batch).append(fetched)
-                    if batch and (not pending or len(batch) >= CHUNK
+                    if batch and (not pending or len(batch) >= CHUNK or time.monotonic() - batch_since >= STORE_EVERY_S
                                   or sum(len(f.rows) for f in batch) >= WRITE_ROWS):
                         results.update(self._store(batch))
                         batch = []
+                        batch_since = time.monotonic()
                     self._progress()
             finally:
                 # On an error (the database went away) the queued fetches are dropped, not waited for.
@@ -189,8 +198,10 @@ class PreliminaryRunner:
                           results: dict[str, dict]) -> Iterator[tuple[JobRecord, dict[str, str]]]:
         """Each live job with the states of its stored runs, read from the database CHUNK jobs at a time.
         A job not in the inventory, or deleted, gets its row in `results` instead."""
-        for start in range(0, len(order), CHUNK):
-            chunk = order[start:start + CHUNK]
+        start = 0
+        while start < len(order):
+            chunk = order[start:start + (FIRST_CHUNK if start == 0 else CHUNK)]
+            start += len(chunk)
             records = load_job_records(self.engine, chunk)
             live = []
             for key in chunk:
