@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from glue_inventory.analysis.types import JobRun
 from glue_inventory.storage import repository as repo
+from glue_inventory.storage.candidates import current_candidates, write_candidates
 from glue_inventory.storage.db import dispose_engines, engine_for, make_engine
 from glue_inventory.storage.tables import (
     analysis_runs,
@@ -374,6 +375,28 @@ def test_replace_candidates_keeps_history_and_one_current_list(engine: sa.Engine
         rows = conn.execute(sa.select(deep_analysis_candidates.c.dagster_run_id, deep_analysis_candidates.c.is_current)
                             .order_by(deep_analysis_candidates.c.dagster_run_id)).all()
     assert sorted(rows) == [("run-1", False), ("run-1", False), ("run-2", True)]
+
+
+def test_a_candidate_list_sets_its_jobs_priorities_and_clears_those_it_no_longer_holds(engine: sa.Engine) -> None:
+    ids = repo.upsert_jobs(engine, _platform(engine), [_job(name) for name in ("a", "b", "c")], T0)
+
+    def candidate(name: str, priority: str, reasons: list[str]) -> dict:
+        return {"data_job_id": ids[name], "score": 0.5, "priority": priority, "reasons": reasons,
+                "savings_by_reason": {}, "estimated_monthly_savings_usd": 0.0, "savings_basis": None,
+                "savings_by_basis": {}, "savings_identified_usd": 0.0, "savings_potential_usd": 0.0}
+
+    def flags() -> dict[str, tuple]:
+        with engine.connect() as conn:
+            return {name: (priority, reasons) for name, priority, reasons in conn.execute(
+                sa.select(data_jobs.c.name, data_jobs.c.priority, data_jobs.c.candidate_reasons))}
+
+    write_candidates(engine, [candidate("a", "high", ["high_cost"]), candidate("b", "low", ["missing_tags"])], "run-1")
+    assert flags() == {"a": ("high", ["high_cost"]), "b": ("low", ["missing_tags"]), "c": (None, None)}
+    write_candidates(engine, [candidate("b", "medium", ["failing"]), candidate("c", "high", ["inactive"])], "run-2")
+    assert flags() == {"a": (None, None), "b": ("medium", ["failing"]), "c": ("high", ["inactive"])}
+    write_candidates(engine, [], "run-3")
+    assert flags() == {"a": (None, None), "b": (None, None), "c": (None, None)}
+    assert [row["name"] for row in current_candidates(engine)] == []
 
 
 def test_run_history_for_metrics_holds_the_window_the_latest_runs_and_counts(engine: sa.Engine) -> None:
