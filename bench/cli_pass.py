@@ -219,6 +219,14 @@ def import_seconds(env: dict[str, str], repeats: int = 3) -> float:
     return min(times)
 
 
+def _over_own_bound(command: Command, rate_limit: float | None) -> float | None:
+    """A command's API phase ÷ its own calls' bound (its busiest account and Region's calls ÷ rate): the run history
+    apart from the job listing, whose pages come one after another at the server's pace."""
+    if not rate_limit or not command.platform_calls or not command.api_phase_s:
+        return None
+    return round(command.api_phase_s / (max(command.platform_calls.values()) / rate_limit), 3)
+
+
 def pass_figures(commands: list[Command], rate_limit: float | None) -> dict:
     """The pass's wall time and API phases against the rate bound (the busiest account and Region's calls ÷ rate)."""
     platform_calls: Counter[str] = sum((c.platform_calls for c in commands), Counter())
@@ -237,6 +245,7 @@ def pass_figures(commands: list[Command], rate_limit: float | None) -> dict:
         "api_phases_over_bound": round(api / bound, 3) if bound else None,
         "outside_api_s": round(seconds - api, 2),
         "commands": {c.name: {"seconds": round(c.seconds, 2), "api_phase_s": round(c.api_phase_s, 2),
+                              "api_phase_over_its_bound": _over_own_bound(c, rate_limit),
                               "to_first_call_s": round(c.to_first_call_s, 2),
                               "after_last_call_s": round(c.after_last_call_s, 2),
                               "outside_api_s": round(c.outside_api_s, 2), "calls": sum(c.calls.values()),

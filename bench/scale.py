@@ -6,6 +6,8 @@ storage and the inventory on Postgres and no rate in the config; twice (the firs
 that starts from the learned rates). Printed: wall time and API phases against the rate bound, throttled
 answers, the fixed costs (time outside the API phases, per command: start-up to the first call, last call
 to exit; the import time of `glue_inventory.definitions`) and the peak RSS of each command's process tree.
+Per command, its API phase over its own calls' bound too: the run history apart from the job listing, whose
+pages come one after another at the server's pace.
 Then Dagster's floor: the same three commands on the same instance over a code location whose assets do
 nothing (`dagster_floor.py`: the same partitions), what any Dagster code location pays for them here; the
 time outside the API phases above it is the inventory's own.
@@ -255,6 +257,8 @@ def report_cli(results: list[dict]) -> None:
             rows.append([f"    {command}: wall (s)", *(f["seconds"] for f in figures)])
             rows.append(["      start to first call (s)", *(f["to_first_call_s"] for f in figures)])
             rows.append(["      API phase (s)", *(f["api_phase_s"] for f in figures)])
+            rows.append(["      API phase ÷ its own calls' bound",
+                         *(f.get("api_phase_over_its_bound") for f in figures)])
             rows.append(["      last call to exit (s)", *(f["after_last_call_s"] for f in figures)])
             rows.append(["      calls / throttled", *(f"{f['calls']} / {f['throttled']}" for f in figures)])
             rows.append(["      peak RSS of the process tree (MB)", *(f["tree_peak_rss_mb"] for f in figures)])

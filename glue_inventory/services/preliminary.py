@@ -196,8 +196,8 @@ class PreliminaryRunner:
 
     def _with_stored_runs(self, order: list[str],
                           results: dict[str, dict]) -> Iterator[tuple[JobRecord, dict[str, str]]]:
-        """Each live job with the states of its stored runs, read from the database CHUNK jobs at a time.
-        A job not in the inventory, or deleted, gets its row in `results` instead."""
+        """Each live job with the states of its stored runs, read from the database CHUNK jobs at a time (the
+        first FIRST_CHUNK). A job not in the inventory, or deleted, gets its row in `results` instead."""
         start = 0
         while start < len(order):
             chunk = order[start:start + (FIRST_CHUNK if start == 0 else CHUNK)]
