@@ -7,15 +7,21 @@
   0.3-1 ms of CPU per run: a year of history for 1,000 jobs (~116k runs) costs the simulator ~100 s of
   CPU. GetJobRuns is answered here instead, from the same moto job objects, in the same order, as
   plain JSON (the test `test_job_runs_fast_path_answers_like_moto` compares the two field by field).
+  GetJobs too: the same walk over a page of 1,000 job definitions took 0.35 s, 0.02 s here, and the
+  listing's pages come one after another (each needs the last one's token), so a bench's listing
+  measured moto's serializer, not the inventory. Its pages and tokens are moto's own (moto's paginated
+  backend call); a token moto refuses is left to moto to answer.
 """
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
+from moto.core.exceptions import InvalidToken
 from moto.glue.models import glue_backends
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
@@ -23,6 +29,7 @@ from glue_inventory.simulate.catalog import DEFAULT_REGION
 from glue_inventory.simulate.middleware import ACCOUNT_KEY, request_region
 
 GET_JOB_RUNS = "AWSGlue.GetJobRuns"
+GET_JOBS = "AWSGlue.GetJobs"
 DEFAULT_PAGE = 100  # AWS Glue GetJobRuns without MaxResults
 
 
@@ -47,7 +54,8 @@ class SimulatorApp:
     def __init__(self, account_id: str, moto_app: Callable | None = None) -> None:
         self.account_id = account_id
         self.moto_app = moto_app or CachedDispatcher()
-        self.intercepts: dict[str, Callable[[dict, Callable], Iterable[bytes]]] = {GET_JOB_RUNS: self._job_runs_page}
+        self.intercepts: dict[str, Callable[[dict, Callable], Iterable[bytes]]] = {
+            GET_JOB_RUNS: self._job_runs_page, GET_JOBS: self._jobs_page}
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         handler = self.intercepts.get(environ.get("HTTP_X_AMZ_TARGET") or "")
@@ -69,6 +77,22 @@ class SimulatorApp:
         body: dict[str, Any] = {"JobRuns": [run.as_dict() for run in runs[first:first + size]]}
         if first + size < len(runs):
             body["NextToken"] = str(first + size)
+        return json_response(start_response, "200 OK", body)
+
+
+    def _jobs_page(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        raw = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        request = json.loads(raw or b"{}")
+        backend = glue_backends[environ.get(ACCOUNT_KEY) or self.account_id][request_region(environ) or DEFAULT_REGION]
+        try:
+            jobs, token = backend.get_jobs(next_token=request.get("NextToken"), max_results=request.get("MaxResults"))
+        except InvalidToken:  # moto's own answer to a token it refuses
+            environ["wsgi.input"] = io.BytesIO(raw)
+            return self.moto_app(environ, start_response)
+        # moto's serializer leaves out the members that are None, as AWS does.
+        body: dict[str, Any] = {"Jobs": [{k: v for k, v in job.as_dict().items() if v is not None} for job in jobs]}
+        if token:
+            body["NextToken"] = token
         return json_response(start_response, "200 OK", body)
 
 

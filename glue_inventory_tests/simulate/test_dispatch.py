@@ -1,4 +1,4 @@
-"""The simulator's own GetJobRuns answers exactly what moto's serializer answers for the same jobs."""
+"""The simulator's own GetJobRuns and GetJobs answer exactly what moto's serializer answers for the same jobs."""
 
 from __future__ import annotations
 
@@ -65,3 +65,34 @@ def test_job_runs_of_an_unknown_job_is_entity_not_found(both):
         with pytest.raises(ClientError) as caught:
             glue.get_job_runs(JobName="no-such-job")
         assert caught.value.response["Error"]["Code"] == "EntityNotFoundException"
+
+
+def _job_pages(glue, size: int | None) -> list[list[dict]]:
+    """Every GetJobs page of the Region (the fleet's other Region has its own jobs)."""
+    pages, token = [], None
+    while True:
+        page = glue.get_jobs(**({"MaxResults": size} if size else {}) | ({"NextToken": token} if token else {}))
+        pages.append(page["Jobs"])
+        token = page.get("NextToken")
+        if not token:
+            return pages
+
+
+@pytest.mark.parametrize("size", [None, 1, 5, 1000])
+def test_jobs_fast_path_answers_like_moto(both, size):
+    fleet, simulator, moto = both
+    ours, motos = _job_pages(simulator, size), _job_pages(moto, size)
+    assert ours == motos
+    assert sorted(job["Name"] for page in ours for job in page) == sorted(
+        job.name for job in fleet.jobs if job.region == "us-east-1")
+    assert all(isinstance(job["CreatedOn"], datetime) for page in ours for job in page)
+
+
+def test_jobs_with_a_token_moto_refuses_is_moto_s_error(both):
+    _, simulator, moto = both
+    codes = []
+    for glue in (simulator, moto):
+        with pytest.raises(ClientError) as caught:
+            glue.get_jobs(NextToken="not-a-token-moto-gave")
+        codes.append(caught.value.response["Error"]["Code"])
+    assert codes[0] == codes[1]
