@@ -23,6 +23,7 @@ from pathlib import Path
 
 import dagster as dg
 import sqlalchemy as sa
+import yaml
 from common import AnySimulator, pipeline_environment
 from common import latest_metadata as common_latest_metadata
 
@@ -35,22 +36,25 @@ SAMPLE_EVERY_S = 0.1
 MEMORY_PEAK = Path(__file__).resolve().parent / "memory_peak"  # its sitecustomize.py: tracemalloc in each process
 
 
-def dagster_home(workdir: Path, postgres_url: str) -> Path:
-    """A DAGSTER_HOME with the repository's instance template (docs/SCALING.md), its storage on `postgres_url`."""
+def dagster_home(workdir: Path, postgres_url: str, pooled: bool = True) -> Path:
+    """A DAGSTER_HOME with the repository's instance template (docs/SCALING.md), its storage on `postgres_url`;
+    `pooled=False`: dagster-postgres's own storage (a connection for each read and write) with the same config."""
     home = workdir / "dagster_home_cli"
     home.mkdir(exist_ok=True)
-    template = TEMPLATE.read_text(encoding="utf-8")
-    (home / "dagster.yaml").write_text(template.replace("\n      env: DAGSTER_PG_URL", f" {postgres_url}", 1),
-                                       encoding="utf-8")
+    config = yaml.safe_load(TEMPLATE.read_text(encoding="utf-8"))
+    settings = config["storage"]["custom"]["config"] | {"postgres_url": postgres_url}
+    config["storage"] = {"custom": config["storage"]["custom"] | {"config": settings}} if pooled else {
+        "postgres": settings}
+    (home / "dagster.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     return home
 
 
 def command_environment(sim: AnySimulator, database_url: str, workdir: Path, dagster_url: sa.URL,
-                        pace: float | None) -> dict[str, str]:
+                        pace: float | None, pooled: bool = True) -> dict[str, str]:
     """The environment of the `dagster` commands: this process's without its AWS, inventory and Dagster settings,
     then the simulator's, the inventory database's and a DAGSTER_HOME in `workdir` on `dagster_url`."""
     storage = dagster_url.set(drivername="postgresql+psycopg2").render_as_string(hide_password=False)
-    home = dagster_home(workdir, storage)
+    home = dagster_home(workdir, storage, pooled)
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(("AWS_", "GLUE_INVENTORY_", "DAGSTER_"))}
     env |= {k: v for k, v in pipeline_environment(sim, database_url, workdir, pace=pace).items() if v is not None}

@@ -96,6 +96,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="say what holds the memory: each command's Python processes trace allocations and "
                              "report the top sites and packages at their peak of traced memory (slows the "
                              "commands: the run's timings are not comparable; not with --in-process)")
+    parser.add_argument("--unpooled-dagster-storage", action="store_true",
+                        help="Dagster's storage as dagster-postgres configures it (a new connection for each of its "
+                             "reads and writes) instead of the template's pooled one: the before of docs/SCALING.md")
     parser.add_argument("--json-out", type=Path, help=argparse.SUPPRESS)  # one size, run by a parent scale.py
     return parser.parse_args(argv)
 
@@ -173,7 +176,8 @@ def measure_cli(args: argparse.Namespace, jobs: int, database: str) -> dict:
     if database == "sqlite":
         raise SystemExit("the CLI measurement keeps both stores on Postgres: give --database postgresql://…")
     options = simulator_options(args, jobs)
-    results: dict = {"jobs": jobs, "database": database.split("@")[-1], "dagster_storage": "postgres (CLI)",
+    results: dict = {"jobs": jobs, "database": database.split("@")[-1],
+                     "dagster_storage": f"postgres (CLI{', unpooled' if args.unpooled_dagster_storage else ''})",
                      "simulator": options.label(), "paced": args.pace, "machine": machine(), "mode": "cli"}
     log_path = results_path(f"scale-cli-{jobs}").with_suffix(".dagster.log")
     now = datetime.now(UTC)
@@ -181,7 +185,7 @@ def measure_cli(args: argparse.Namespace, jobs: int, database: str) -> dict:
           throwaway_database(database, Path(tmp)) as url, throwaway_postgres(database) as dagster_url):
         pace = options.rate_limit if args.pace else None
         with simulated_fleet(options, now) as sim:
-            env = command_environment(sim, url, Path(tmp), dagster_url, pace)
+            env = command_environment(sim, url, Path(tmp), dagster_url, pace, not args.unpooled_dagster_storage)
             home = Path(env["DAGSTER_HOME"])
             results["runs_in_fleet"] = fleet_runs(sim)
             results["import_definitions_s"] = round(import_seconds(env), 2)
@@ -223,7 +227,7 @@ def child_argv(args: argparse.Namespace, jobs: int, database: str, out: str) -> 
         argv += ["--dagster-storage", args.dagster_storage]
     flags = {"--simulator-in-process": args.simulator_in_process, "--skip-overhead": args.skip_overhead,
              "--skip-naive": args.skip_naive, "--pace": args.pace, "--in-process": args.in_process,
-             "--tracemalloc": args.tracemalloc}
+             "--tracemalloc": args.tracemalloc, "--unpooled-dagster-storage": args.unpooled_dagster_storage}
     return argv + [flag for flag, on in flags.items() if on]
 
 

@@ -83,7 +83,7 @@ def test_repo_dagster_yaml_is_a_valid_postgres_instance(postgres_url):
     os.environ["DAGSTER_PG_URL"] = url
     try:
         with dg.DagsterInstance.from_config(str(REPO)) as instance:
-            assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+            assert type(instance.run_storage).__name__ == "PooledRunStorage"
             assert instance.get_runs() == []
     finally:
         del os.environ["DAGSTER_PG_URL"]

@@ -39,7 +39,7 @@ def test_the_repo_dagster_yaml_loads_in_dagster_1_13(postgres_url, tmp_path, mon
     monkeypatch.setenv("DAGSTER_PG_URL", postgres_url.replace("postgresql+psycopg://", "postgresql+psycopg2://"))
     with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
         config = instance.get_concurrency_config()
-        assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+        assert type(instance.run_storage).__name__ == "PooledRunStorage"
     assert config.pool_config.default_pool_limit == 4
     assert config.run_queue_config.max_concurrent_runs == 8
     limits = config.run_queue_config.tag_concurrency_limits

@@ -21,6 +21,8 @@ DEFAULT_SERVER = "postgres@127.0.0.1:5432"
 DEFAULT_DAGSTER_PG_URL = f"postgresql+psycopg2://{DEFAULT_SERVER}/glue_inventory_dagster"
 # serve's default inventory database: Postgres, where everything else defaults to SQLite.
 DEFAULT_INVENTORY_URL = f"postgresql+psycopg://{DEFAULT_SERVER}/glue_inventory"
+# The template's storage: dagster-postgres's, holding its connections (not imported: serve runs no Dagster code).
+POOLED_STORAGE = ("glue_inventory.orchestration.dagster_storage", "PooledPostgresStorage")
 # How often the daemon checks that a started run's worker is alive (Dagster's default: 120 s).
 MONITORING_POLL_S = 10
 
@@ -99,13 +101,19 @@ def dagster_home(cwd: Path, environ: dict[str, str]) -> tuple[Path, bool]:
     return Path(tempfile.mkdtemp(prefix=".tmp_dagster_home_", dir=cwd)), True
 
 
+def _on_postgres(storage: Mapping) -> bool:
+    """`storage: postgres:`, or the template's pooled Postgres storage (orchestration/dagster_storage.py)."""
+    custom = storage.get("custom") or {}
+    return "postgres" in storage or (custom.get("module"), custom.get("class")) == POOLED_STORAGE
+
+
 def prepare_home(home: Path, code_server_port: int) -> Path:
     """Write the instance (unless $DAGSTER_HOME has its own, which must keep Dagster's storage in Postgres)
     and the workspace that points at the code server; return the workspace file."""
     instance = home / "dagster.yaml"
     if instance.exists():
         existing = yaml.safe_load(instance.read_text()) or {}
-        if "postgres" not in (existing.get("storage") or {}):
+        if not _on_postgres(existing.get("storage") or {}):
             raise ServeError(f"{instance} does not keep Dagster's storage in Postgres — serve's processes "
                              "share it: remove the file (serve writes one from DAGSTER_PG_URL) or give it "
                              "`storage: postgres:`")

@@ -167,7 +167,7 @@ def test_multiprocess_executor_on_postgres(postgres_url, dagster_pg_url, tmp_pat
 
     with deploy.instance() as instance:
         runs = instance.get_runs()
-        assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+        assert type(instance.run_storage).__name__ == "PooledRunStorage"
         assert [run.status for run in runs] == [dg.DagsterRunStatus.SUCCESS] * 3
         assert runs[1].tags[RANGE_START] == keys[0] and runs[1].tags[RANGE_END] == keys[-1]
         for run in runs:

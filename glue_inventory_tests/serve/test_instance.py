@@ -59,10 +59,27 @@ def test_the_written_instance_queues_and_monitors_runs(tmp_path, postgres_url, m
         assert type(instance.run_launcher).__name__ == "LocalRunLauncher"
         assert instance.run_launcher.supports_check_run_worker_health
         assert instance.run_monitoring_enabled and instance.run_monitoring_max_resume_run_attempts == 0
-        assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+        assert type(instance.run_storage).__name__ == "PooledRunStorage"
 
 
 def test_an_instance_of_ones_own_must_be_on_postgres(tmp_path):
     (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     with pytest.raises(ServeError, match="does not keep Dagster's storage in Postgres"):
         prepare_home(tmp_path, 4000)
+
+
+@pytest.mark.parametrize(("storage", "accepted"), [
+    ({"postgres": {"postgres_url": {"env": "DAGSTER_PG_URL"}}}, True),
+    ({"custom": {"module": "glue_inventory.orchestration.dagster_storage", "class": "PooledPostgresStorage",
+                 "config": {"postgres_url": {"env": "DAGSTER_PG_URL"}}}}, True),
+    ({"custom": {"module": "somewhere.else", "class": "PooledPostgresStorage", "config": {}}}, False),
+    ({"sqlite": {"base_dir": "/tmp/x"}}, False),
+])
+def test_an_instance_of_ones_own_may_keep_either_postgres_storage(tmp_path, storage, accepted):
+    (tmp_path / "dagster.yaml").write_text(yaml.safe_dump({"storage": storage}))
+    if accepted:
+        assert prepare_home(tmp_path, 4000).exists()
+        assert yaml.safe_load((tmp_path / "dagster.yaml").read_text()) == {"storage": storage}  # left as it was
+    else:
+        with pytest.raises(ServeError, match="does not keep Dagster's storage in Postgres"):
+            prepare_home(tmp_path, 4000)
