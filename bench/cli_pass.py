@@ -135,6 +135,7 @@ class Command:
     largest_process_rss_mb: float = 0.0
     metadata: dict = field(default_factory=dict)
     tracemalloc: list[dict] = field(default_factory=list)  # one report per Python process, largest peak first
+    dagster_connections: int | None = None  # connections the command opened to Dagster's storage
 
     @property
     def outside_api_s(self) -> float:
@@ -152,10 +153,28 @@ def tracemalloc_reports(reports: Path) -> list[dict]:
     return sorted(found, key=lambda report: -report["peak_traced_mb"])
 
 
+def dagster_sessions(home: Path) -> int | None:
+    """Sessions Postgres has counted on the database of Dagster's storage (`pg_stat_database`, at each session's
+    end; this query's own is counted after it), None where the server does not count them (before Postgres 14)."""
+    storage = yaml.safe_load((home / "dagster.yaml").read_text(encoding="utf-8"))["storage"]
+    url = sa.make_url((storage["custom"]["config"] if "custom" in storage else storage["postgres"])["postgres_url"])
+    engine = sa.create_engine(url.set(drivername="postgresql+psycopg"), poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(sa.text("SELECT sessions FROM pg_stat_database WHERE datname = :db"),
+                                {"db": url.database}).scalar_one()
+    except sa.exc.ProgrammingError:  # no column `sessions`
+        return None
+    finally:
+        engine.dispose()
+
+
 def run_command(name: str, argv: list[str], env: dict[str, str], sim: AnySimulator, log_path: Path,
                 tracemalloc: bool = False) -> Command:
     sim.reset_call_counts()
     command = Command(name)
+    home = Path(env["DAGSTER_HOME"])
+    sessions = dagster_sessions(home)
     started_mono, started = time.monotonic(), time.perf_counter()
     with (log_path.open("a", encoding="utf-8") as log_file,
           tempfile.TemporaryDirectory(prefix="glue-inventory-tracemalloc-") as reports):
@@ -168,6 +187,9 @@ def run_command(name: str, argv: list[str], env: dict[str, str], sim: AnySimulat
         command.tracemalloc = tracemalloc_reports(Path(reports))  # none without tracemalloc
     ended_mono = time.monotonic()
     command.seconds = time.perf_counter() - started
+    time.sleep(0.5)  # the command's connections have closed; their backends end and are counted
+    after = dagster_sessions(home)
+    command.dagster_connections = after - sessions - 1 if after is not None and sessions is not None else None
     if code:
         raise RuntimeError(f"{' '.join(argv)} failed with code {code}: see {log_path}")
     spans = sim.platform_call_spans
@@ -253,7 +275,8 @@ def pass_figures(commands: list[Command], rate_limit: float | None) -> dict:
                               "to_first_call_s": round(c.to_first_call_s, 2),
                               "after_last_call_s": round(c.after_last_call_s, 2),
                               "outside_api_s": round(c.outside_api_s, 2), "calls": sum(c.calls.values()),
-                              "throttled": c.throttled, "tree_peak_rss_mb": c.tree_peak_rss_mb,
+                              "throttled": c.throttled, "dagster_connections": c.dagster_connections,
+                              "tree_peak_rss_mb": c.tree_peak_rss_mb,
                               "largest_process_rss_mb": c.largest_process_rss_mb,
                               **({"tracemalloc": c.tracemalloc} if c.tracemalloc else {})}
                      for c in commands},

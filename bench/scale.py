@@ -265,6 +265,7 @@ def report_cli(results: list[dict]) -> None:
                          *(f.get("api_phase_over_its_bound") for f in figures)])
             rows.append(["      last call to exit (s)", *(f["after_last_call_s"] for f in figures)])
             rows.append(["      calls / throttled", *(f"{f['calls']} / {f['throttled']}" for f in figures)])
+            rows.append(["      connections to Dagster's storage", *(f.get("dagster_connections") for f in figures)])
             rows.append(["      peak RSS of the process tree (MB)", *(f["tree_peak_rss_mb"] for f in figures)])
             rows.append(["      largest process of the tree, peak RSS (MB)",
                          *(f.get("largest_process_rss_mb") for f in figures)])
