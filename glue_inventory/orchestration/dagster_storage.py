@@ -2,9 +2,9 @@
 
 dagster-postgres gives its run, event-log and schedule storages SQLAlchemy engines with `NullPool` everywhere
 but the webserver: every read and write of Dagster's state opens a new Postgres connection and closes it. A
-`dagster asset materialize` of the inventory makes 70-140 of them (logging an event, reading a partition set,
+`dagster asset materialize` of the inventory made 88-145 of them (logging an event, reading a partition set,
 storing a check's result), 3-5 ms each on a local server and more across a network: 0.4-0.6 s of a command
-that has a few seconds of fixed cost (sampled, docs/SCALING.md). `PooledPostgresStorage` is
+that has a few seconds of fixed cost (docs/SCALING.md); 10-14 with this storage. `PooledPostgresStorage` is
 `DagsterPostgresStorage` with the same configuration, whose engines keep one connection per storage open
 between uses (as the webserver's do) and open more when threads need them at once, without a limit, as before.
 
