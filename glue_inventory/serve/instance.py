@@ -21,8 +21,6 @@ DEFAULT_SERVER = "postgres@127.0.0.1:5432"
 DEFAULT_DAGSTER_PG_URL = f"postgresql+psycopg2://{DEFAULT_SERVER}/glue_inventory_dagster"
 # serve's default inventory database: Postgres, where everything else defaults to SQLite.
 DEFAULT_INVENTORY_URL = f"postgresql+psycopg://{DEFAULT_SERVER}/glue_inventory"
-# The template's storage: dagster-postgres's, holding its connections (not imported: serve runs no Dagster code).
-POOLED_STORAGE = ("glue_inventory.orchestration.dagster_storage", "PooledPostgresStorage")
 # How often the daemon checks that a started run's worker is alive (Dagster's default: 120 s).
 MONITORING_POLL_S = 10
 
@@ -102,9 +100,10 @@ def dagster_home(cwd: Path, environ: dict[str, str]) -> tuple[Path, bool]:
 
 
 def _on_postgres(storage: Mapping) -> bool:
-    """`storage: postgres:`, or the template's pooled Postgres storage (orchestration/dagster_storage.py)."""
-    custom = storage.get("custom") or {}
-    return "postgres" in storage or (custom.get("module"), custom.get("class")) == POOLED_STORAGE
+    """`storage: postgres:`, or the template's own: dagster-postgres's holding its connections
+    (orchestration/dagster_storage.py, named by the template; serve imports no Dagster code)."""
+    custom, pooled = storage.get("custom") or {}, yaml.safe_load(TEMPLATE.read_text())["storage"]["custom"]
+    return "postgres" in storage or (custom.get("module"), custom.get("class")) == (pooled["module"], pooled["class"])
 
 
 def prepare_home(home: Path, code_server_port: int) -> Path:

@@ -63,11 +63,14 @@ class SimulatorApp:
             return handler(environ, start_response)
         return self.moto_app(environ, start_response)
 
+    def _request(self, environ: dict) -> tuple[bytes, dict, Any]:
+        """The request's body, its JSON, and moto's Glue backend of its account (or `account_id`) and Region."""
+        raw = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        backend = glue_backends[environ.get(ACCOUNT_KEY) or self.account_id][request_region(environ) or DEFAULT_REGION]
+        return raw, json.loads(raw or b"{}"), backend
+
     def _job_runs_page(self, environ: dict, start_response: Callable) -> list[bytes]:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        request = json.loads(environ["wsgi.input"].read(length) or b"{}")
-        account = environ.get(ACCOUNT_KEY) or self.account_id
-        backend = glue_backends[account][request_region(environ) or DEFAULT_REGION]
+        _, request, backend = self._request(environ)
         job = backend.jobs.get(request.get("JobName"))
         if job is None:
             body = {"__type": "EntityNotFoundException", "message": f"Job {request.get('JobName')} not found"}
@@ -79,11 +82,8 @@ class SimulatorApp:
             body["NextToken"] = str(first + size)
         return json_response(start_response, "200 OK", body)
 
-
     def _jobs_page(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        raw = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
-        request = json.loads(raw or b"{}")
-        backend = glue_backends[environ.get(ACCOUNT_KEY) or self.account_id][request_region(environ) or DEFAULT_REGION]
+        raw, request, backend = self._request(environ)
         try:
             jobs, token = backend.get_jobs(next_token=request.get("NextToken"), max_results=request.get("MaxResults"))
         except InvalidToken:  # moto's own answer to a token it refuses
