@@ -178,7 +178,7 @@ class PreliminaryRunner:
         with prompt_threads():  # requests leave on their slots while other threads parse pages
             try:
                 submit_more()
-                batch_since = time.monotonic()
+                batch_since, batch_rows = time.monotonic(), 0
                 while in_flight:
                     done = [finished.get()]
                     while not finished.empty():
@@ -188,11 +188,11 @@ class PreliminaryRunner:
                     for future in done:
                         fetched = future.result()
                         (throttled if fetched.throttled else batch).append(fetched)
-                    if batch and (not in_flight or len(batch) >= CHUNK
-                                  or time.monotonic() - batch_since >= STORE_EVERY_S
-                                  or sum(len(f.rows) for f in batch) >= WRITE_ROWS):
+                        batch_rows += 0 if fetched.throttled else len(fetched.rows)
+                    if batch and (not in_flight or len(batch) >= CHUNK or batch_rows >= WRITE_ROWS
+                                  or time.monotonic() - batch_since >= STORE_EVERY_S):
                         results.update(self._store(batch))
-                        batch = []
+                        batch, batch_rows = [], 0
                         batch_since = time.monotonic()
                     self._progress()
             finally:
