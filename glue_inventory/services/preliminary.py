@@ -165,7 +165,7 @@ class PreliminaryRunner:
         workers = self.settings.max_workers
         pool = ThreadPoolExecutor(max_workers=workers)
         # Finished fetches arrive on a queue: `concurrent.futures.wait` over the hundreds in flight registers a
-        # waiter on each of them for every one that finishes (7 % of an Organization's client CPU).
+        # waiter on each of them for every one that finishes (7 % of an Organization's client CPU, sampled).
         finished: SimpleQueue[Future[Fetched]] = SimpleQueue()
         in_flight = 0
 

@@ -28,7 +28,7 @@ def read_jobs(bind: Bind, partition_keys: Iterable[str] | None = None) -> dict[s
     jobs = {}
     with transaction(bind) as conn:
         for select in selects:
-            for row in conn.execute(select).mappings().all():  # at once: row by row, fetchone costs as much
+            for row in conn.execute(select).mappings().all():  # at once: iterating fetches row by row
                 job = dict(row)
                 job["data_job_id"] = job.pop("id")
                 billed = job.pop("billed_fields")

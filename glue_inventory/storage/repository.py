@@ -537,7 +537,7 @@ def run_history_for_metrics(bind: Bind, data_job_ids: Iterable[int], since: date
                      .join(latest, latest.c.data_job_id == job_runs.c.data_job_id)
                      .where(or_(job_runs.c.started_on >= since, job_runs.c.started_on == latest.c.latest))
                      .order_by(job_runs.c.data_job_id, job_runs.c.started_on, job_runs.c.run_id))
-            # Fetched at once: row by row, the driver's fetchone costs as much as building the record.
+            # Fetched at once: iterating the result calls the driver's fetchone for each row.
             for job_id, *run in conn.execute(query).all():
                 history.runs.setdefault(job_id, []).append(JobRun(*run))
     return history
