@@ -187,8 +187,11 @@ class PreliminaryRunner:
                     submit_more()
                     for future in done:
                         fetched = future.result()
-                        (throttled if fetched.throttled else batch).append(fetched)
-                        batch_rows += 0 if fetched.throttled else len(fetched.rows)
+                        if fetched.throttled:
+                            throttled.append(fetched)
+                        else:
+                            batch.append(fetched)
+                            batch_rows += len(fetched.rows)
                     if batch and (not in_flight or len(batch) >= CHUNK or batch_rows >= WRITE_ROWS
                                   or time.monotonic() - batch_since >= STORE_EVERY_S):
                         results.update(self._store(batch))
