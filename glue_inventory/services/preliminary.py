@@ -2,7 +2,8 @@
 
 Runs are written in batches as fetches finish (one transaction per batch, each job's runs together
 with the flag that says its stored history is complete), so memory stays flat however long the
-histories are. Metrics read back only what they need: the window's runs and each job's latest.
+histories are. Metrics read back only what they need: the window's runs and each job's latest; a history
+fetched whole (a first inventory's: nothing of it stored before) is not read back at all.
 """
 
 from __future__ import annotations
@@ -72,6 +73,9 @@ class Fetched:
     pages: int = 0
     error: str | None = None
     throttled: bool = False
+    # The job's whole history as fetched, when nothing of it was stored before: its metrics are computed from
+    # these, not read back after they are stored.
+    history: list[JobRun] | None = None
 
 
 @dataclass
@@ -239,8 +243,11 @@ class PreliminaryRunner:
             session = self.sessions.session(record.account_id, record.region)
             fetch = fetch_new_runs(session.glue, record.spec.name, known, record.history_complete)
             fetched_at = datetime.now(UTC)
-            fetched.rows = [run_row(record, parse_job_run(raw), self.settings, fetched_at) for raw in fetch.changed]
+            runs = [parse_job_run(raw) for raw in fetch.changed]
+            fetched.rows = [run_row(record, run, self.settings, fetched_at) for run in runs]
             fetched.pages = fetch.pages
+            if not known:  # every run of the job is new, so what was fetched is what will be stored
+                fetched.history = runs
         except PlatformUnreachable as exc:
             fetched.error = redact_text(str(exc))
         except ClientError as exc:
@@ -266,12 +273,19 @@ class PreliminaryRunner:
         with self._lock:
             self.stats.pages += sum(f.pages for f in batch)
             self.stats.runs_changed += sum(len(f.rows) for f in batch)
-        return self._metrics([f.record for f in batch], {f.record.key: f.error for f in batch if f.error})
+        return self._metrics([f.record for f in batch], {f.record.key: f.error for f in batch if f.error},
+                             {f.record.id: f.history for f in batch if f.history is not None})
 
-    def _metrics(self, jobs: list[JobRecord], errors: dict[str, str]) -> dict[str, dict]:
-        """Metrics from the stored history: the runs of the window and each job's latest, plus a count."""
+    def _metrics(self, jobs: list[JobRecord], errors: dict[str, str],
+                 fetched: dict[int, list[JobRun]]) -> dict[str, dict]:
+        """Metrics from each job's history: the runs of the window and its latest, plus a count. A history fetched
+        whole (`fetched`, a first inventory's) is used as fetched, the others are read back from the database."""
         start = window_start(self.now, self.settings.thresholds.window_days)
-        history = repository.run_history_for_metrics(self.engine, [r.id for r in jobs], start)
+        history = repository.run_history_for_metrics(self.engine, [r.id for r in jobs if r.id not in fetched], start)
+        for job_id, runs in fetched.items():
+            # As stored: one run per id, the last fetched (`upsert_runs` keeps it).
+            unique = list({run.run_id: run for run in runs}.values())
+            history.runs[job_id], history.counts[job_id] = unique, len(unique)
         results = {}
         for record in jobs:
             metrics = preliminary_metrics(record.spec, history.runs.pop(record.id, []), region=record.region,

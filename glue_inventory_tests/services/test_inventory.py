@@ -119,3 +119,32 @@ def test_a_vanished_job_is_deleted_and_a_second_platform_on_the_same_account_is_
     runner = PreliminaryRunner(sessions=SessionMap(sessions), counter=CallCounter(), settings=settings,
                                engine=engine, log=logging.getLogger(__name__))
     assert runner.run([partition_key(victim.key)])[partition_key(victim.key)]["status"] == "deleted"
+
+
+def test_a_first_history_gives_the_metrics_a_refresh_reads_back_and_counts_a_run_listed_twice_once(
+        postgres_url, monkeypatch):
+    # A first history's metrics are computed from the runs as fetched, a refresh's from the stored runs: the same
+    # numbers, to the last bit, even when Glue lists a run twice (a run that starts while the pages are read
+    # pushes the next page's first run back onto it).
+    now = datetime.now(UTC)
+    fleet = build_fleet(8, 5, now, account_id="723000000032")
+    twice = max(fleet.jobs, key=lambda job: len(job.runs))
+    twice.runs.append(twice.runs[-1])  # its newest run, listed again
+    with start_simulator(fleet) as sim:
+        point_at(sim, monkeypatch)
+        settings = settings_for(sim)
+        sessions = platform_sessions(settings.platforms)
+        engine = engine_for(postgres_url)
+        store_snapshot(engine, list_inventory(sessions))
+        keys = sorted(read_jobs(engine))
+
+        def refresh() -> dict[str, dict]:
+            return PreliminaryRunner(sessions=SessionMap(sessions), counter=CallCounter(), settings=settings,
+                                     engine=engine, log=logging.getLogger(__name__), now=now).run(keys)
+
+        first, second = refresh(), refresh()
+    assert {key: row["metrics"] for key, row in first.items()} == {key: row["metrics"] for key, row in second.items()}
+    metrics = first[partition_key(twice.key)]["metrics"]
+    assert metrics["runs_total"] == len({run.key for run in twice.runs}) == len(twice.runs) - 1
+    assert metrics["runs_30d"] > 0  # the run listed twice is in the window (its cost counted once, as read back)
+    assert metrics["last_run_at"][:19] == twice.runs[-1].started_on.isoformat()[:19]  # AWS sends milliseconds
