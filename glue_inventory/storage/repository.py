@@ -48,7 +48,6 @@ from glue_inventory import telemetry
 from glue_inventory.analysis.types import JobRun
 from glue_inventory.config import secret_credential_keys
 from glue_inventory.storage.tables import (
-    UTCDateTime,
     analysis_runs,
     code_analysis_cache,
     data_jobs,
@@ -354,20 +353,11 @@ def _copy(conn: Connection, target: Table, sql: str, rows: list[dict[str, Any]],
           added: dict[str, Any], types: list[int] | None) -> None:
     """One COPY (`sql`) of `rows`: binary, typed by `types` (the staging table's column oids), or text (None)."""
     names = [*given, *added]
+    converted = [(index, convert) for index, name in enumerate(names)
+                 if (convert := _copy_conversion(target.c[name].type, conn.dialect, types and types[index]))]
     with conn.connection.driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
         if types:
-            # Column by column: a conversion or check runs over a column's values at once, not value by value
-            # inside the loop over rows (half the client's CPU of a COPY of runs).
             copy.set_types(types)
-            columns = [_binary_column(target.c[name].type, conn.dialect, oid, [added[name]] * len(rows)
-                                      if name in added else list(map(itemgetter(name), rows)))
-                       for name, oid in zip(names, types, strict=True)]
-            write = copy.write_row
-            for values in zip(*columns, strict=True):
-                write(values)
-            return
-        converted = [(index, convert) for index, name in enumerate(names)
-                     if (convert := _copy_conversion(target.c[name].type, conn.dialect))]
         get, defaults = _values_of(given), list(added.values())
         for row in rows:
             values = [*get(row), *defaults]
@@ -382,39 +372,31 @@ def _values_of(names: list[str]) -> Callable[[Mapping[str, Any]], tuple]:
     return get if len(names) > 1 else lambda row: (get(row),)
 
 
-def _copy_conversion(type_: Any, dialect: Any) -> Callable[[Any], Any] | None:
-    """What a value of a column of `type_` goes through before a COPY as text: the type's own conversion
-    (UTCDateTime refuses a naive timestamp), JSON serialized as a statement would (psycopg adapts a dict only where
-    the statement names the column's type; None is JSON null)."""
+def _copy_conversion(type_: Any, dialect: Any, oid: int | None = None) -> Callable[[Any], Any] | None:
+    """What a value of a column of `type_` goes through before COPY: the type's own conversion (UTCDateTime refuses
+    a naive timestamp), JSON serialized as a statement would (psycopg adapts a dict only where the statement names
+    the column's type; None is JSON null). In the binary format (`oid`, the column's type), JSON is wrapped for
+    psycopg's dumper of that type, and an integer is checked against the column's bounds."""
+    if oid in _JSON_OIDS:
+        return _JSON_OIDS[oid]
     if isinstance(type_, JSON):
         return json.dumps
-    return type_.bind_processor(dialect)
-
-
-def _binary_column(type_: Any, dialect: Any, oid: int, values: list[Any]) -> list[Any]:
-    """One column's values as COPY's binary format takes them (`oid`, the staging column's type): JSON wrapped for
-    psycopg's dumper of that type, an integer checked against the column's bounds (the format would wrap it
-    around), a timestamp refused when naive (in any zone the format stores its instant: UTCDateTime's conversion
-    to UTC is not needed), any other value through its type's conversion. What is refused goes as text."""
-    if oid in _JSON_OIDS:
-        return list(map(_JSON_OIDS[oid], values))
-    if isinstance(type_, UTCDateTime):
-        if any(value is not None and value.tzinfo is None for value in values):
-            raise ValueError("a naive timestamp")
-        return values
     processor = type_.bind_processor(dialect)
-    if processor is not None:
-        values = list(map(processor, values))
     if oid in _INTEGER_BITS:
-        _within(_INTEGER_BITS[oid], values)
-    return values
+        return _within(_INTEGER_BITS[oid], processor)
+    return processor
 
 
-def _within(bits: int, values: list[Any]) -> None:
-    """Raises OverflowError when an integer of `values` does not fit `bits` (TypeError when one is not a number)."""
-    present = [value for value in values if value is not None]
-    if present and (min(present) < -(1 << (bits - 1)) or max(present) > (1 << (bits - 1)) - 1):
-        raise OverflowError(f"an integer does not fit {bits} bits")
+def _within(bits: int, processor: Callable[[Any], Any] | None) -> Callable[[Any], Any]:
+    low, high = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+
+    def check(value: Any) -> Any:
+        value = processor(value) if processor else value
+        if value is not None and not low <= value <= high:
+            raise OverflowError(f"{value} does not fit a {bits}-bit integer")
+        return value
+
+    return check
 
 
 def _staged(target: Table, names: list[str]) -> Any:
