@@ -12,7 +12,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import islice
+from itertools import groupby, islice
 from operator import itemgetter
 from typing import Any
 
@@ -538,9 +538,25 @@ def run_history_for_metrics(bind: Bind, data_job_ids: Iterable[int], since: date
                      .where(or_(job_runs.c.started_on >= since, job_runs.c.started_on == latest.c.latest))
                      .order_by(job_runs.c.data_job_id, job_runs.c.started_on, job_runs.c.run_id))
             # Fetched at once: iterating the result calls the driver's fetchone for each row.
-            for job_id, *run in conn.execute(query).all():
-                history.runs.setdefault(job_id, []).append(JobRun(*run))
+            rows = _driver_rows(conn, query) if conn.dialect.driver == "psycopg" else conn.execute(query).all()
+            for job_id, runs in groupby(rows, itemgetter(0)):
+                history.runs[job_id] = [JobRun._make(row[1:]) for row in runs]
     return history
+
+
+def _driver_rows(conn: Connection, query: Any) -> list[tuple]:
+    """The rows of `query` as psycopg 3 gives them: tuples, in the binary format, timestamps in UTC (the transaction's
+    time zone is UTC for the query, then what it was). A refresh reads every job's window of runs back (about
+    200,000 at 4,000 jobs): SQLAlchemy's row objects and its timestamp conversion per value took 0.76 s of the
+    calling thread's CPU in `bench/organization.py`'s refresh, these 0.47 s."""
+    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    with conn.connection.driver_connection.cursor() as cursor:
+        zone = cursor.execute("SELECT current_setting('TimeZone')").fetchone()[0]
+        cursor.execute("SET LOCAL TIME ZONE 'UTC'")
+        rows = cursor.execute(str(compiled), compiled.params, binary=True).fetchall()
+        # Not on an error: the transaction is rolled back then, and its time zone with it.
+        cursor.execute("SELECT set_config('TimeZone', %s, true)", (zone,))
+    return rows
 
 
 def _cache_table(table: Table | str) -> Table:

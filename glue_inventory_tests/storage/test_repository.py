@@ -411,15 +411,22 @@ def test_run_history_for_metrics_holds_the_window_the_latest_runs_and_counts(eng
         _run(ids["c"], "c_nostart", started_on=None),
     ])
     with engine.connect() as conn:
-        history = repo.run_history_for_metrics(conn, [ids["a"], ids["b"], ids["c"], ids["idle"]],
-                                               since=T0 - timedelta(days=30))
+        zone = "Pacific/Kiritimati"  # UTC+14: runs read in this zone would carry it (Postgres reads in UTC)
+        if engine.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"SET TIME ZONE '{zone}'")
+            conn.commit()
+        with conn.begin():
+            history = repo.run_history_for_metrics(conn, [ids["a"], ids["b"], ids["c"], ids["idle"]],
+                                                   since=T0 - timedelta(days=30))
+            if engine.dialect.name == "postgresql":  # the caller's transaction keeps its time zone
+                assert conn.exec_driver_sql("SELECT current_setting('TimeZone')").scalar() == zone
     assert {job_id: [run.run_id for run in runs] for job_id, runs in history.runs.items()} == \
         {ids["a"]: ["a_edge", "a_in"], ids["b"]: ["b_last", "b_last_retry"]}  # oldest first
     assert history.counts == {ids["a"]: 4, ids["b"]: 3, ids["c"]: 1}
     a_in = history.runs[ids["a"]][1]
     assert a_in == JobRun(run_id="a_in", state="SUCCEEDED", started_on=T0 - timedelta(days=2),
                           completed_on=T0 - timedelta(days=2) + timedelta(minutes=5), execution_time_s=300)
-    assert all(run.started_on.tzinfo == UTC for runs in history.runs.values() for run in runs)
+    assert all(run.started_on.tzinfo is UTC for runs in history.runs.values() for run in runs)
     assert history.runs[ids["b"]][1].attempt == 1 and history.runs[ids["b"]][0].attempt == 0
 
 
