@@ -550,12 +550,15 @@ def _driver_rows(conn: Connection, query: Any) -> list[tuple]:
     200,000 at 4,000 jobs): SQLAlchemy's row objects and its timestamp conversion per value took 0.76 s of the
     calling thread's CPU in `bench/organization.py`'s refresh, these 0.47 s."""
     compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-    with conn.connection.driver_connection.cursor() as cursor:
-        zone = cursor.execute("SELECT current_setting('TimeZone')").fetchone()[0]
-        cursor.execute("SET LOCAL TIME ZONE 'UTC'")
-        rows = cursor.execute(str(compiled), compiled.params, binary=True).fetchall()
-        # Not on an error: the transaction is rolled back then, and its time zone with it.
-        cursor.execute("SELECT set_config('TimeZone', %s, true)", (zone,))
+    try:
+        with conn.connection.driver_connection.cursor() as cursor:
+            zone = cursor.execute("SELECT current_setting('TimeZone')").fetchone()[0]
+            cursor.execute("SET LOCAL TIME ZONE 'UTC'")
+            rows = cursor.execute(str(compiled), compiled.params, binary=True).fetchall()
+            # Not on an error: the transaction is rolled back then, and its time zone with it.
+            cursor.execute("SELECT set_config('TimeZone', %s, true)", (zone,))
+    except conn.dialect.loaded_dbapi.Error as exc:  # raised as SQLAlchemy raises a statement's errors
+        raise DBAPIError.instance(str(compiled), None, exc, conn.dialect.loaded_dbapi.Error) from None
     return rows
 
 
