@@ -48,6 +48,7 @@ from glue_inventory import telemetry
 from glue_inventory.analysis.types import JobRun
 from glue_inventory.config import secret_credential_keys
 from glue_inventory.storage.tables import (
+    UTCDateTime,
     analysis_runs,
     code_analysis_cache,
     data_jobs,
@@ -353,8 +354,17 @@ def _copy(conn: Connection, target: Table, sql: str, rows: list[dict[str, Any]],
           added: dict[str, Any], types: list[int] | None) -> None:
     """One COPY (`sql`) of `rows`: binary, typed by `types` (the staging table's column oids), or text (None)."""
     names = [*given, *added]
-    converted = [(index, convert) for index, name in enumerate(names)
-                 if (convert := _copy_conversion(target.c[name].type, conn.dialect, types and types[index]))]
+    converted, timestamps, integers = [], [], []
+    for index, name in enumerate(names):
+        type_, oid = target.c[name].type, types[index] if types else None
+        if oid and isinstance(type_, UTCDateTime):
+            # In the binary format an aware timestamp's instant is stored in any zone: only a naive one is refused.
+            timestamps.append(index)
+        elif oid in _INTEGER_BITS and type_.bind_processor(conn.dialect) is None:
+            bits = _INTEGER_BITS[oid]
+            integers.append((index, -(1 << (bits - 1)), (1 << (bits - 1)) - 1))
+        elif convert := _copy_conversion(type_, conn.dialect, oid):
+            converted.append((index, convert))
     with conn.connection.driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
         if types:
             copy.set_types(types)
@@ -363,6 +373,16 @@ def _copy(conn: Connection, target: Table, sql: str, rows: list[dict[str, Any]],
             values = [*get(row), *defaults]
             for index, convert in converted:
                 values[index] = convert(values[index])
+            # Checked here, not by a function per value: a COPY of runs is hundreds of thousands of rows, and a
+            # call per timestamp and integer was a third of the loop's CPU.
+            for index in timestamps:
+                value = values[index]
+                if value is not None and value.tzinfo is None:
+                    raise ValueError(f"naive datetime {value.isoformat()}: timestamps must carry a timezone")
+            for index, low, high in integers:
+                value = values[index]
+                if value is not None and not low <= value <= high:
+                    raise OverflowError(f"{value} does not fit the column's integer")
             copy.write_row(values)
 
 
