@@ -342,7 +342,7 @@ def _copy_staged(conn: Connection, target: Table, rows: list[dict[str, Any]], de
     return names
 
 
-# What psycopg raises for a value its binary dumper of the column's type does not take (or `_within` for an
+# What psycopg raises for a value its binary dumper of the column's type does not take (or `_copy` for an
 # integer the column cannot hold, which the dumper would wrap around), and what the database then says.
 _NOT_BINARY = (TypeError, ValueError, OverflowError, psycopg.Error)
 # Integer types by oid: their bounds (the binary format writes what does not fit as a wrapped-around value).
@@ -360,10 +360,11 @@ def _copy(conn: Connection, target: Table, sql: str, rows: list[dict[str, Any]],
         if oid and isinstance(type_, UTCDateTime):
             # In the binary format an aware timestamp's instant is stored in any zone: only a naive one is refused.
             timestamps.append(index)
-        elif oid in _INTEGER_BITS and type_.bind_processor(conn.dialect) is None:
+            continue
+        if oid in _INTEGER_BITS:  # checked after its type's conversion, if it has one
             bits = _INTEGER_BITS[oid]
             integers.append((index, -(1 << (bits - 1)), (1 << (bits - 1)) - 1))
-        elif convert := _copy_conversion(type_, conn.dialect, oid):
+        if convert := _copy_conversion(type_, conn.dialect, oid):
             converted.append((index, convert))
     with conn.connection.driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
         if types:
@@ -396,27 +397,12 @@ def _copy_conversion(type_: Any, dialect: Any, oid: int | None = None) -> Callab
     """What a value of a column of `type_` goes through before COPY: the type's own conversion (UTCDateTime refuses
     a naive timestamp), JSON serialized as a statement would (psycopg adapts a dict only where the statement names
     the column's type; None is JSON null). In the binary format (`oid`, the column's type), JSON is wrapped for
-    psycopg's dumper of that type, and an integer is checked against the column's bounds."""
+    psycopg's dumper of that type (`_copy` checks an integer against the column's bounds)."""
     if oid in _JSON_OIDS:
         return _JSON_OIDS[oid]
     if isinstance(type_, JSON):
         return json.dumps
-    processor = type_.bind_processor(dialect)
-    if oid in _INTEGER_BITS:
-        return _within(_INTEGER_BITS[oid], processor)
-    return processor
-
-
-def _within(bits: int, processor: Callable[[Any], Any] | None) -> Callable[[Any], Any]:
-    low, high = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
-
-    def check(value: Any) -> Any:
-        value = processor(value) if processor else value
-        if value is not None and not low <= value <= high:
-            raise OverflowError(f"{value} does not fit a {bits}-bit integer")
-        return value
-
-    return check
+    return type_.bind_processor(dialect)
 
 
 def _staged(target: Table, names: list[str]) -> Any:
