@@ -6,6 +6,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from glue_inventory.analysis.status import FINISHED_STATES
+from glue_inventory.aws.parse import parse_timestamp
 
 # Largest pages the APIs accept (AWS Glue API reference: GetJobs MaxResults ≤ 1000, GetJobRuns MaxResults ≤ 200).
 GET_JOBS_PAGE = 1000
@@ -59,7 +60,8 @@ def fetch_new_runs(glue, job_name: str, known: Mapping[str, str], history_comple
     is stored too — provided the earlier fetch of this job read its whole history
     (`history_complete`) and every run we hold as unfinished has been seen again. The order is
     checked page by page, never assumed: a listing that is not newest first is read to the end. A refresh
-    (history complete, runs stored) asks for `REFRESH_FIRST_PAGE` runs first, full pages after.
+    (history complete, runs stored) asks for `REFRESH_FIRST_PAGE` runs first, full pages after. The runs are
+    returned as Glue sent them (aws/responses.py `AS_SENT`), for `aws.parse.parse_job_run`.
     """
     unfinished = {run_id for run_id, state in known.items() if state not in FINISHED_STATES}
     result = RunFetch()
@@ -73,12 +75,18 @@ def fetch_new_runs(glue, job_name: str, known: Mapping[str, str], history_comple
             params["NextToken"] = token
         page = glue.get_job_runs(**params)
         result.pages += 1
-        runs = page.get("JobRuns", [])
+        runs = page.get("JobRuns") or []  # as Glue sent it (aws/responses.py AS_SENT): nulls included
+        if not isinstance(runs, list):
+            raise ValueError(f"GetJobRuns JobRuns: expected a list, got {type(runs).__name__}")
         reached_stored = False
         for run in runs:
+            if not isinstance(run, dict):
+                raise ValueError(f"GetJobRuns JobRuns[]: expected an object, got {type(run).__name__}")
             run_id, state = run.get("Id"), run.get("JobRunState")
             started = run.get("StartedOn")
             if started is not None:
+                if type(started) is not float and type(started) is not int:  # Glue sends epoch seconds
+                    started = parse_timestamp(started, f"JobRun {run_id!r}.StartedOn").timestamp()
                 if last_started is not None and started > last_started:
                     result.newest_first = False
                 last_started = started

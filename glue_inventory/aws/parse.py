@@ -71,10 +71,19 @@ def _placebo_datetime(value: Mapping[str, Any], where: str = "placebo datetime")
         raise ValueError(f"{where}: not a valid placebo datetime ({exc.__class__.__name__})") from None
 
 
+def _epoch(value: float, where: str) -> datetime:
+    try:
+        return datetime.fromtimestamp(value / 1000 if abs(value) >= EPOCH_MILLISECONDS_FROM else value, UTC)
+    except (ValueError, OverflowError, OSError):
+        raise ValueError(f"{where}: not an ISO-8601 date or epoch number") from None
+
+
 def parse_timestamp(value: object, where: str = "timestamp") -> datetime | None:
     """A timezone-aware UTC datetime from a datetime, ISO-8601 text, epoch seconds or milliseconds."""
     if value is None:
         return None
+    if type(value) is float or type(value) is int:  # a GetJobRuns page as Glue sent it (aws/responses.py)
+        return _epoch(value, where)
     if type(value) is datetime and value.tzinfo is UTC:  # what the tool's botocore sessions give
         return value
     if isinstance(value, Mapping) and value.get("__class__") == "datetime":
@@ -88,11 +97,10 @@ def parse_timestamp(value: object, where: str = "timestamp") -> datetime | None:
                 return parse_timestamp(datetime.fromisoformat(value.strip()), where)
             except ValueError:
                 value = float(value)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            seconds = value / 1000 if abs(value) >= EPOCH_MILLISECONDS_FROM else value
-            return datetime.fromtimestamp(seconds, UTC)
     except (ValueError, OverflowError, OSError):
         raise ValueError(f"{where}: not an ISO-8601 date or epoch number") from None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _epoch(value, where)
     raise ValueError(f"{where}: expected a date, got {_kind(value)}")
 
 

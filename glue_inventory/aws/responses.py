@@ -9,6 +9,11 @@ is taken as decoded. Timestamps, blobs, unions, documents and event streams stil
 The body is decoded with orjson (a GetJobRuns page of 200 runs in about a third of the json module's time);
 what orjson refuses (NaN, a body that is not JSON) is left to botocore's decoding. (orjson reads an integer past
 64 bits as a float; AWS's longs are 64 bits.)
+
+A GetJobRuns page is not walked at all (`AS_SENT`): it is returned as Glue sent it, decoded, timestamps as epoch
+seconds. Its one reader, `aws.glue.fetch_new_runs`, compares the runs' ids, states and start times and hands the
+new ones to `aws.parse.parse_job_run`, which reads epoch numbers: the walk converted every run of every page into a
+new dict with three datetimes, a refresh's first pages mostly of runs already stored.
 """
 
 from __future__ import annotations
@@ -33,6 +38,10 @@ def _as_decoded(shape: Shape) -> bool:
     if shape.type_name == "map":
         return _as_decoded(shape.key) and _as_decoded(shape.value)
     return False
+
+
+# Answers returned as decoded, not converted: the run history's pages (see above).
+AS_SENT = frozenset({"GetJobRunsResponse"})
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,11 @@ class PlannedJSONParser(JSONParser):
             return orjson.loads(body_contents) if body_contents else {}
         except orjson.JSONDecodeError:
             return super()._parse_body_as_json(body_contents)
+
+    def _handle_json_body(self, raw_body, shape):
+        if shape.name in AS_SENT:
+            return self._parse_body_as_json(raw_body)
+        return super()._handle_json_body(raw_body, shape)
 
     def _handle_structure(self, shape, value):
         if value is None or shape.is_document_type or shape.is_tagged_union:

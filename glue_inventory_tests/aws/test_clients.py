@@ -10,6 +10,7 @@ import botocore.session
 import pytest
 
 from glue_inventory.aws.clients import new_session, platform_sessions, utc_timestamp
+from glue_inventory.aws.parse import runs_in_response
 from glue_inventory.config import PlatformConfig
 
 
@@ -31,13 +32,16 @@ def test_job_runs_arrive_as_utc_datetimes_in_any_local_zone(simulator, sim_env, 
         session = platform_sessions([PlatformConfig(name="sim", regions=["us-east-1"],
                                                     endpoint_url=sim_env["AWS_ENDPOINT_URL"])])[0]
         job = max((j for j in simulator.fleet.jobs if j.region == "us-east-1"), key=lambda j: len(j.runs))
-        runs = session.client("glue").get_job_runs(JobName=job.name, MaxResults=5)["JobRuns"]
+        page = session.client("glue").get_job_runs(JobName=job.name, MaxResults=5)
+        runs = [run.started_on for run in runs_in_response(page)]  # the page as sent, read as the tool reads it
+        listed = session.client("glue").get_job_run(JobName=job.name, RunId=page["JobRuns"][0]["Id"])
         expected = sorted((run.started_on for run in job.runs), reverse=True)[:5]
     finally:
         monkeypatch.undo()
         time.tzset()
-    assert [run["StartedOn"].tzinfo for run in runs] == [UTC] * 5
-    assert [run["StartedOn"] for run in runs] == [e.replace(microsecond=e.microsecond // 1000 * 1000) for e in expected]
+    assert [started.tzinfo for started in runs] == [UTC] * 5
+    assert runs == [e.replace(microsecond=e.microsecond // 1000 * 1000) for e in expected]
+    assert listed["JobRun"]["StartedOn"] == runs[0] and listed["JobRun"]["StartedOn"].tzinfo is UTC
 
 
 def _handlers(emitter, event: str) -> list[str]:

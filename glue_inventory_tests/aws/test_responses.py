@@ -1,5 +1,6 @@
 """The planned JSON parser gives exactly what botocore's parser gives, on the simulator's answers and on
-answers with what a real service may send (nulls, members the model does not know, nested structures)."""
+answers with what a real service may send (nulls, members the model does not know, nested structures); a
+GetJobRuns page comes as Glue sent it, and its runs parse to what botocore's answer gives."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import pytest
 from botocore.parsers import JSONParser
 
 from glue_inventory.aws.clients import platform_sessions, utc_timestamp
-from glue_inventory.aws.responses import PlannedJSONParser, PlannedParserFactory
+from glue_inventory.aws.parse import runs_in_response
+from glue_inventory.aws.responses import AS_SENT, PlannedJSONParser, PlannedParserFactory
 from glue_inventory.config import PlatformConfig
 
 
@@ -20,6 +22,16 @@ def _both(operation, body: bytes) -> tuple[dict, dict]:
     slow = JSONParser(timestamp_parser=utc_timestamp).parse(dict(response), operation.output_shape)
     fast = PlannedJSONParser(timestamp_parser=utc_timestamp).parse(dict(response), operation.output_shape)
     return slow, fast
+
+
+def _same(operation, slow: dict, fast: dict) -> None:
+    """The same answer; for a page returned as sent, the same runs (and token) as the tool reads them."""
+    if operation.output_shape.name not in AS_SENT:
+        assert fast == slow, operation.name
+        return
+    assert runs_in_response(fast) == runs_in_response(slow)
+    assert fast.get("NextToken") == slow.get("NextToken") or not (fast.get("NextToken") or slow.get("NextToken"))
+    assert fast["ResponseMetadata"] == slow["ResponseMetadata"]
 
 
 def _operation(service: str, name: str):
@@ -47,8 +59,8 @@ def test_the_simulators_answers_parse_the_same(simulator, sim_env):
     runs = 0
     for operation, body in captured:
         slow, fast = _both(operation, body)
-        assert fast == slow, operation.name
-        runs += len(fast.get("JobRuns", []))
+        _same(operation, slow, fast)
+        runs += len(slow.get("JobRuns", []))
     assert runs > 100
 
 
@@ -82,8 +94,20 @@ RUN = {
         "PaginationToken": ""}),
 ])
 def test_answers_with_nulls_and_unknown_members_parse_the_same(service, name, answer):
-    slow, fast = _both(_operation(service, name), json.dumps(answer).encode())
-    assert fast == slow
+    operation = _operation(service, name)
+    slow, fast = _both(operation, json.dumps(answer).encode())
+    _same(operation, slow, fast)
+
+
+def test_a_run_history_page_comes_as_glue_sent_it():
+    """Not walked: epoch seconds stay numbers (aws.parse reads them), a null stays; another answer holding the
+    same runs (GetJobRun) is still converted."""
+    body = json.dumps({"JobRuns": [RUN], "NextToken": None}).encode()
+    page = _both(_operation("glue", "GetJobRuns"), body)[1]
+    assert page["JobRuns"][0]["StartedOn"] == RUN["StartedOn"] and page["JobRuns"][0]["ErrorMessage"] is None
+    assert page["NextToken"] is None
+    one = _both(_operation("glue", "GetJobRun"), json.dumps({"JobRun": RUN}).encode())[1]
+    assert one["JobRun"]["StartedOn"] == utc_timestamp(RUN["StartedOn"])
 
 
 def test_sessions_use_the_planned_parser():
@@ -95,13 +119,21 @@ def test_sessions_use_the_planned_parser():
 
 
 @pytest.mark.parametrize("body", [
-    b'{"JobRuns": [{"Id": "jr_1", "JobRunState": "SUCCEEDED", "DPUSeconds": NaN}]}',  # json reads it, orjson not
-    b'{"JobRuns": [{"Id": "jr_\\u00e9", "JobRunState": "SUCCEEDED", "ErrorMessage": "caf\xc3\xa9"}]}',
+    b'{"JobRun": {"Id": "jr_1", "JobRunState": "SUCCEEDED", "DPUSeconds": NaN}}',  # json reads it, orjson not
+    b'{"JobRun": {"Id": "jr_\\u00e9", "JobRunState": "SUCCEEDED", "ErrorMessage": "caf\xc3\xa9"}}',
     b"<html>502 Bad Gateway</html>",
     b"",
 ])
 def test_bodies_orjson_refuses_parse_as_botocore_parses_them(body):
     """The body is decoded with orjson; what it refuses (NaN, no JSON at all) is
     decoded by botocore, so the answer is still what botocore gives (repr: NaN is not equal to itself)."""
-    slow, fast = _both(_operation("glue", "GetJobRuns"), body)
+    slow, fast = _both(_operation("glue", "GetJobRun"), body)
     assert repr(fast) == repr(slow)
+
+
+def test_a_run_history_page_orjson_refuses_is_decoded_and_its_bad_number_refused():
+    """A page as sent is decoded the same way (NaN by the json module); the run's parse then names the field."""
+    body = b'{"JobRuns": [{"Id": "jr_1", "JobRunState": "SUCCEEDED", "DPUSeconds": NaN}]}'
+    fast = _both(_operation("glue", "GetJobRuns"), body)[1]
+    with pytest.raises(ValueError, match=r"JobRun 'jr_1'.DPUSeconds: expected a non-negative number"):
+        runs_in_response(fast)

@@ -109,8 +109,11 @@ def run_histories(draw):
     # A settled history (every run finished, none was running at the last fetch) is where stopping early pays.
     settled = draw(st.booleans())
     states = st.sampled_from(FINISHED if settled else FINISHED + UNFINISHED)
+    # As Glue sends them (epoch seconds, aws/responses.py AS_SENT), or as recorded (datetimes).
+    as_sent = draw(st.booleans())
+    started = [now - timedelta(seconds=sum(gaps[:index + 1])) for index in range(count)]
     runs = [{"Id": f"jr_{index:04d}", "JobRunState": draw(states),
-             "StartedOn": now - timedelta(seconds=sum(gaps[:index + 1]))} for index in range(count)]
+             "StartedOn": started[index].timestamp() if as_sent else started[index]} for index in range(count)]
     # The earlier fetch saw the runs older than `cut`; some then still running have finished since.
     cut = draw(st.integers(0, count))
     stored = {}
@@ -148,6 +151,31 @@ def test_an_oldest_first_listing_with_one_run_per_page_is_read_to_the_end():
                     {"Id": "new", "JobRunState": "SUCCEEDED", "StartedOn": now}]
     fetch = fetch_new_runs(RecordedGlue(oldest_first, 1), "job", {"old": "SUCCEEDED"}, history_complete=True)
     assert [run["Id"] for run in fetch.changed] == ["new"]
+
+
+@pytest.mark.parametrize(("page", "match"), [
+    ({"JobRuns": {"Id": "jr_1"}}, "JobRuns: expected a list, got dict"),
+    ({"JobRuns": [None]}, r"JobRuns\[\]: expected an object, got NoneType"),
+    ({"JobRuns": [{"Id": "jr_1", "JobRunState": "SUCCEEDED", "StartedOn": "yesterday"}]},
+     "JobRun 'jr_1'.StartedOn: not an ISO-8601 date or epoch number"),
+])
+def test_a_malformed_run_history_page_is_refused_naming_the_field(page, match):
+    """A page comes as Glue sent it, unchecked by botocore's model: what fetch_new_runs reads is checked there
+    (the refusal is recorded as the job's error, aws.parse checks the runs it keeps)."""
+
+    class Answer:
+        def get_job_runs(self, **_params) -> dict:
+            return page
+
+    with pytest.raises(ValueError, match=match):
+        fetch_new_runs(Answer(), "job", {}, history_complete=False)
+
+
+def test_a_page_with_null_runs_or_token_is_the_end_of_the_history():
+    glue = RecordedGlue([], 1)
+    glue.get_job_runs = lambda **_params: {"JobRuns": None, "NextToken": None}
+    fetch = fetch_new_runs(glue, "job", {}, history_complete=False)
+    assert fetch.complete and fetch.changed == [] and fetch.seen == 0
 
 
 def test_a_refresh_asks_for_a_short_first_page_then_full_pages():
