@@ -1,11 +1,14 @@
-"""Our boto3 sessions: timestamps come back in UTC whatever the local zone, from epoch numbers and text."""
+"""Our boto3 sessions: timestamps come back in UTC whatever the local zone, from epoch numbers and text; requests
+name the tool."""
 
 from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from importlib.metadata import version
 
 import boto3
+import botocore
 import botocore.session
 import pytest
 
@@ -68,3 +71,19 @@ def test_sessions_call_every_handler_a_new_botocore_session_calls(service):
     assert len(_handlers(new_session().client(service, region_name="us-east-1").meta.events,
                          f"before-call.{service}.{operation}")) == len(_handlers(fresh_client.meta.events,
                                                                               f"before-call.{service}.{operation}"))
+
+
+def test_requests_name_the_tool_in_their_user_agent(simulator, sim_env):
+    """What CloudTrail records as `userAgent`: the tool and its version first, then the SDK's, on every request
+    (retries and the role's AssumeRole included: every client takes the platform session's config)."""
+    session = platform_sessions([PlatformConfig(name="sim", regions=["us-east-1"],
+                                                endpoint_url=sim_env["AWS_ENDPOINT_URL"])])[0]
+    sent: list[str] = []
+    glue = session.client("glue")
+    glue.meta.events.register("before-send", lambda request, **_: sent.append(request.headers["User-Agent"].decode()))
+    glue.get_jobs(MaxResults=1)
+    glue.get_job_runs(JobName=simulator.fleet.jobs[0].name, MaxResults=1)
+    assert len(sent) == 2
+    for agent in sent:
+        assert agent.startswith(f"glue-inventory/{version('glue_inventory')} Boto3/"), agent
+        assert f"Botocore/{botocore.__version__}" in agent
