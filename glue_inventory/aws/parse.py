@@ -71,9 +71,13 @@ def _placebo_datetime(value: Mapping[str, Any], where: str = "placebo datetime")
         raise ValueError(f"{where}: not a valid placebo datetime ({exc.__class__.__name__})") from None
 
 
+def _from_epoch(value: float) -> datetime:
+    return datetime.fromtimestamp(value / 1000 if abs(value) >= EPOCH_MILLISECONDS_FROM else value, UTC)
+
+
 def _epoch(value: float, where: str) -> datetime:
     try:
-        return datetime.fromtimestamp(value / 1000 if abs(value) >= EPOCH_MILLISECONDS_FROM else value, UTC)
+        return _from_epoch(value)
     except (ValueError, OverflowError, OSError):
         raise ValueError(f"{where}: not an ISO-8601 date or epoch number") from None
 
@@ -102,6 +106,17 @@ def parse_timestamp(value: object, where: str = "timestamp") -> datetime | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return _epoch(value, where)
     raise ValueError(f"{where}: expected a date, got {_kind(value)}")
+
+
+def _timestamp(d: Mapping[str, Any], key: str, where: str) -> datetime | None:
+    """`parse_timestamp` of `d[key]`, an epoch number (as Glue sends it) read without naming the field first."""
+    value = d.get(key)
+    if type(value) is float or type(value) is int:
+        try:
+            return _from_epoch(value)
+        except (ValueError, OverflowError, OSError):
+            pass  # parse_timestamp names the field
+    return parse_timestamp(value, f"{where}.{key}")
 
 
 def _string_map(value: object, where: str) -> dict[str, str]:
@@ -175,8 +190,8 @@ def parse_job_run(d: Mapping[str, Any]) -> JobRun:
     return JobRun(
         run_id=run_id,
         state=state,
-        started_on=parse_timestamp(run.get("StartedOn"), f"{where}.StartedOn"),
-        completed_on=parse_timestamp(run.get("CompletedOn"), f"{where}.CompletedOn"),
+        started_on=_timestamp(run, "StartedOn", where),
+        completed_on=_timestamp(run, "CompletedOn", where),
         execution_time_s=_int(run, "ExecutionTime", where),
         dpu_seconds=_number(run, "DPUSeconds", where),
         worker_type=_str(run, "WorkerType", where),

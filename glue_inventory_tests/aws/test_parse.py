@@ -235,6 +235,13 @@ def test_bad_timestamps(value):
         ({"Id": "jr"}, parse_job_run, "JobRunState are required"),
         ({"Id": "jr", "JobRunState": "SUCCEEDED", "ExecutionTime": -1}, parse_job_run, "ExecutionTime"),
         ({"Id": "jr", "JobRunState": "SUCCEEDED", "StartedOn": "soon"}, parse_job_run, "StartedOn"),
+        # Epoch numbers as Glue sends them, out of any date's range (seconds, and milliseconds past 1e11).
+        ({"Id": "jr", "JobRunState": "SUCCEEDED", "StartedOn": 1e18},
+         parse_job_run, r"JobRun 'jr'.StartedOn: not an ISO-8601 date or epoch number"),
+        ({"Id": "jr", "JobRunState": "SUCCEEDED", "CompletedOn": -10**20},
+         parse_job_run, r"JobRun 'jr'.CompletedOn: not an ISO-8601 date or epoch number"),
+        ({"Id": "jr", "JobRunState": "SUCCEEDED", "CompletedOn": float("nan")},
+         parse_job_run, r"JobRun 'jr'.CompletedOn: not an ISO-8601 date or epoch number"),
     ],
 )
 def test_malformed_records(record, parser, match):
