@@ -69,3 +69,24 @@ def test_regions_of_an_account_share_its_role_credentials(sim):
     for region in platform.regions:
         PlatformSession(platform, region, roles=roles).glue.get_jobs()
     assert sim.call_counts["AssumeRole"] - assumed == 1
+
+
+def test_the_accounts_of_one_profile_assume_their_roles_through_one_sts_client(sim):
+    """One STS client per profile and Region (not one per account); each account still gets its own role's
+    credentials, and renews them through that client."""
+    roles = AssumedRoles(duration_s=SESSION_S)
+    accounts = [ACCOUNT, "620987654322", "620987654323"]
+    for account in accounts:
+        platform = PlatformConfig(name=account, regions=["us-east-1"], role_arn=f"arn:aws:iam::{account}:role/r",
+                                  endpoint_url=sim.endpoint_url)
+        session = PlatformSession(platform, "us-east-1", roles=roles)
+        assert session.client("sts").get_caller_identity()["Account"] == account
+    assert len(roles._sts) == 1  # noqa: SLF001 - how many STS clients assumed the roles
+    assumed = sim.call_counts["AssumeRole"]
+    time.sleep(SESSION_S)  # every account's credentials are renewed through the shared client
+    for account in accounts:
+        platform = PlatformConfig(name=account, regions=["us-east-1"], role_arn=f"arn:aws:iam::{account}:role/r",
+                                  endpoint_url=sim.endpoint_url)
+        session = PlatformSession(platform, "us-east-1", roles=roles)
+        assert session.client("sts").get_caller_identity()["Account"] == account
+    assert sim.call_counts["AssumeRole"] - assumed == len(accounts)
