@@ -13,6 +13,8 @@ between uses (as the webserver's do) and open more when threads need them at onc
 - A process forked from one that holds connections does not share them: the child's pools start empty
   (SQLAlchemy's rule for a fork, `Engine.dispose(close=False)`); Dagster's own processes are spawned anyway.
 - The webserver still replaces the engines with its own (`optimize_for_webserver`), as with `postgres:`.
+- A batch of events (a run's materializations, one per partition) is inserted with its rows as one JSON
+  parameter (`PooledEventLogStorage.prepare_insert_event_batch`), a statement compiled once.
 
     storage:
       custom:
@@ -30,10 +32,13 @@ from __future__ import annotations
 
 import os
 import weakref
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+import orjson
+from dagster import EventLogEntry
 from dagster._core.storage.base_storage import DagsterStorage
+from dagster._core.storage.event_log.schema import SqlEventLogStorageTable
 from dagster._serdes import ConfigurableClassData
 from dagster_postgres import (
     DagsterPostgresStorage,
@@ -42,6 +47,7 @@ from dagster_postgres import (
     PostgresScheduleStorage,
 )
 from dagster_postgres.utils import create_pg_engine, get_token_provider_from_config, pg_url_from_config
+from sqlalchemy import Text, bindparam, column, func, select
 from sqlalchemy.engine import Engine
 
 # Replace a pooled connection after this long (a server or proxy may drop idle ones sooner: pre-ping covers it).
@@ -89,8 +95,27 @@ class PooledRunStorage(_Pooled, PostgresRunStorage):
     pass
 
 
+# The event_logs columns a batch of events fills (all but the id), as `_event_to_row` names them.
+_EVENT_COLUMNS = ("run_id", "event", "dagster_event_type", "timestamp", "step_key", "asset_key", "partition")
+
+
 class PooledEventLogStorage(_Pooled, PostgresEventLogStorage):
-    pass
+    def prepare_insert_event_batch(self, events: Sequence[EventLogEntry]) -> Any:
+        """dagster-postgres's batch INSERT (a run's materializations, one per partition) with the rows sent as one
+        JSON parameter, `INSERT … SELECT … FROM json_to_recordset(…)`, instead of a VALUES list of every row's
+        columns: SQLAlchemy compiled that list again for every batch, 60-160 ms of CPU per 1,000 events (a third of
+        storing them, 4,000 of them in a run of 4,000 partitions); this statement is compiled once. The rows, and
+        the order Postgres returns their ids in (the batch's), are dagster-postgres's."""
+        rows = [self._event_to_row(event) for event in events]
+        try:
+            document = orjson.dumps(rows).decode()
+        except TypeError:  # a value orjson cannot write (not one `_event_to_row` gives): Dagster's own statement
+            return super().prepare_insert_event_batch(events)
+        batch = func.json_to_recordset(bindparam("rows", document, type_=Text)).table_valued(
+            *(column(name, SqlEventLogStorageTable.c[name].type) for name in _EVENT_COLUMNS),
+        ).render_derived(name="batch", with_types=True)
+        return SqlEventLogStorageTable.insert().from_select(_EVENT_COLUMNS,
+                                                            select(*(batch.c[name] for name in _EVENT_COLUMNS)))
 
 
 class PooledScheduleStorage(_Pooled, PostgresScheduleStorage):

@@ -14,6 +14,8 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 import yaml
+from dagster import EventLogEntry
+from dagster._core.events import StepMaterializationData
 from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, PostgresScheduleStorage
 
 REPO = Path(__file__).resolve().parents[2]
@@ -124,3 +126,52 @@ def test_disposing_the_instance_closes_its_connections(home, postgres_url):
     while _server_connections(postgres_url) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _server_connections(postgres_url) == 0
+
+
+def _materializations(run_id: str, partitions: list[str]) -> list[EventLogEntry]:
+    """A run's materializations of a partitioned asset, as Dagster logs them (one per partition, with tags and
+    metadata: text that JSON must escape included)."""
+    return [EventLogEntry(
+        error_info=None, level=10, user_message="", run_id=run_id, timestamp=1_796_650_218.937415 + index,
+        step_key="job_preliminary_metrics", job_name="__ASSET_JOB",
+        dagster_event=dg.DagsterEvent(
+            event_type_value=dg.DagsterEventType.ASSET_MATERIALIZATION.value, job_name="__ASSET_JOB",
+            event_specific_data=StepMaterializationData(dg.AssetMaterialization(
+                asset_key="job_preliminary_metrics", partition=partition,
+                tags={"dagster/data_version": f"v{index}", "dagster/code_version": run_id},
+                metadata={"throttling": 'none "quoted" \\ é\n', "jobs": index})),
+            step_key="job_preliminary_metrics"))
+        for index, partition in enumerate(partitions)]
+
+
+def _stored(engine: sa.Engine, run_id: str) -> tuple[list[tuple], list[tuple]]:
+    """The run's event rows in id order (its own run id left out) and the asset tags stored for each."""
+    with engine.connect() as conn:
+        events = conn.execute(sa.text(
+            "SELECT id, event, dagster_event_type, timestamp, step_key, asset_key, partition FROM event_logs "
+            "WHERE run_id = :run ORDER BY id"), {"run": run_id}).fetchall()
+        tags = conn.execute(sa.text(
+            "SELECT t.event_id, t.key, t.value, t.event_timestamp, t.asset_key FROM asset_event_tags t "
+            "JOIN event_logs e ON e.id = t.event_id WHERE e.run_id = :run ORDER BY t.event_id, t.key"),
+            {"run": run_id}).fetchall()
+    position = {row[0]: index for index, row in enumerate(events)}
+    return ([(row[1].replace(run_id, "RUN"), *row[2:]) for row in events],
+            [(position[row[0]], *(value.replace(run_id, "RUN") for value in row[1:3]), *row[3:]) for row in tags])
+
+
+def test_a_batch_of_materializations_is_stored_as_dagster_postgres_stores_it(tmp_path, home, postgres_url):
+    """The template's storage sends a batch's rows as one JSON parameter: the rows stored, their order and the
+    tags found by their ids are dagster-postgres's own."""
+    partitions = [f"70000000000{index % 3}/us-east-1/job_{index}" for index in range(1200)]
+    stored = {}
+    for name, path in (("pooled", home), ("plain", _home(tmp_path / "plain", postgres_url, "postgres"))):
+        run_id = f"run-{name}-{os.getpid()}"
+        with dg.DagsterInstance.from_config(str(path)) as instance:
+            storage = instance.event_log_storage
+            storage.store_event_batch(_materializations(run_id, partitions))
+            stored[name] = _stored(storage._engine, run_id)  # noqa: SLF001 - the rows as stored
+            records = instance.fetch_materializations(dg.AssetKey("job_preliminary_metrics"), limit=2).records
+            assert [r.partition_key for r in records if r.run_id == run_id] == partitions[:-3:-1]
+    assert len(stored["pooled"][0]) == len(partitions) and [row[-1] for row in stored["pooled"][0]] == partitions
+    assert len(stored["pooled"][1]) == len(partitions)  # Dagster indexes the data version of each
+    assert stored["pooled"] == stored["plain"]
