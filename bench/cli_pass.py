@@ -24,14 +24,13 @@ from pathlib import Path
 import dagster as dg
 import sqlalchemy as sa
 import yaml
-from common import AnySimulator, pipeline_environment
+from common import TEMPLATE, AnySimulator, pipeline_environment, template_storage
 from common import latest_metadata as common_latest_metadata
 
 from glue_inventory.orchestration.partitions import glue_jobs_partitions
 
 DAGSTER = str(Path(sys.executable).parent / "dagster")
 MODULE = "glue_inventory.definitions"
-TEMPLATE = Path(__file__).resolve().parent.parent / "glue_inventory" / "serve" / "dagster.yaml"
 SAMPLE_EVERY_S = 0.1
 MEMORY_PEAK = Path(__file__).resolve().parent / "memory_peak"  # its sitecustomize.py: tracemalloc in each process
 
@@ -42,9 +41,7 @@ def dagster_home(workdir: Path, postgres_url: str, pooled: bool = True) -> Path:
     home = workdir / "dagster_home_cli"
     home.mkdir(exist_ok=True)
     config = yaml.safe_load(TEMPLATE.read_text(encoding="utf-8"))
-    settings = config["storage"]["custom"]["config"] | {"postgres_url": postgres_url}
-    config["storage"] = {"custom": config["storage"]["custom"] | {"config": settings}} if pooled else {
-        "postgres": settings}
+    config["storage"] = template_storage(postgres_url, pooled)
     (home / "dagster.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     return home
 

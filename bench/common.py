@@ -24,6 +24,7 @@ from pathlib import Path
 import boto3
 import dagster as dg
 import sqlalchemy as sa
+import yaml
 from botocore.config import Config
 
 from glue_inventory import DAGSTER_SPEED_ENV
@@ -321,10 +322,22 @@ def throwaway_database(spec: str, workdir: Path) -> Iterator[str]:
 DAGSTER_STORAGES = ("sqlite", "postgres", "ephemeral")
 
 
+# The instance template a deployment uses (docs/SCALING.md).
+TEMPLATE = Path(__file__).resolve().parent.parent / "glue_inventory" / "serve" / "dagster.yaml"
+
+
+def template_storage(postgres_url: str, pooled: bool = True) -> dict:
+    """The template's `storage:` section on `postgres_url` (a psycopg2 URL); `pooled=False`: dagster-postgres's
+    own storage (a connection for each read and write) with the same config."""
+    custom = yaml.safe_load(TEMPLATE.read_text(encoding="utf-8"))["storage"]["custom"]
+    settings = custom["config"] | {"postgres_url": postgres_url}
+    return {"custom": custom | {"config": settings}} if pooled else {"postgres": settings}
+
+
 @contextmanager
 def dagster_instance(storage: str, workdir: Path, postgres_server: str | None) -> Iterator[dg.DagsterInstance]:
     """Dagster's own instance: "sqlite" is a fresh DAGSTER_HOME (what `make demo` uses), "postgres" the
-    deployment's storage (dagster.yaml) in a throwaway database, "ephemeral" in memory."""
+    deployment's storage (the instance template's) in a throwaway database, "ephemeral" in memory."""
     if storage == "ephemeral":
         with dg.DagsterInstance.ephemeral() as instance:
             yield instance
@@ -340,8 +353,7 @@ def dagster_instance(storage: str, workdir: Path, postgres_server: str | None) -
     with throwaway_postgres(postgres_server) as url:
         # dagster-postgres speaks psycopg2 (it breaks on psycopg 3): see dagster.yaml.
         pg = url.set(drivername="postgresql+psycopg2").render_as_string(hide_password=False)
-        with dg.DagsterInstance.local_temp(str(home), overrides={"storage": {"postgres": {"postgres_url": pg}}}) \
-                as instance:
+        with dg.DagsterInstance.local_temp(str(home), overrides={"storage": template_storage(pg)}) as instance:
             yield instance
 
 
