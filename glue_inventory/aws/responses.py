@@ -82,7 +82,8 @@ class PlannedJSONParser(JSONParser):
 
     def _handle_json_body(self, raw_body, shape):
         if shape.name in AS_SENT:
-            return self._parse_body_as_json(raw_body)
+            parsed = self._parse_body_as_json(raw_body)
+            return parsed if isinstance(parsed, dict) else {}  # an answer that is not an object holds no runs
         return super()._handle_json_body(raw_body, shape)
 
     def _handle_structure(self, shape, value):

@@ -106,6 +106,8 @@ def test_a_run_history_page_comes_as_glue_sent_it():
     page = _both(_operation("glue", "GetJobRuns"), body)[1]
     assert page["JobRuns"][0]["StartedOn"] == RUN["StartedOn"] and page["JobRuns"][0]["ErrorMessage"] is None
     assert page["NextToken"] is None
+    not_an_object = {"body": b'["not", "an", "object"]', "headers": {}, "status_code": 200, "context": {}}
+    assert "JobRuns" not in PlannedJSONParser().parse(not_an_object, _operation("glue", "GetJobRuns").output_shape)
     one = _both(_operation("glue", "GetJobRun"), json.dumps({"JobRun": RUN}).encode())[1]
     assert one["JobRun"]["StartedOn"] == utc_timestamp(RUN["StartedOn"])
 
