@@ -45,8 +45,8 @@ TOOL = "glue-inventory"
 def tool_user_agent() -> str:
     """The User-Agent of the tool's requests, in botocore's legacy format (botocore appends `Botocore/<version>`):
     the tool and its version first, so CloudTrail's `userAgent` tells the inventory's calls from others. A fixed
-    string: botocore's own is built again twice for every request (for its feature codes), 2-3 % of the client's
-    CPU in `bench/organization.py`."""
+    string: botocore's own is built again twice for every request (for its feature codes), about 3 % of a
+    refresh's client CPU in `bench/organization.py`."""
     try:
         tool = version("glue_inventory")
     except PackageNotFoundError:  # run from a source tree that is not installed
