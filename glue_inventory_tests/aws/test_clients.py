@@ -74,8 +74,8 @@ def test_sessions_call_every_handler_a_new_botocore_session_calls(service):
 
 
 def test_requests_name_the_tool_in_their_user_agent(simulator, sim_env):
-    """What CloudTrail records as `userAgent`: the tool and its version first, then the SDK's, on every request
-    (retries and the role's AssumeRole included: every client takes the platform session's config)."""
+    """What CloudTrail records as `userAgent`: the tool and its version first, then the SDK's, on each request of
+    a platform session's clients (each takes the session's config)."""
     session = platform_sessions([PlatformConfig(name="sim", regions=["us-east-1"],
                                                 endpoint_url=sim_env["AWS_ENDPOINT_URL"])])[0]
     sent: list[str] = []
