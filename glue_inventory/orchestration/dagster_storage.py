@@ -95,10 +95,6 @@ class PooledRunStorage(_Pooled, PostgresRunStorage):
     pass
 
 
-# The event_logs columns a batch of events fills (all but the id), as `_event_to_row` names them.
-_EVENT_COLUMNS = ("run_id", "event", "dagster_event_type", "timestamp", "step_key", "asset_key", "partition")
-
-
 class PooledEventLogStorage(_Pooled, PostgresEventLogStorage):
     def prepare_insert_event_batch(self, events: Sequence[EventLogEntry]) -> Any:
         """dagster-postgres's batch INSERT (a run's materializations, one per partition) with the rows sent as one
@@ -109,14 +105,16 @@ class PooledEventLogStorage(_Pooled, PostgresEventLogStorage):
         Postgres returns their ids in (the batch's), are dagster-postgres's."""
         rows = [self._event_to_row(event) for event in events]
         try:
-            document = orjson.dumps(rows).decode()
-        except TypeError:  # a value orjson cannot write (not one `_event_to_row` gives): Dagster's own statement
+            document = orjson.dumps(rows).decode() if rows else None
+        except TypeError:  # a value orjson cannot write (not one `_event_to_row` gives)
+            document = None
+        if document is None:  # Dagster's own statement
             return super().prepare_insert_event_batch(events)
+        names = list(rows[0])  # the columns `_event_to_row` fills, as Dagster's VALUES list names them
         batch = func.json_to_recordset(bindparam("rows", document, type_=Text)).table_valued(
-            *(column(name, SqlEventLogStorageTable.c[name].type) for name in _EVENT_COLUMNS),
+            *(column(name, SqlEventLogStorageTable.c[name].type) for name in names),
         ).render_derived(name="batch", with_types=True)
-        return SqlEventLogStorageTable.insert().from_select(_EVENT_COLUMNS,
-                                                            select(*(batch.c[name] for name in _EVENT_COLUMNS)))
+        return SqlEventLogStorageTable.insert().from_select(names, select(*(batch.c[name] for name in names)))
 
 
 class PooledScheduleStorage(_Pooled, PostgresScheduleStorage):
